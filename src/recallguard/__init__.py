@@ -1,0 +1,3 @@
+"""recallguard: keeps recalled and banned products off online marketplaces."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from recallguard.cli.main import main
+
+main()

@@ -1,0 +1,54 @@
+"""The ``recallguard`` command line (Typer). Each command group lives in its own module and is
+registered here; errors from the one hierarchy become exit codes in one place (``main``)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from recallguard.errors import RecallguardError
+
+app = typer.Typer(
+    name="recallguard",
+    help="Keeps recalled and banned products off online marketplaces.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True)
+
+
+def _register() -> None:
+    """Attach every command module. Each module exposes ``register(app)``."""
+    from recallguard.cli import screen_cmd
+
+    for module in (screen_cmd,):
+        module.register(app)
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning recallguard errors into a message and an exit code."""
+    _register()
+    try:
+        app(standalone_mode=False)
+    except RecallguardError as e:
+        err_console.print(f"[red]error:[/red] {e}")
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as e:  # click usage errors arrive as click exceptions
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(2)
+        raise
+
+
+if __name__ == "__main__":
+    main()

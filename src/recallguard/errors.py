@@ -1,0 +1,74 @@
+"""One error hierarchy for the whole project; the API and CLI turn it into responses in one place.
+
+>>> issubclass(ValidationFailed, RecallguardError)
+True
+"""
+
+from __future__ import annotations
+
+
+class RecallguardError(Exception):
+    """Base of every error recallguard raises on purpose."""
+
+    code = "error"
+    http_status = 500
+    exit_code = 2
+
+
+class UsageError(RecallguardError):
+    """The caller asked for something malformed (bad option, unreadable file)."""
+
+    code = "usage_error"
+    http_status = 400
+    exit_code = 2
+
+
+class InputError(UsageError):
+    """An input file or feed cannot be read at all (as opposed to one bad record in it)."""
+
+    code = "unreadable_input"
+
+
+class ValidationFailed(RecallguardError):
+    """One record failed validation; names the record and the field."""
+
+    code = "validation_error"
+    http_status = 422
+    exit_code = 1
+
+    def __init__(self, message: str, *, location: str = "", field: str = "") -> None:
+        super().__init__(message)
+        self.location = location
+        self.field = field
+
+
+class NotFoundError(RecallguardError):
+    code = "not_found"
+    http_status = 404
+
+
+class ConflictError(RecallguardError):
+    code = "conflict"
+    http_status = 409
+
+
+class PermissionDenied(RecallguardError):
+    code = "forbidden"
+    http_status = 403
+
+
+class AuthenticationRequired(RecallguardError):
+    code = "unauthenticated"
+    http_status = 401
+
+
+class UpstreamError(RecallguardError):
+    """A remote feed or marketplace answered wrongly or not at all."""
+
+    code = "upstream_error"
+    http_status = 502
+
+
+class ConfigurationError(RecallguardError):
+    code = "configuration_error"
+    http_status = 500

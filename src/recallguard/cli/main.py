@@ -32,7 +32,7 @@ def main() -> None:
     """Entry point: run the CLI, turning recallguard errors into a message and an exit code."""
     _register()
     try:
-        app(standalone_mode=False)
+        rv = app(standalone_mode=False)
     except RecallguardError as e:
         err_console.print(f"[red]error:[/red] {e}")
         sys.exit(e.exit_code)
@@ -48,6 +48,8 @@ def main() -> None:
             e.show()
             sys.exit(2)
         raise
+    if isinstance(rv, int) and rv:
+        sys.exit(rv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,70 @@
+"""Fuzzy lookup of known brands: exact forms, one-edit forms (SymSpell-style deletes, which also
+catch swapped neighbouring letters) and anagram keys (scrambled letters), all as dict lookups.
+
+>>> b = BrandIndex()
+>>> b.add("cervelo", 0); b.add("black diamond", 1); b.add("marin", 2)
+>>> b.lookup("cerevlo")
+[('cervelo', 'misspelt', 0.85)]
+>>> b.lookup("mrain")
+[('marin', 'misspelt', 0.85)]
+>>> b.lookup("cervelo")
+[('cervelo', 'exact', 1.0)]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+MIN_FUZZY_LEN = 4
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def anagram_key(word: str) -> str:
+    """Letters sorted: 'acnheer' and 'anceher' share 'aceehnr'."""
+    return "".join(sorted(word.replace(" ", "")))
+
+
+class BrandIndex:
+    """Maps brand forms (normalised strings) to the ids of the targets that carry them."""
+
+    def __init__(self) -> None:
+        self.exact: dict[str, set[int]] = defaultdict(set)
+        self._del: dict[str, set[str]] = defaultdict(set)
+        self._anagram: dict[str, set[str]] = defaultdict(set)
+
+    def add(self, form: str, target_id: int) -> None:
+        """Index one brand form of a target."""
+        if not form:
+            return
+        self.exact[form].add(target_id)
+        key = form.replace(" ", "")
+        if len(key) >= MIN_FUZZY_LEN:
+            self._del[key].add(form)
+            for d in _deletes(key):
+                self._del[d].add(form)
+            self._anagram[anagram_key(key)].add(form)
+
+    def lookup(self, word: str) -> list[tuple[str, str, float]]:
+        """Known brand forms ``word`` may be: (form, how, similarity), best first."""
+        if word in self.exact:
+            return [(word, "exact", 1.0)]
+        key = word.replace(" ", "")
+        if len(key) < MIN_FUZZY_LEN:
+            return []
+        found: dict[str, tuple[str, float]] = {}
+        for cand in (key, *_deletes(key)):
+            for form in self._del.get(cand, ()):
+                if abs(len(form.replace(" ", "")) - len(key)) <= 1:
+                    found.setdefault(form, ("misspelt", 0.85))
+        if len(key) >= 5:
+            for form in self._anagram.get(anagram_key(key), ()):
+                if form[0] == key[0] or form[-1] == key[-1]:
+                    found.setdefault(form, ("scrambled", 0.75))
+        return sorted(((f, how, s) for f, (how, s) in found.items()), key=lambda x: -x[2])
+
+    def targets(self, form: str) -> set[int]:
+        """The targets carrying an exact brand form."""
+        return self.exact.get(form, set())

@@ -1,0 +1,110 @@
+"""Candidate generation: which targets a listing could be, found with a few hash lookups.
+
+Blockers, each named in a candidate's provenance so recall can be measured per blocker:
+``gtin`` (identifier index), ``model`` (canonical model numbers), ``brand`` (exact and fuzzy brand
+forms in the brand field or the title), ``text`` (an inverted index over the targets' name, type
+and brand tokens, weighted by IDF, top-k).
+
+>>> from recallguard.domain.models import Listing, Target
+>>> idx = TargetIndex([Target("1", "CPSC", brand="Cervelo", product_name="Wolf SL Carbon Fiber Bicycle Forks"),
+...                    Target("2", "CPSC", brand="Joolz", product_name="Aer2 Car Seat Adapters")])
+>>> from recallguard.matching.profiles import listing_profile
+>>> sorted(idx.candidates(listing_profile(Listing("L", "cerevlo fiber bicycle fork"))))
+[0]
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+
+from recallguard.domain.models import Target
+from recallguard.matching.brands import BrandIndex
+from recallguard.matching.normalize import NOISE
+from recallguard.matching.profiles import ListingProfile, TargetProfile, target_profile
+
+TEXT_TOP_K = 12
+MAX_POSTING_SHARE = 0.2  # tokens carried by more than this share of targets do not nominate candidates
+FUZZY_TITLE_WORDS = 4
+
+
+class TargetIndex:
+    """In-memory indexes over one set of targets (rebuilt whole and swapped in when recalls change)."""
+
+    def __init__(self, targets: Sequence[Target]) -> None:
+        self.profiles: list[TargetProfile] = [target_profile(t) for t in targets]
+        self.by_gtin: dict[str, set[int]] = defaultdict(set)
+        self.by_model: dict[str, set[int]] = defaultdict(set)
+        self.brands = BrandIndex()
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(self.profiles):
+            for g in p.gtins:
+                self.by_gtin[g].add(i)
+            for m in p.models:
+                if len(m) >= 3:
+                    self.by_model[m].add(i)
+            for form in p.brand_forms:
+                self.brands.add(form, i)
+            for tok in p.key_tokens:
+                self.postings[tok].append(i)
+        n = max(1, len(self.profiles))
+        self.idf: dict[str, float] = {t: math.log((n + 1) / (len(ids) + 0.5)) for t, ids in self.postings.items()}
+        self._max_df = max(3, int(n * MAX_POSTING_SHARE))
+        self.max_brand_words = max((len(f.split()) for p in self.profiles for f in p.brand_forms), default=1)
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+    def token_idf(self, tok: str) -> float:
+        """IDF of a token among the targets (rare tokens weigh more; unknown tokens weigh most)."""
+        return self.idf.get(tok, math.log(len(self.profiles) + 1.5))
+
+    def brand_hits(self, lp: ListingProfile) -> dict[int, tuple[str, str, float]]:
+        """Targets whose brand appears in the listing's brand field or title: id → (form, how, sim)."""
+        hits: dict[int, tuple[str, str, float]] = {}
+
+        def note(form: str, how: str, sim: float) -> None:
+            for tid in self.brands.targets(form):
+                if tid not in hits or hits[tid][2] < sim:
+                    hits[tid] = (form, how, sim)
+
+        if lp.brand_norm:
+            for form, how, sim in self.brands.lookup(lp.brand_norm):
+                note(form, "brand field " + how, sim)
+        words = lp.title_norm.split()
+        for n in range(1, min(self.max_brand_words, 4) + 1):
+            for i in range(len(words) - n + 1):
+                gram = " ".join(words[i : i + n])
+                if gram in self.brands.exact:
+                    note(gram, "title exact", 1.0)
+        fuzzy_words = [w for w in words if w not in NOISE and w.isalpha()][:FUZZY_TITLE_WORDS]
+        for w in fuzzy_words:
+            if w in self.brands.exact:
+                continue
+            for form, how, sim in self.brands.lookup(w):
+                note(form, "title " + how, sim)
+        return hits
+
+    def candidates(self, lp: ListingProfile) -> dict[int, set[str]]:
+        """Candidate targets for a listing, each with the blockers that nominated it."""
+        out: dict[int, set[str]] = defaultdict(set)
+        for g in lp.gtins:
+            for i in self.by_gtin.get(g, ()):
+                out[i].add("gtin")
+        for m in lp.all_models:
+            for i in self.by_model.get(m, ()):
+                out[i].add("model")
+        for i in self.brand_hits(lp):
+            out[i].add("brand")
+        scores: dict[int, float] = defaultdict(float)
+        for tok in set(lp.title_tokens) | lp.desc_tokens:
+            ids = self.postings.get(tok)
+            if ids and len(ids) <= self._max_df:
+                w = self.idf[tok]
+                for i in ids:
+                    scores[i] += w
+        if scores:
+            for i, _ in sorted(scores.items(), key=lambda kv: -kv[1])[:TEXT_TOP_K]:
+                out[i].add("text")
+        return dict(out)

@@ -1,0 +1,125 @@
+"""Text normalisation for matching: Unicode, case, punctuation, plurals, marketing noise and
+model-number-like tokens.
+
+Everything here is a pure function on strings, cheap enough for the screening hot path (the
+expensive evasion-robust forms live in ``recallguard.matching.evasion`` and run only when a string
+needs them).
+
+>>> normalize_text("Kids’ HELMETS—Size M (2-Pack)")
+"kids' helmets size m 2 pack"
+>>> tokens("Best Gift Junior Batting Helmets")
+['junior', 'batting', 'helmet']
+>>> sorted(model_tokens("Hampton Halwin Ceiling Fan AK626H-MBK 52 inch 2025"))
+['AK626H', 'AK626HMBK']
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from recallguard.domain.identifiers import canonical_model, is_plausible_model
+
+_PUNCT = re.compile(r"[^\w'\s]+|_", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+_INVISIBLE = dict.fromkeys(
+    [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067,
+     0x2068, 0x2069, 0x200E, 0x200F]
+)
+_APOS = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "™": " ", "®": " ", "©": " "})
+
+# Words sellers add to titles that say nothing about the product.
+NOISE = frozenset(
+    """new hot sale best gift high quality top rated upgraded limited stock free shipping fast delivery
+    original genuine authentic premium durable portable 2019 2020 2021 2022 2023 2024 2025 2026 2027
+    wholesale bulk order moq oem odm factory direct price custom logo drop shipping dropshipping pcs pc
+    lot set of the a an and or with for of in on to by from at as is are was were it its this that
+    product products item items brand branded style type version edition sold recalled recall
+    cheap discount deal deals offer promo promotion latest popular selling seller bestseller quality
+    us usa ship shipping delivery stock express fashion""".split()
+)
+STOPWORDS = frozenset(
+    "the a an and or with for of in on to by from at as is are was were it its this that these those".split()
+)
+_KEEP_S = frozenset(
+    """glass gas bus plus less loss boss class chess dress mattress harness press cross moss grass brass
+    canvas atlas series species news physics gymnastics tennis lens bias chassis its this his yes ous
+    kids mini bass pass compass fuss""".split()
+)
+
+
+def strip_invisible(text: str) -> str:
+    """Remove zero-width and bidi control characters sellers use to break up words."""
+    return text.translate(_INVISIBLE)
+
+
+@lru_cache(maxsize=200_000)
+def normalize_text(text: str) -> str:
+    """NFKC, invisible characters removed, lower case, punctuation to spaces (apostrophes kept)."""
+    if not text:
+        return ""
+    t = unicodedata.normalize("NFKC", strip_invisible(text)).translate(_APOS).lower()
+    t = _PUNCT.sub(" ", t)
+    return _SPACES.sub(" ", t).strip()
+
+
+def singular(word: str) -> str:
+    """A cheap English singular: helmets → helmet, batteries → battery, boxes → box.
+
+    >>> [singular(w) for w in ["helmets", "batteries", "boxes", "glass", "bus"]]
+    ['helmet', 'battery', 'box', 'glass', 'bus']
+    """
+    if len(word) <= 3 or word in _KEEP_S or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "sses", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=500_000)
+def _token(word: str) -> str:
+    return singular(word.strip("'").removesuffix("'s"))
+
+
+def tokens(text: str, drop_noise: bool = True) -> list[str]:
+    """Normalised, singular word tokens; marketing noise and stop words dropped by default."""
+    out = []
+    for w in normalize_text(text).split():
+        t = _token(w)
+        if not t or (drop_noise and (t in NOISE or w in NOISE)):
+            continue
+        out.append(t)
+    return out
+
+
+_MODEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-./]*[A-Za-z0-9]|[0-9]")
+_PURE_SIZE = re.compile(r"^\d+(\.\d+)?(mm|cm|in|inch|ft|oz|lb|lbs|kg|g|ml|l|v|w|mah|gb|tb|pcs|pc|pk|x)$", re.I)
+
+
+@lru_cache(maxsize=200_000)
+def model_tokens(text: str) -> frozenset[str]:
+    """Canonical model-number candidates written in ``text``: whole tokens with a digit, and for
+    compound codes ('AK626H-MBK', '885S-01/02') also their parts."""
+    out: set[str] = set()
+    if not text:
+        return frozenset()
+    found = [m.group(0) for m in _MODEL_RE.finditer(strip_invisible(text))]
+    for a, b in zip(found, found[1:], strict=False):  # model numbers broken by a space: "BS 100"
+        if (a.isupper() or len(a) <= 3) and len(a) <= 5 and a.isalpha() and any(c.isdigit() for c in b) and len(b) <= 8:
+            joined = canonical_model(a + b)
+            if is_plausible_model(joined):
+                out.add(joined)
+    for raw in found:
+        if not any(c.isdigit() for c in raw) or _PURE_SIZE.match(raw):
+            continue
+        if is_plausible_model(raw):
+            out.add(canonical_model(raw))
+        for part in re.split(r"[\-./]", raw):
+            if part != raw and len(part) >= 3 and is_plausible_model(part):
+                out.add(canonical_model(part))
+    return frozenset(out)

@@ -1,0 +1,135 @@
+"""Precomputed matching views of targets and listings: the normalised pieces the indexes and the
+scorer read, computed once per target (at index build) and once per listing (per screen call).
+
+>>> from recallguard.domain.models import Listing, Target
+>>> t = target_profile(Target("26561", "CPSC", brand="BABESIDE", product_name="Doll and Stroller Toys",
+...                           product_type="doll and stroller toy", model_numbers=["BS-100"]))
+>>> sorted(t.models), t.brand_norm
+(['BS100'], 'babeside')
+>>> lp = listing_profile(Listing("L1", "BABESIDE doll stroller set BS 100"))
+>>> "BS100" in lp.all_models
+True
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from recallguard.domain.identifiers import canonical_model, gtin_candidates, normalize_gtin
+from recallguard.domain.models import Listing, Target
+from recallguard.matching.normalize import model_tokens, normalize_text, tokens
+
+ACCESSORY_CUES = (
+    "compatible with",
+    "replacement",
+    "for use with",
+    "fits ",
+    "spare ",
+    "accessory",
+    "accessories",
+    "adapter for",
+    "charger for",
+    "case for",
+    "cover for",
+    "strap for",
+    "bag for",
+    "mount for",
+    "parts for",
+    "part for",
+    "skin for",
+    "sticker for",
+    "decal for",
+    "protector for",
+    "holder for",
+    "pad for",
+    "pads for",
+    "battery for",
+    "manual for",
+    "kit for",
+    "storage bag",
+    "carrying case",
+)
+_ACCESSORY_RE = re.compile(
+    r"\b(" + "|".join(re.escape(c.strip()) for c in ACCESSORY_CUES) + r")\b|^\w+( \w+)? for \w", re.I
+)
+
+
+def accessory_cue(text: str) -> str:
+    """The accessory / compatibility phrase in ``text`` ('' when none).
+
+    >>> accessory_cue("Replacement Strap for Nomic Ice Axe"), accessory_cue("Nomic Ice Axe")
+    ('replacement', '')
+    """
+    m = _ACCESSORY_RE.search(normalize_text(text))
+    return m.group(0).strip() if m else ""
+
+
+@dataclass
+class TargetProfile:
+    target: Target
+    brand_norm: str
+    brand_forms: frozenset[str]  # brand and aliases, normalised
+    brand_tokens: frozenset[str]
+    name_tokens: tuple[str, ...]
+    type_tokens: frozenset[str]
+    text_tokens: frozenset[str]
+    models: frozenset[str]
+    gtins: frozenset[str]
+    name_norm: str
+    is_accessory: bool
+    key_tokens: frozenset[str] = field(default_factory=frozenset)  # indexed for candidates
+
+
+@dataclass
+class ListingProfile:
+    listing: Listing
+    title_norm: str
+    title_tokens: tuple[str, ...]
+    desc_tokens: frozenset[str]
+    brand_norm: str
+    field_models: frozenset[str]  # from the model field and the title
+    all_models: frozenset[str]  # plus the description
+    gtins: frozenset[str]
+    accessory: str
+
+
+def target_profile(t: Target) -> TargetProfile:
+    """The matching view of one target."""
+    brand_forms = {normalize_text(b) for b in [t.brand, *t.brand_aliases] if b and normalize_text(b)}
+    brand_norm = normalize_text(t.brand)
+    brand_tokens = frozenset(w for b in brand_forms for w in b.split() if len(w) > 1)
+    name_tokens = tuple(tokens(t.product_name or t.product_type))
+    type_tokens = frozenset(tokens(t.product_type))
+    text_tokens = frozenset(tokens(" ".join([t.text, t.product_name, t.product_type, t.brand])))
+    models = frozenset(m for m in (canonical_model(x) for x in t.model_numbers) if len(m) >= 2)
+    gtins = frozenset(g for g in (normalize_gtin(x) for x in t.gtins) if g)
+    low = (t.product_name + " " + t.product_type).lower()
+    is_acc = any(w in low for w in ("adapter", "accessor", "charger", "strap", "cover", "case", "replacement"))
+    key = frozenset(name_tokens) | type_tokens | brand_tokens
+    return TargetProfile(
+        t, brand_norm, frozenset(brand_forms), brand_tokens, name_tokens, type_tokens, text_tokens,
+        models, gtins, normalize_text(t.product_name), is_acc, key,
+    )  # fmt: skip
+
+
+def listing_profile(listing: Listing) -> ListingProfile:
+    """The matching view of one listing."""
+    head = f"{listing.title} {listing.model}"
+    field_models = model_tokens(head)
+    all_models = field_models | model_tokens(listing.description) if listing.description else field_models
+    g = normalize_gtin(listing.gtin) if listing.gtin else None
+    gtins = {g} if g else set()
+    if any(c.isdigit() for c in listing.title):
+        gtins.update(gtin_candidates(listing.title))
+    return ListingProfile(
+        listing=listing,
+        title_norm=normalize_text(listing.title),
+        title_tokens=tuple(tokens(listing.title)),
+        desc_tokens=frozenset(tokens(listing.description)) if listing.description else frozenset(),
+        brand_norm=normalize_text(listing.brand),
+        field_models=field_models,
+        all_models=all_models,
+        gtins=frozenset(gtins),
+        accessory=accessory_cue(listing.title),
+    )

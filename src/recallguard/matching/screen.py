@@ -1,0 +1,113 @@
+"""The screener: listings in, matches worth acting on out.
+
+One ``Screener`` holds the target indexes (built once, swapped whole when recalls change), a pair
+scorer and the decision policy. Extra checks (category-ban rules, the fingerprint bank of removed
+listings) plug in as callables ``(Listing) -> list[Match]`` and answer in the same call.
+
+>>> from recallguard.domain.models import Listing, Target
+>>> s = Screener([Target("26561", "CPSC", brand="BABESIDE", product_name="Doll and Stroller Toys",
+...                      product_type="doll stroller toy", model_numbers=["BS-100"])])
+>>> [(m.recall_number, m.decision.value) for m in s.screen(Listing("L1", "BABESIDE doll stroller toy BS-100"))]
+[('26561', 'block')]
+>>> s.screen(Listing("L2", "Garden hose 20 m"))
+[]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+
+import numpy as np
+
+from recallguard.domain.models import DecisionKind, Listing, Match, Target
+from recallguard.domain.policy import DecisionPolicy
+from recallguard.matching.features import FEATURES, pair_features
+from recallguard.matching.index import TargetIndex
+from recallguard.matching.profiles import listing_profile
+from recallguard.matching.scorer import PairScorer, RuleScorer
+
+Check = Callable[[Listing], list[Match]]
+SECOND_MATCH_RATIO = 0.8  # another recall is kept for the same listing only when it scores this close
+
+
+class Screener:
+    """Screens listings against targets (and any extra checks)."""
+
+    def __init__(
+        self,
+        targets: Sequence[Target],
+        policy: DecisionPolicy | None = None,
+        checks: Sequence[Check] = (),
+        scorer: PairScorer | None = None,
+    ) -> None:
+        self.targets = list(targets)
+        self.index = TargetIndex(self.targets)
+        self.policy = policy or DecisionPolicy()
+        self.checks = list(checks)
+        self.scorer: PairScorer = scorer or default_scorer()
+        self.model_version = self.scorer.version
+        self._cols = [FEATURES.index(f) for f in self.scorer.feature_names]
+
+    def screen(self, listing: Listing) -> list[Match]:
+        """Matches (block or review) for one listing, best first."""
+        return self.screen_batch([listing])[0]
+
+    def screen_many(self, listings: Iterable[Listing], batch_size: int = 512) -> Iterator[tuple[Listing, list[Match]]]:
+        """Screen a stream of listings in batches; yields every listing with its matches."""
+        it = iter(listings)
+        while batch := list(islice(it, batch_size)):
+            yield from zip(batch, self.screen_batch(batch), strict=True)
+
+    def screen_batch(self, listings: Sequence[Listing]) -> list[list[Match]]:
+        """Matches for each listing of a batch (features for the whole batch scored at once)."""
+        rows: list[list[float]] = []
+        meta: list[tuple[int, int, list[str]]] = []
+        for li, listing in enumerate(listings):
+            lp = listing_profile(listing)
+            cands = self.index.candidates(lp)
+            if not cands:
+                continue
+            brand_hits = self.index.brand_hits(lp)
+            for ti, blockers in cands.items():
+                vec, ev = pair_features(lp, self.index.profiles[ti], self.index, brand_hits.get(ti), blockers)
+                rows.append(vec)
+                meta.append((li, ti, ev))
+        out: list[list[Match]] = [[] for _ in listings]
+        if rows:
+            x = np.asarray(rows, dtype=np.float64)[:, self._cols]
+            probs = self.scorer.predict(x)
+            best: dict[int, float] = {}
+            for (li, _, _), p in zip(meta, probs, strict=True):
+                best[li] = max(best.get(li, 0.0), float(p))
+            for k, ((li, ti, ev), p) in enumerate(zip(meta, probs, strict=True)):
+                score = float(p)
+                if score < best[li] * SECOND_MATCH_RATIO:
+                    continue
+                t = self.index.profiles[ti].target
+                decision = self.policy.decide(score, t.authority, t.priority)
+                if decision is DecisionKind.NONE:
+                    continue
+                feats = dict(zip(FEATURES, rows[k], strict=True))
+                out[li].append(
+                    Match(listings[li].listing_id, t.recall_number, t.authority, round(score, 4), decision,
+                          "; ".join(ev) or "text similarity", feats, self.model_version)
+                )  # fmt: skip
+        for li, listing in enumerate(listings):
+            for check in self.checks:
+                out[li].extend(check(listing))
+            out[li].sort(key=lambda m: -m.score)
+        return out
+
+
+def default_scorer() -> PairScorer:
+    """The shipped trained model when present, else the transparent rule scorer."""
+    try:
+        from recallguard.matching.learned import load_default
+
+        model = load_default()
+        if model is not None:
+            return model
+    except ImportError:
+        pass
+    return RuleScorer()

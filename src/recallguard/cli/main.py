@@ -22,9 +22,9 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     """Attach every command module. Each module exposes ``register(app)``."""
-    from recallguard.cli import matcher_cmd, screen_cmd
+    from recallguard.cli import matcher_cmd, scale_cmds, screen_cmd
 
-    for module in (screen_cmd, matcher_cmd):
+    for module in (screen_cmd, matcher_cmd, scale_cmds):
         module.register(app)
 
 

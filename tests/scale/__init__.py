@@ -1,0 +1,1 @@
+"""Tests of the scale layer: synthetic catalogue, listing stream worker, Spark engine."""

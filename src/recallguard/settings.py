@@ -1,0 +1,81 @@
+"""recallguard's settings: ONE list, read from ``RECALLGUARD_*`` environment variables (or a ``.env``
+file), that also drives the CLI options' help and the configuration table in the docs.
+
+>>> s = Settings(database_url="sqlite:///x.db")
+>>> s.database_url
+'sqlite:///x.db'
+>>> env_name("database_url")
+'RECALLGUARD_DATABASE_URL'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "RECALLGUARD_"
+CPSC_API_URL = "https://www.saferproducts.gov/RestWebServices/Recall"
+
+
+class Settings(BaseSettings):
+    """Every setting recallguard reads. Add new ones here; the CLI and docs/store.md follow."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///recallguard.db",
+        description="Store URL: sqlite:///path/to.db (default) or postgresql+psycopg://user@host:port/db.",
+    )
+    cpsc_base_url: str = Field(
+        default=CPSC_API_URL, description="CPSC Recalls REST API used by `recalls sync`."
+    )
+    scan_batch_size: int = Field(
+        default=500, ge=1, le=100_000, description="Listings screened and committed per scan batch."
+    )
+    import_batch_size: int = Field(
+        default=1_000, ge=1, le=100_000, description="Listings written per transaction by `listings import`."
+    )
+    actor: str = Field(default="cli", description="Who is named in the audit log for CLI-initiated changes.")
+    sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
+
+
+def env_name(name: str) -> str:
+    """The environment variable of a setting.
+
+    >>> env_name("scan_batch_size")
+    'RECALLGUARD_SCAN_BATCH_SIZE'
+    """
+    return ENV_PREFIX + name.upper()
+
+
+def help_for(name: str) -> str:
+    """CLI help text for an option backed by a setting (description plus its env variable).
+
+    >>> help_for("database_url").endswith("[env: RECALLGUARD_DATABASE_URL]")
+    True
+    """
+    info = Settings.model_fields[name]
+    return f"{info.description} [env: {env_name(name)}]"
+
+
+def settings_table() -> list[dict[str, Any]]:
+    """One row per setting (env, default, description) — the configuration table in the docs.
+
+    >>> settings_table()[0]["env"]
+    'RECALLGUARD_DATABASE_URL'
+    """
+    return [
+        {"name": name, "env": env_name(name), "default": info.default, "description": info.description}
+        for name, info in Settings.model_fields.items()
+    ]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with explicit (non-None) CLI values taking precedence.
+
+    >>> load_settings(database_url="sqlite:///y.db").database_url
+    'sqlite:///y.db'
+    """
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

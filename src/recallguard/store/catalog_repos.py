@@ -1,0 +1,283 @@
+"""Repositories for what comes in: recalls (with their targets), listings and quarantined records.
+Each works inside one unit of work (a SQLAlchemy session) and returns domain dataclasses.
+
+>>> from recallguard.store import Store
+>>> from recallguard.domain.models import Recall, Target
+>>> store = Store("sqlite://")
+>>> with store.transaction() as uow:
+...     uow.recalls.upsert(Recall("26561", "CPSC", "Doll"), [Target("26561", "CPSC", brand="X")]).outcome
+'created'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from recallguard.domain.models import BadRecord, Listing, Recall, RecallStatus, Target
+from recallguard.store.convert import (
+    listing_from_row,
+    listing_hash,
+    listing_values,
+    now,
+    recall_from_json,
+    recall_hash,
+    recall_to_json,
+    sha256_json,
+    target_from_json,
+    target_to_json,
+    utc,
+)
+from recallguard.store.tables import ListingRow, QuarantineRow, RecallRow, TargetRow
+
+
+@dataclass(frozen=True)
+class RecallUpsert:
+    """What storing a recall did: ``created``, ``amended`` or ``unchanged``; and its version now."""
+
+    outcome: str
+    version: int
+    previous_status: RecallStatus | None = None
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class ListingUpsert:
+    """What storing a batch of listings did (ids of the new and the changed ones)."""
+
+    created: list[str]
+    changed: list[str]
+    unchanged: int
+
+
+class RecallRepo:
+    """Recalls and their targets, keyed by (authority, recall number)."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def _row(self, authority: str, number: str) -> RecallRow | None:
+        q = select(RecallRow).where(RecallRow.authority == authority, RecallRow.recall_number == number)
+        return self.s.scalars(q).one_or_none()
+
+    def get(self, authority: str, number: str) -> Recall | None:
+        """The stored recall, or None."""
+        row = self._row(authority, number)
+        return recall_from_json(row.normalised, row.raw) if row else None
+
+    def upsert(self, recall: Recall, targets: Sequence[Target]) -> RecallUpsert:
+        """Store a recall and its targets; the same content again changes nothing, changed content
+        replaces the targets and bumps the version."""
+        h = recall_hash(recall, list(targets))
+        row = self._row(recall.authority, recall.recall_number)
+        ts = now()
+        if row is not None and row.content_hash == h:
+            return RecallUpsert("unchanged", row.version, RecallStatus(row.status), h)
+        fields = {
+            "title": recall.title,
+            "recall_date": utc(recall.recall_date),
+            "last_publish_date": utc(recall.last_publish_date),
+            "url": recall.url,
+            "hazard": recall.hazard,
+            "status": recall.status.value,
+            "priority": recall.priority,
+            "normalised": recall_to_json(recall),
+            "raw": recall.raw,
+            "content_hash": h,
+            "updated_at": ts,
+        }
+        new_targets = [
+            TargetRow(position=i, target_id=t.target_id, data=target_to_json(t))
+            for i, t in enumerate(targets)
+        ]
+        if row is None:
+            row = RecallRow(authority=recall.authority, recall_number=recall.recall_number, version=1)
+            row.created_at = ts
+            for k, v in fields.items():
+                setattr(row, k, v)
+            row.targets = new_targets
+            self.s.add(row)
+            self.s.flush()
+            return RecallUpsert("created", 1, None, h)
+        previous = RecallStatus(row.status)
+        for k, v in fields.items():
+            setattr(row, k, v)
+        row.version += 1
+        row.targets = new_targets
+        self.s.flush()
+        return RecallUpsert("amended", row.version, previous, h)
+
+    def targets_of(self, authority: str, number: str) -> list[Target]:
+        """The targets of one recall, in extraction order."""
+        row = self._row(authority, number)
+        return [target_from_json(t.data) for t in row.targets] if row else []
+
+    def active_targets(self) -> list[Target]:
+        """Every target of every active recall (what a full scan screens against)."""
+        q = (
+            select(TargetRow.data)
+            .join(RecallRow)
+            .where(RecallRow.status == RecallStatus.ACTIVE.value)
+            .order_by(RecallRow.authority, RecallRow.recall_number, TargetRow.position)
+        )
+        return [target_from_json(d) for d in self.s.scalars(q)]
+
+    def active_fingerprint(self) -> list[tuple[str, str, str]]:
+        """(authority, number, content hash) of every active recall, sorted: a scan's recall set."""
+        q = (
+            select(RecallRow.authority, RecallRow.recall_number, RecallRow.content_hash)
+            .where(RecallRow.status == RecallStatus.ACTIVE.value)
+            .order_by(RecallRow.authority, RecallRow.recall_number)
+        )
+        return [(a, n, h) for a, n, h in self.s.execute(q)]
+
+    def list(self, status: RecallStatus | None = None) -> list[Recall]:
+        """Stored recalls (optionally of one status), by authority and number."""
+        q = select(RecallRow).order_by(RecallRow.authority, RecallRow.recall_number)
+        if status is not None:
+            q = q.where(RecallRow.status == status.value)
+        return [recall_from_json(r.normalised, r.raw) for r in self.s.scalars(q)]
+
+    def latest_publish_date(self, authority: str) -> datetime | None:
+        """The newest LastPublishDate stored for an authority (where an incremental sync resumes)."""
+        q = select(func.max(RecallRow.last_publish_date)).where(RecallRow.authority == authority)
+        return utc(self.s.scalar(q))
+
+    def count(self) -> int:
+        return int(self.s.scalar(select(func.count()).select_from(RecallRow)) or 0)
+
+    def count_targets(self) -> int:
+        return int(self.s.scalar(select(func.count()).select_from(TargetRow)) or 0)
+
+
+class ListingRepo:
+    """Listings keyed by listing id, with a content hash and the scan version they were screened at."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def get(self, listing_id: str) -> Listing | None:
+        row = self.s.get(ListingRow, listing_id)
+        return listing_from_row(row) if row else None
+
+    def get_many(self, ids: Iterable[str]) -> list[Listing]:
+        """The stored listings among ``ids``, by listing id."""
+        q = select(ListingRow).where(ListingRow.listing_id.in_(list(ids))).order_by(ListingRow.listing_id)
+        return [listing_from_row(r) for r in self.s.scalars(q)]
+
+    def upsert_many(self, listings: Sequence[Listing]) -> ListingUpsert:
+        """Insert new listings, update changed ones (their screening is then due), skip identical ones."""
+        by_id = {x.listing_id: x for x in listings}  # the last of duplicate ids in one batch wins
+        q = select(ListingRow.listing_id, ListingRow.content_hash).where(
+            ListingRow.listing_id.in_(list(by_id))
+        )
+        known: dict[str, str] = {lid: h for lid, h in self.s.execute(q)}
+        ts = now()
+        new_rows, changed_rows = [], []
+        for lid, listing in by_id.items():
+            h = listing_hash(listing)
+            if lid not in known:
+                new_rows.append(
+                    {**listing_values(listing), "content_hash": h, "created_at": ts, "updated_at": ts}
+                )
+            elif known[lid] != h:
+                changed_rows.append(
+                    {**listing_values(listing), "content_hash": h, "updated_at": ts, "screened_version": None}
+                )
+        if new_rows:
+            self.s.execute(insert(ListingRow), new_rows)
+        if changed_rows:
+            self.s.execute(update(ListingRow), changed_rows)
+        unchanged = len(by_id) - len(new_rows) - len(changed_rows)
+        return ListingUpsert(
+            [r["listing_id"] for r in new_rows], [r["listing_id"] for r in changed_rows], unchanged
+        )
+
+    def page_to_screen(self, after: str, version: str, limit: int) -> list[Listing]:
+        """The next ``limit`` listings after id ``after`` not yet screened at scan ``version``."""
+        q = (
+            select(ListingRow)
+            .where(ListingRow.listing_id > after)
+            .where(or_(ListingRow.screened_version.is_(None), ListingRow.screened_version != version))
+            .order_by(ListingRow.listing_id)
+            .limit(limit)
+        )
+        return [listing_from_row(r) for r in self.s.scalars(q)]
+
+    def page(self, after: str, limit: int) -> list[Listing]:
+        """The next ``limit`` listings after id ``after`` (keyset paging over every listing)."""
+        q = (
+            select(ListingRow)
+            .where(ListingRow.listing_id > after)
+            .order_by(ListingRow.listing_id)
+            .limit(limit)
+        )
+        return [listing_from_row(r) for r in self.s.scalars(q)]
+
+    def mark_screened(self, ids: Sequence[str], version: str) -> None:
+        """Record that these listings were screened against scan ``version``."""
+        if ids:
+            self.s.execute(
+                update(ListingRow)
+                .where(ListingRow.listing_id.in_(list(ids)))
+                .values(screened_version=version)
+            )
+
+    def count(self) -> int:
+        return int(self.s.scalar(select(func.count()).select_from(ListingRow)) or 0)
+
+    def count_to_screen(self, version: str) -> int:
+        """How many listings are not yet screened at scan ``version``."""
+        q = select(func.count()).where(
+            or_(ListingRow.screened_version.is_(None), ListingRow.screened_version != version)
+        )
+        return int(self.s.scalar(q.select_from(ListingRow)) or 0)
+
+
+class QuarantineRepo:
+    """Bad records (recall or listing) kept with the reason, each distinct one once."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add_many(self, kind: str, bad: Iterable[BadRecord]) -> int:
+        """Keep bad records of ``kind`` (``recall`` | ``listing``); returns how many were new."""
+        rows = {}
+        for b in bad:
+            h = sha256_json([kind, b.source, b.location, b.field, b.error, b.raw])
+            rows[h] = {
+                "kind": kind,
+                "source": b.source,
+                "location": b.location,
+                "field": b.field,
+                "error": b.error,
+                "raw": b.raw,
+                "record_hash": h,
+                "created_at": now(),
+            }
+        if not rows:
+            return 0
+        known = set(
+            self.s.scalars(select(QuarantineRow.record_hash).where(QuarantineRow.record_hash.in_(rows)))
+        )
+        fresh = [r for h, r in rows.items() if h not in known]
+        if fresh:
+            self.s.execute(insert(QuarantineRow), fresh)
+        return len(fresh)
+
+    def list(self, kind: str | None = None, limit: int = 1000) -> list[BadRecord]:
+        """Quarantined records, oldest first."""
+        q = select(QuarantineRow).order_by(QuarantineRow.id).limit(limit)
+        if kind:
+            q = q.where(QuarantineRow.kind == kind)
+        return [BadRecord(r.source, r.location, r.field, r.error, r.raw) for r in self.s.scalars(q)]
+
+    def count(self, kind: str | None = None) -> int:
+        q = select(func.count()).select_from(QuarantineRow)
+        if kind:
+            q = q.where(QuarantineRow.kind == kind)
+        return int(self.s.scalar(q) or 0)

@@ -1,0 +1,130 @@
+"""Engines from store URLs, and the schema brought to the newest Alembic revision on first use.
+
+URL forms: ``sqlite:///path/to.db`` (default; WAL journal, foreign keys on), ``sqlite://`` (in
+memory, one shared connection) and ``postgresql+psycopg://user@host:port/db`` (``postgresql://`` and
+``postgres://`` are read as psycopg 3).
+
+>>> normalise_url("postgres://postgres@127.0.0.1:5432/test")
+'postgresql+psycopg://postgres@127.0.0.1:5432/test'
+>>> e = make_engine("sqlite://")
+>>> migrate(e) == head_revision()
+True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
+
+from recallguard.errors import ConfigurationError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+PG_MIGRATION_LOCK = 0x72676D67  # advisory lock id held while migrating a PostgreSQL database
+
+
+def normalise_url(url: str) -> str:
+    """The SQLAlchemy URL for a store URL; raises ConfigurationError for an unsupported one.
+
+    >>> normalise_url("sqlite:///data/rg.db")
+    'sqlite:///data/rg.db'
+    """
+    url = url.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise ConfigurationError(f"not a database URL: {url!r} ({e})") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigurationError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///path/to.db or "
+            "postgresql+psycopg://user@host:port/db"
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        raise ConfigurationError(
+            f"PostgreSQL is reached through psycopg 3: use postgresql+psycopg://… ({url})"
+        )
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, memory: bool) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    if not memory:
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    """An engine for a store URL (SQLite gets WAL and foreign keys; its folder is created).
+
+    >>> make_engine("sqlite://").dialect.name
+    'sqlite'
+    """
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        memory = parsed.database in (None, "", ":memory:")
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        if memory:
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(parsed.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, **kwargs)
+        event.listen(engine, "connect", lambda c, r: _sqlite_pragmas(c, r, memory))
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """The Alembic configuration of the shipped migrations (no alembic.ini needed).
+
+    New tables come as new revisions, e.g.
+    ``command.revision(alembic_config(), message="users", autogenerate=True)`` with
+    ``cfg.attributes["connection"]`` set to a connection of an up-to-date database.
+    """
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    if engine is not None:
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest revision shipped with this version of recallguard."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision a database is at (None for an empty database)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine) -> str:
+    """Create or upgrade the schema to the newest revision (a no-op when it is there); returns it."""
+    head = head_revision()
+    if current_revision(engine) == head:
+        return head
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # one migrator at a time; others wait, then find head
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    return head

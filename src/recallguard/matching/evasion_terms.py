@@ -1,0 +1,154 @@
+"""Product-type words in the languages sellers write in, mapped to English canonical types.
+
+The table lives in ``data/product_terms.yaml`` (maintained by hand; see its header for the rules).
+Latin and Cyrillic terms are matched as whole words after transliteration and accent folding with
+``unidecode``; Chinese, Japanese and Korean terms are matched as substrings, longest first.
+
+>>> translate_product_terms("儿童电动滑板车 Kinderwagen poussette")
+['electric scooter', 'stroller']
+>>> product_types("Kids bike helmet with casco")
+['bicycle', 'helmet']
+>>> transliterate("Разор самокат")
+'Razor samokat'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+from unidecode import unidecode
+
+# Scripts written without spaces between words: matched as substrings, not as words.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]")
+_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+
+
+def transliterate(text: str) -> str:
+    """ASCII transliteration (unidecode) of non-Latin scripts and accented letters; ASCII passes as is.
+
+    >>> transliterate("Šcooter Ракета")
+    'Scooter Raketa'
+    """
+    return text if text.isascii() else unidecode(text)
+
+
+def fold_words(text: str) -> list[str]:
+    """Lower-case ASCII words of ``text``: CJK removed, the rest transliterated, punctuation dropped.
+
+    >>> fold_words("Poussette-Bébé  d'été 电池")
+    ['poussette', 'bebe', 'd', 'ete']
+    """
+    if not text.isascii():
+        text = unidecode(_CJK.sub(" ", text))
+    return [w for w in _WORD_SPLIT.split(text.lower()) if w]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    product_type: str
+    english: bool  # the term is (also) an English word: not a translation
+
+
+class TermTable:
+    """The compiled term table: word phrases, compound heads and CJK substrings."""
+
+    def __init__(self, types: dict[str, dict[str, list[str]]]) -> None:
+        self.phrases: dict[tuple[str, ...], _Entry] = {}
+        self.suffixes: list[tuple[str, _Entry]] = []
+        cjk: dict[str, _Entry] = {}
+        english_words = {
+            tuple(fold_words(t)) for per_lang in types.values() for t in per_lang.get("en", []) or []
+        }
+        for ptype, per_lang in types.items():
+            for lang, terms in per_lang.items():
+                for term in terms or []:
+                    if _CJK.search(term):
+                        cjk.setdefault(term, _Entry(ptype, False))
+                        continue
+                    suffix = term.startswith("*")
+                    words = tuple(fold_words(term.lstrip("*")))
+                    if not words:
+                        continue
+                    entry = _Entry(ptype, lang == "en" or words in english_words)
+                    if suffix:
+                        self.suffixes.append((words[0], entry))
+                    else:
+                        self.phrases.setdefault(words, entry)
+        self.cjk = cjk
+        # Alternatives longest first: at each position the regex takes the longest term.
+        self.cjk_re = re.compile("|".join(re.escape(t) for t in sorted(cjk, key=lambda t: -len(t))))
+        self.max_words = max((len(k) for k in self.phrases), default=1)
+        self.suffixes.sort(key=lambda kv: -len(kv[0]))
+
+    def _word(self, word: str) -> _Entry | None:
+        hit = self.phrases.get((word,))
+        if hit is None and len(word) > 4:
+            for cut in ("es", "s"):
+                if word.endswith(cut) and (hit := self.phrases.get((word[: -len(cut)],))):
+                    break
+        if hit is None and len(word) > 6:
+            for head, entry in self.suffixes:
+                if word.endswith(head) and len(word) > len(head) + 2:
+                    return entry
+        return hit
+
+    def find(self, text: str) -> list[tuple[int, _Entry]]:
+        """(position, entry) for every term in ``text``; longest match wins where terms overlap."""
+        found: list[tuple[int, _Entry]] = []
+        if not text.isascii() and _CJK.search(text):
+            found.extend((m.start(), self.cjk[m.group(0)]) for m in self.cjk_re.finditer(text))
+        words = fold_words(text)
+        i = 0
+        while i < len(words):
+            for n in range(min(self.max_words, len(words) - i), 0, -1):
+                hit = self.phrases.get(tuple(words[i : i + n])) if n > 1 else self._word(words[i])
+                if hit is not None:
+                    # Word positions come after CJK positions: order within each group is kept.
+                    found.append((len(text) + i, hit))
+                    i += n
+                    break
+            else:
+                i += 1
+        found.sort(key=lambda pe: pe[0])
+        return found
+
+
+@lru_cache(maxsize=1)
+def term_table() -> TermTable:
+    """The packaged term table, loaded once."""
+    raw = resources.files("recallguard.matching").joinpath("data/product_terms.yaml").read_text("utf-8")
+    return TermTable(yaml.safe_load(raw)["types"])
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def translate_product_terms(text: str) -> list[str]:
+    """English canonical product types named in ``text`` by words in other languages, in order.
+
+    English words are not translations and are left out (see :func:`product_types`).
+
+    >>> translate_product_terms("Casque vélo enfant 儿童头盔")
+    ['helmet', 'bicycle']
+    >>> translate_product_terms("bicycle helmet")
+    []
+    """
+    if not text:
+        return []
+    return _unique([e.product_type for _, e in term_table().find(text) if not e.english])
+
+
+def product_types(text: str) -> list[str]:
+    """Every canonical product type named in ``text``, in English or another language.
+
+    >>> product_types("Baby stroller / Kinderwagen / 婴儿车 + car seat")
+    ['stroller', 'car seat']
+    """
+    if not text:
+        return []
+    return _unique([e.product_type for _, e in term_table().find(text)])

@@ -89,10 +89,10 @@ def pair_features(
         if best < 70 and not any(lp.brand_norm in f or f in lp.brand_norm for f in tp.brand_forms):
             brand_conflict = 1.0
             ev.append(f"brand conflict: listing brand {lp.listing.brand!r}")
-    title_set = set(lp.title_tokens)
+    title_set = lp.title_set
     name_cover = _weighted_cover(tp.name_tokens, title_set, index)
     type_cover = _weighted_cover(tp.type_tokens, title_set, index) if tp.type_tokens else name_cover
-    content = [t for t in lp.title_tokens if t not in tp.brand_tokens]
+    content = [t for t in title_set if t not in tp.brand_tokens]
     title_cover = _weighted_cover(tuple(content), set(tp.text_tokens), index) if content else 0.0
     if name_cover >= 0.5:
         ev.append(f"product name {tp.target.product_name!r} {name_cover:.0%} in title")

@@ -51,6 +51,10 @@ class TargetIndex:
         n = max(1, len(self.profiles))
         self.idf: dict[str, float] = {t: math.log((n + 1) / (len(ids) + 0.5)) for t, ids in self.postings.items()}
         self._max_df = max(3, int(n * MAX_POSTING_SHARE))
+        self.vocab = BrandIndex()  # rare target words, for misspelt title words
+        for tok, ids in self.postings.items():
+            if len(ids) <= self._max_df and tok.isalpha():
+                self.vocab.add(tok, 0)
         self.max_brand_words = max((len(f.split()) for p in self.profiles for f in p.brand_forms), default=1)
 
     def __len__(self) -> int:
@@ -86,8 +90,19 @@ class TargetIndex:
                 note(form, "title " + how, sim)
         return hits
 
+    def correct_tokens(self, lp: ListingProfile) -> None:
+        """Map misspelt title words ('bromtpon') to rare target words ('brompton'); sets ``fixed_tokens``."""
+        fixed = set()
+        for tok in lp.title_tokens:
+            if tok in self.postings or len(tok) < 5 or not tok.isalpha() or tok in NOISE:
+                continue
+            for form, _how, _sim in self.vocab.lookup(tok)[:2]:
+                fixed.add(form)
+        lp.fixed_tokens = frozenset(fixed)
+
     def candidates(self, lp: ListingProfile) -> dict[int, set[str]]:
         """Candidate targets for a listing, each with the blockers that nominated it."""
+        self.correct_tokens(lp)
         out: dict[int, set[str]] = defaultdict(set)
         for g in lp.gtins:
             for i in self.by_gtin.get(g, ()):
@@ -98,7 +113,7 @@ class TargetIndex:
         for i in self.brand_hits(lp):
             out[i].add("brand")
         scores: dict[int, float] = defaultdict(float)
-        for tok in set(lp.title_tokens) | lp.desc_tokens:
+        for tok in lp.title_set | lp.desc_tokens:
             ids = self.postings.get(tok)
             if ids and len(ids) <= self._max_df:
                 w = self.idf[tok]

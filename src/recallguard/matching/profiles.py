@@ -92,6 +92,12 @@ class ListingProfile:
     all_models: frozenset[str]  # plus the description
     gtins: frozenset[str]
     accessory: str
+    fixed_tokens: frozenset[str] = frozenset()  # misspelt title words mapped to known target words
+
+    @property
+    def title_set(self) -> set[str]:
+        """Title tokens plus their corrections."""
+        return set(self.title_tokens) | self.fixed_tokens
 
 
 def target_profile(t: Target) -> TargetProfile:

@@ -59,8 +59,10 @@ class Screener:
         while batch := list(islice(it, batch_size)):
             yield from zip(batch, self.screen_batch(batch), strict=True)
 
-    def screen_batch(self, listings: Sequence[Listing]) -> list[list[Match]]:
-        """Matches for each listing of a batch (features for the whole batch scored at once)."""
+    def candidate_pairs(
+        self, listings: Sequence[Listing]
+    ) -> tuple[list[list[float]], list[tuple[int, int, list[str]]]]:
+        """Feature rows and (listing index, target index, evidence) for every candidate pair of a batch."""
         rows: list[list[float]] = []
         meta: list[tuple[int, int, list[str]]] = []
         for li, listing in enumerate(listings):
@@ -73,6 +75,11 @@ class Screener:
                 vec, ev = pair_features(lp, self.index.profiles[ti], self.index, brand_hits.get(ti), blockers)
                 rows.append(vec)
                 meta.append((li, ti, ev))
+        return rows, meta
+
+    def screen_batch(self, listings: Sequence[Listing]) -> list[list[Match]]:
+        """Matches for each listing of a batch (features for the whole batch scored at once)."""
+        rows, meta = self.candidate_pairs(listings)
         out: list[list[Match]] = [[] for _ in listings]
         if rows:
             x = np.asarray(rows, dtype=np.float64)[:, self._cols]

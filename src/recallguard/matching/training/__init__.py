@@ -1,0 +1,1 @@
+"""Training the screening model from generated listings (see ``generate``) or reviewers' labels."""

@@ -72,3 +72,10 @@ class UpstreamError(RecallguardError):
 class ConfigurationError(RecallguardError):
     code = "configuration_error"
     http_status = 500
+
+
+class BackpressureTimeout(RecallguardError):
+    """A producer waited too long for consumers to catch up (stream lag stayed over its limit)."""
+
+    code = "backpressure"
+    http_status = 503

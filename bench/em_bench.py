@@ -43,8 +43,9 @@ def wdc_to_csv(src: Path, dst: Path, train_size: str = "medium", valid_size: str
                 o = json.loads(line)
                 for side in ("left", "right"):
                     rid = str(o[f"id_{side}"])
-                    tables[side][rid] = {f: "" if o.get(f"{f}_{side}") is None else str(o[f"{f}_{side}"])
-                                         for f in WDC_FIELDS}  # fmt: skip
+                    tables[side][rid] = {
+                        f: "" if o.get(f"{f}_{side}") is None else str(o[f"{f}_{side}"]) for f in WDC_FIELDS
+                    }
                 w.writerow([o["id_left"], o["id_right"], o["label"]])
     for side, name in (("left", "tableA.csv"), ("right", "tableB.csv")):
         with (dst / name).open("w", newline="") as out:
@@ -74,14 +75,19 @@ def run_dataset(folder: Path, semantic: object | None) -> dict[str, object]:
     tuned_t, _ = best_f1_threshold(probs, y)
     tuned = f1_at(probs, y, tuned_t)
     result = {
-        "train_pairs": len(pairs), "valid_pairs": len(vpairs), "valid_positives": int(y.sum()),
-        "valid_clean": clean, "valid_tuned_threshold_optimistic": tuned,
-        "heldout_train": scorer.metadata["heldout"], "calibration": scorer.calibration.method,
+        "train_pairs": len(pairs),
+        "valid_pairs": len(vpairs),
+        "valid_positives": int(y.sum()),
+        "valid_clean": clean,
+        "valid_tuned_threshold_optimistic": tuned,
+        "heldout_train": scorer.metadata["heldout"],
+        "calibration": scorer.calibration.method,
         "brier_valid": float(np.mean((probs - y) ** 2)),
         "pairs_per_s_featurize_1core": len(vpairs) / (t2 - t1),
         "pairs_per_s_end_to_end_1core": len(vpairs) / (t3 - t1),
-        "train_seconds": train_s, "features": scorer.featurizer.feature_names,
-    }  # fmt: skip
+        "train_seconds": train_s,
+        "features": scorer.featurizer.feature_names,
+    }
     return result
 
 
@@ -107,13 +113,20 @@ def main() -> int:
             r = run_dataset(folder, semantic)
             results[name] = r
             c, t = r["valid_clean"], r["valid_tuned_threshold_optimistic"]
-            print(f"{name:16s} valid F1 {100 * c['f1']:.1f} (P {100 * c['precision']:.1f} R {100 * c['recall']:.1f}) "  # type: ignore[index]
-                  f"| valid-tuned F1 {100 * t['f1']:.1f} | {r['pairs_per_s_end_to_end_1core']:.0f} pairs/s "  # type: ignore[index]
-                  f"| train {r['train_seconds']:.0f}s", file=sys.stderr)  # fmt: skip
+            line = f"valid F1 {100 * c['f1']:.1f} (P {100 * c['precision']:.1f} R {100 * c['recall']:.1f})"  # type: ignore[index]
+            print(
+                f"{name:16s} {line} | valid-tuned F1 {100 * t['f1']:.1f} "  # type: ignore[index]
+                f"| {r['pairs_per_s_end_to_end_1core']:.0f} pairs/s "
+                f"| train {r['train_seconds']:.0f}s",
+                file=sys.stderr,
+            )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"semantic": getattr(semantic, "name", None), "datasets": results,
-               "command": " ".join(sys.argv)}  # fmt: skip
+    payload = {
+        "semantic": getattr(semantic, "name", None),
+        "datasets": results,
+        "command": " ".join(sys.argv),
+    }
     if out.exists():
         try:
             previous = json.loads(out.read_text())

@@ -45,7 +45,7 @@ def train(
     Example: recallguard matcher train --left A.csv --right B.csv --pairs train.csv --model m/
     """
     from recallguard.matching.pairs.model import PairScorer
-    from recallguard.matching.pairs.records import parse_field_options, read_pairs, read_table
+    from recallguard.matching.pairs.records import parse_field_options, read_pairs, read_tables
 
     if threshold_from not in ("train", "valid"):
         raise UsageError(f"--threshold-from must be 'train' or 'valid', not {threshold_from!r}")
@@ -53,7 +53,7 @@ def train(
         raise UsageError("--threshold-from valid needs --valid")
     t0 = time.perf_counter()
     overrides = parse_field_options(field)
-    lt, rt = read_table(left, overrides), read_table(right, overrides)
+    lt, rt = read_tables(left, right, overrides)
     train_pairs, labels = read_pairs(pairs, lt, rt, need_label=True)
     if len(set(labels)) < 2:
         raise UsageError(f"{pairs}: training needs both matching (1) and non-matching (0) pairs")
@@ -64,14 +64,21 @@ def train(
 
         sem = load_semantic()
     err.print(f"training on {len(train_pairs)} pairs ({sum(labels)} matches), {len(lt)} + {len(rt)} records")
-    scorer = PairScorer.train(lt, rt, train_pairs, labels, valid=valid_data, threshold_from=threshold_from,
-                              semantic=sem)  # fmt: skip
-    scorer.metadata["training"].update({"left": str(left), "right": str(right), "pairs": str(pairs),
-                                        "field_overrides": overrides})  # fmt: skip
+    scorer = PairScorer.train(
+        lt, rt, train_pairs, labels, valid=valid_data, threshold_from=threshold_from, semantic=sem
+    )
+    scorer.metadata["training"].update(
+        {"left": str(left), "right": str(right), "pairs": str(pairs), "field_overrides": overrides}
+    )
     scorer.save(model)
     m = scorer.metadata
-    summary = {"model": str(model), "version": m["version"], "threshold": round(scorer.threshold, 4),
-               "heldout_f1": round(m["heldout"]["f1"], 4), "seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
+    summary = {
+        "model": str(model),
+        "version": m["version"],
+        "threshold": round(scorer.threshold, 4),
+        "heldout_f1": round(m["heldout"]["f1"], 4),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
     if "valid" in m:
         summary.update({f"valid_{k}": round(v, 4) for k, v in m["valid"].items() if k != "threshold"})
     err.print(json.dumps(summary))
@@ -91,13 +98,13 @@ def predict(
     Example: recallguard matcher predict --model m/ --left A.csv --right B.csv --pairs test.csv --out p.csv
     """
     from recallguard.matching.pairs.model import PairScorer
-    from recallguard.matching.pairs.records import parse_field_options, read_pairs, read_table
+    from recallguard.matching.pairs.records import parse_field_options, read_pairs, read_tables
 
     scorer = PairScorer.load(model)
     overrides = parse_field_options(field)
     if not overrides:
         overrides = dict(scorer.metadata.get("training", {}).get("field_overrides") or {})
-    lt, rt = read_table(left, overrides), read_table(right, overrides)
+    lt, rt = read_tables(left, right, overrides)
     id_pairs, _ = read_pairs(pairs, lt, rt, need_label=False)
     t0 = time.perf_counter()
     scores = scorer.score_pairs(lt, rt, id_pairs)
@@ -108,8 +115,10 @@ def predict(
         for (lid, rid), s in zip(id_pairs, scores, strict=True):
             w.writerow([lid, rid, f"{s:.6f}", int(s >= scorer.threshold)])
     took = time.perf_counter() - t0
-    err.print(f"{len(id_pairs)} pairs scored in {took:.1f}s; {int((scores >= scorer.threshold).sum())} matches "
-              f"at threshold {scorer.threshold:.3f} -> {out}")  # fmt: skip
+    err.print(
+        f"{len(id_pairs)} pairs scored in {took:.1f}s; {int((scores >= scorer.threshold).sum())} matches "
+        f"at threshold {scorer.threshold:.3f} -> {out}"
+    )
 
 
 def register(app: typer.Typer) -> None:

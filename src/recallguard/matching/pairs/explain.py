@@ -51,8 +51,9 @@ class Explanation:
         return f"{self.probability:.2f}: " + "; ".join(str(r) for r in self.reasons[:top])
 
 
-def explain(scorer: PairScorer, a: ProductRecord | PreparedRecord, b: ProductRecord | PreparedRecord,
-            top: int = 6) -> Explanation:  # fmt: skip
+def explain(
+    scorer: PairScorer, a: ProductRecord | PreparedRecord, b: ProductRecord | PreparedRecord, top: int = 6
+) -> Explanation:
     """Score one pair and name the ``top`` features that moved it most.
 
     >>> from recallguard.matching.pairs.model import PairScorer
@@ -73,7 +74,9 @@ def explain(scorer: PairScorer, a: ProductRecord | PreparedRecord, b: ProductRec
             merged[text].contribution += float(contrib[i])
         else:
             merged[text] = Reason(name, value, float(contrib[i]), text)
-    reasons = sorted((r for r in merged.values() if abs(r.contribution) >= 1e-3), key=lambda r: -abs(r.contribution))
+    reasons = sorted(
+        (r for r in merged.values() if abs(r.contribution) >= 1e-3), key=lambda r: -abs(r.contribution)
+    )
     return Explanation(prob, reasons[:top])
 
 
@@ -96,8 +99,15 @@ def describe(name: str, value: float, a: PreparedRecord, b: PreparedRecord) -> s
         if value >= 0.5:
             return f"model numbers conflict: {_codes(a, list(a.codes))} vs {_codes(b, list(b.codes))}"
         return "no model-number conflict" if not unknown else "model numbers unknown on one side"
-    if name in ("code_match", "code_match_len", "model_field_match", "code_unmatched_max", "code_best_sim",
-                "code_variant", "code_count_min"):  # fmt: skip
+    if name in (
+        "code_match",
+        "code_match_len",
+        "model_field_match",
+        "code_unmatched_max",
+        "code_best_sim",
+        "code_variant",
+        "code_count_min",
+    ):
         shared = [c for c in a.codes if code_found(c, b)]
         if shared:
             return f"model number agrees: {_codes(a, shared)}"
@@ -113,8 +123,10 @@ def describe(name: str, value: float, a: PreparedRecord, b: PreparedRecord) -> s
             agree = name != "brand_sim" or value >= 0.85
             return f"brand agrees: {a.brand}" if agree else f"brands differ: {a.brand} vs {b.brand}"
         known = a.brand or b.brand
-        return f"brand {known} {'named' if value >= 0.5 else 'not named'} by the other side" if known else \
-            f"first words {'agree' if a.first_word == b.first_word else 'differ'}: {a.first_word} / {b.first_word}"
+        if known:
+            return f"brand {known} {'named' if value >= 0.5 else 'not named'} by the other side"
+        verb = "agree" if a.first_word == b.first_word else "differ"
+        return f"first words {verb}: {a.first_word} / {b.first_word}"
     if name in ("accessory_xor", "accessory_both", "for_other_brand"):
         side = a if a.accessory else b
         if name == "for_other_brand" and value >= 0.5:
@@ -124,23 +136,38 @@ def describe(name: str, value: float, a: PreparedRecord, b: PreparedRecord) -> s
         return "both accessories" if a.accessory else "no accessory cue"
     if name in ("head_equal", "head_in_other"):
         if a.head and b.head:
-            return f"product type agrees: {a.head}" if value >= 0.5 else f"product types differ: {a.head} vs {b.head}"
+            return (
+                f"product type agrees: {a.head}"
+                if value >= 0.5
+                else f"product types differ: {a.head} vs {b.head}"
+            )
         return "product type unknown"
     if name in ("unit_agree", "unit_conflict", "pack_conflict", "number_jaccard"):
-        shared = sorted(set(a.units) & set(b.units))
-        pretty = "; ".join(f"{_fmt(a.units[u])} vs {_fmt(b.units[u])} {u}" for u in shared[:3])
-        return f"sizes/quantities {'conflict' if 'conflict' in name and value else 'compared'}: {pretty or 'none shared'}"
+        units_shared = sorted(set(a.units) & set(b.units))
+        pretty = "; ".join(f"{_fmt(a.units[u])} vs {_fmt(b.units[u])} {u}" for u in units_shared[:3])
+        verb = "conflict" if "conflict" in name and value else "compared"
+        return f"sizes/quantities {verb}: {pretty or 'none shared'}"
     if name == "price_ratio":
-        return "price missing" if unknown else f"prices {a.record.price:g} vs {b.record.price:g} (ratio {value:.2f})"
+        return (
+            "price missing"
+            if unknown
+            else f"prices {a.record.price:g} vs {b.record.price:g} (ratio {value:.2f})"
+        )
     if name.startswith("semantic"):
         return f"semantic similarity {value:.2f}"
     if name.startswith("desc") or name == "title_desc_cos":
         return "description missing" if unknown else f"description similarity {value:.2f}"
     if unknown:
         return f"{name} unknown"
+    if name in ("idf_only_max", "idf_only_min", "title_jaccard", "idf_shared"):
+        only_a: list[str] = sorted(a.word_set - b.word_set, key=lambda w: (-len(w), w))[:3]
+        only_b: list[str] = sorted(b.word_set - a.word_set, key=lambda w: (-len(w), w))[:3]
+        if not only_a and not only_b:
+            return "same words in both titles"
+        return f"words on one side only: {' '.join(only_a) or '-'} vs {' '.join(only_b) or '-'}"
     if name == "rare_shared_max":
-        shared = a.word_set & b.word_set
-        return f"rare word shared: {max(shared, key=len) if shared else 'none'} (idf {value:.1f})"
+        words_shared = a.word_set & b.word_set
+        return f"rare word shared: {max(words_shared, key=len) if words_shared else 'none'} (idf {value:.1f})"
     return f"title similarity ({name.replace('title_', '').replace('_', ' ')}) {value:.2f}"
 
 

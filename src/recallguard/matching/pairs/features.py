@@ -29,25 +29,59 @@ from recallguard.matching.pairs.records import ProductRecord
 
 NAN = float("nan")
 BASE_FEATURES = [
-    "title_ratio", "title_token_set", "title_token_sort", "title_partial", "title_jaccard",
-    "title_word_cos", "title_char_cos", "text_word_cos", "idf_shared", "idf_only_max", "idf_only_min",
-    "rare_shared_max", "len_ratio", "desc_cos", "desc_missing", "title_desc_cos",
-    "brand_sim", "brand_missing", "brand_in_other", "first_word_equal",
-    "code_match", "code_match_len", "code_conflict", "code_best_sim", "code_variant", "code_count_min",
-    "code_unmatched_max", "model_field_match", "model_field_conflict", "brand_code_conflict",
-    "gtin_equal", "gtin_conflict", "head_equal", "head_in_other",
-    "accessory_xor", "accessory_both", "for_other_brand",
-    "unit_agree", "unit_conflict", "number_jaccard", "pack_conflict",
-    "price_ratio", "category_sim",
-]  # fmt: skip
+    "title_ratio",
+    "title_token_set",
+    "title_token_sort",
+    "title_partial",
+    "title_jaccard",
+    "title_word_cos",
+    "title_char_cos",
+    "text_word_cos",
+    "idf_shared",
+    "idf_only_max",
+    "idf_only_min",
+    "rare_shared_max",
+    "len_ratio",
+    "desc_cos",
+    "desc_missing",
+    "title_desc_cos",
+    "brand_sim",
+    "brand_missing",
+    "brand_in_other",
+    "first_word_equal",
+    "code_match",
+    "code_match_len",
+    "code_conflict",
+    "code_best_sim",
+    "code_variant",
+    "code_count_min",
+    "code_unmatched_max",
+    "model_field_match",
+    "model_field_conflict",
+    "brand_code_conflict",
+    "gtin_equal",
+    "gtin_conflict",
+    "head_equal",
+    "head_in_other",
+    "accessory_xor",
+    "accessory_both",
+    "for_other_brand",
+    "unit_agree",
+    "unit_conflict",
+    "number_jaccard",
+    "pack_conflict",
+    "price_ratio",
+    "category_sim",
+]
 SEMANTIC_FEATURES = ["semantic_cos", "semantic_title_cos"]
 
 
 class Featurizer:
     """Corpus statistics plus the feature function; picklable state is ``to_dict``/``from_dict``."""
 
-    def __init__(self, word_idf: dict[str, float], char_idf: dict[str, float], n_docs: int,
-                 semantic: Any = None) -> None:  # fmt: skip
+    def __init__(
+        self, word_idf: dict[str, float], char_idf: dict[str, float], n_docs: int, semantic: Any = None
+    ) -> None:
         self.word_idf = word_idf
         self.char_idf = char_idf
         self.n_docs = n_docs
@@ -127,7 +161,9 @@ class Featurizer:
                 a = self.prepare_many([a.record])[0]
             if b.embedding is None:
                 b = self.prepare_many([b.record])[0]
-            (ea, ta), (eb, tb) = a.embedding, b.embedding  # type: ignore[misc]
+            assert a.embedding is not None and b.embedding is not None
+            ea, ta = a.embedding
+            eb, tb = b.embedding
             out += [float(np.dot(ea, eb)), float(np.dot(ta, tb))]
         return out
 
@@ -135,7 +171,8 @@ class Featurizer:
         """Feature matrix of the pairs (left[i], right[i]).
 
         >>> f = Featurizer.fit([ProductRecord("1", "red bike")])
-        >>> f.matrix([f.prepare(ProductRecord("1", "red bike"))], [f.prepare(ProductRecord("2", "bike"))]).shape
+        >>> a, b = f.prepare(ProductRecord("1", "red bike")), f.prepare(ProductRecord("2", "bike"))
+        >>> f.matrix([a], [b]).shape
         (1, 43)
         """
         rows = [self.pair_features(a, b) for a, b in zip(left, right, strict=True)]
@@ -158,8 +195,10 @@ def _text_features(f: Featurizer, a: PreparedRecord, b: PreparedRecord) -> list[
     only_b = sum(f.idf(w) for w in sb - sa) / (sum(f.idf(w) for w in sb) or 1.0)
     has_da, has_db = bool(a.description), bool(b.description)
     desc_cos = cosine(a.vectors["desc"], b.vectors["desc"]) if has_da and has_db else NAN
-    td = [cosine(a.vectors["title_word"], b.vectors["desc"]) if has_db else NAN,
-          cosine(b.vectors["title_word"], a.vectors["desc"]) if has_da else NAN]  # fmt: skip
+    td = [
+        cosine(a.vectors["title_word"], b.vectors["desc"]) if has_db else NAN,
+        cosine(b.vectors["title_word"], a.vectors["desc"]) if has_da else NAN,
+    ]
     td_known = [x for x in td if not math.isnan(x)]
     return [
         fuzz.ratio(a.title, b.title) / 100.0,
@@ -187,8 +226,12 @@ def _brand_features(a: PreparedRecord, b: PreparedRecord) -> list[float]:
     if names_a and names_b:
         sim = max(fuzz.ratio(x, y) for x in names_a for y in names_b) / 100.0
         compact_a, compact_b = {x.replace(" ", "") for x in names_a}, {x.replace(" ", "") for x in names_b}
-        if compact_a & compact_b or any(x.startswith(y) or y.startswith(x) for x in compact_a for y in compact_b
-                                        if min(len(x), len(y)) >= 3):  # fmt: skip
+        if compact_a & compact_b or any(
+            x.startswith(y) or y.startswith(x)
+            for x in compact_a
+            for y in compact_b
+            if min(len(x), len(y)) >= 3
+        ):
             sim = max(sim, 0.95)
     else:
         sim = NAN
@@ -227,10 +270,12 @@ def _code_features(a: PreparedRecord, b: PreparedRecord) -> list[float]:
     matched = found_a + found_b
     best = max(Levenshtein.normalized_similarity(x, y) for x in ca for y in cb)
     variant = any(
-        x != y and min(len(x), len(y)) >= 3 and (x.startswith(y) or y.startswith(x) or
-                                                 Levenshtein.distance(x, y) == 1)
-        for x in ca for y in cb
-    )  # fmt: skip
+        x != y
+        and min(len(x), len(y)) >= 3
+        and (x.startswith(y) or y.startswith(x) or Levenshtein.distance(x, y) == 1)
+        for x in ca
+        for y in cb
+    )
     unmatched = max(1 - len(found_a) / len(ca), 1 - len(found_b) / len(cb))
     ma, mb = a.model_codes, b.model_codes
     field_match = NAN
@@ -257,8 +302,12 @@ def _other_features(a: PreparedRecord, b: PreparedRecord) -> list[float]:
     gtin_conflict = float(not a.gtins & b.gtins) if a.gtins and b.gtins else 0.0
     if a.head and b.head:
         head_equal = float(a.head == b.head)
-        head_in = float(a.head in b.word_set or b.head in a.word_set or
-                        a.head + "s" in b.word_set or b.head + "s" in a.word_set)  # fmt: skip
+        head_in = float(
+            a.head in b.word_set
+            or b.head in a.word_set
+            or a.head + "s" in b.word_set
+            or b.head + "s" in a.word_set
+        )
     else:
         head_equal = head_in = NAN
     brand_first_a = a.brand.split()[0] if a.brand else b.first_word
@@ -278,7 +327,17 @@ def _other_features(a: PreparedRecord, b: PreparedRecord) -> list[float]:
     ka, kb = a.record.category.lower(), b.record.category.lower()
     category_sim = fuzz.token_set_ratio(ka, kb) / 100.0 if ka and kb else NAN
     return [
-        gtin_equal, gtin_conflict, head_equal, head_in,
-        float(a.accessory != b.accessory), float(a.accessory and b.accessory), for_other,
-        float(agree), float(conflict), number_jaccard, pack_conflict, price_ratio, category_sim,
-    ]  # fmt: skip
+        gtin_equal,
+        gtin_conflict,
+        head_equal,
+        head_in,
+        float(a.accessory != b.accessory),
+        float(a.accessory and b.accessory),
+        for_other,
+        float(agree),
+        float(conflict),
+        number_jaccard,
+        pack_conflict,
+        price_ratio,
+        category_sim,
+    ]

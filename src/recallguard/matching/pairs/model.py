@@ -31,15 +31,32 @@ from recallguard.matching.pairs.records import ProductRecord
 FORMAT_VERSION = 1
 TARGET_PRECISIONS = (0.9, 0.95, 0.98, 0.99, 0.995)
 MONOTONE = {
-    "code_conflict": -1, "brand_code_conflict": -1, "model_field_conflict": -1, "accessory_xor": -1,
-    "for_other_brand": -1, "gtin_equal": 1, "gtin_conflict": -1, "code_match": 1, "unit_conflict": -1,
+    "code_conflict": -1,
+    "brand_code_conflict": -1,
+    "model_field_conflict": -1,
+    "accessory_xor": -1,
+    "for_other_brand": -1,
+    "gtin_equal": 1,
+    "gtin_conflict": -1,
+    "code_match": 1,
+    "unit_conflict": -1,
     "pack_conflict": -1,
-}  # fmt: skip
+}
 DEFAULT_PARAMS: dict[str, Any] = {
-    "objective": "binary", "learning_rate": 0.04, "num_leaves": 31, "min_data_in_leaf": 20,
-    "feature_fraction": 0.7, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
-    "verbose": -1, "num_threads": 2, "deterministic": True, "seed": 7, "monotone_constraints_method": "advanced",
-}  # fmt: skip
+    "objective": "binary",
+    "learning_rate": 0.04,
+    "num_leaves": 31,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.7,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "verbose": -1,
+    "num_threads": 2,
+    "deterministic": True,
+    "seed": 7,
+    "monotone_constraints_method": "advanced",
+}
 NUM_ROUNDS = 500
 
 
@@ -66,7 +83,9 @@ class Calibration:
             from sklearn.isotonic import IsotonicRegression
 
             iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(margin, labels)
-            return cls("isotonic", x=[float(v) for v in iso.X_thresholds_], y=[float(v) for v in iso.y_thresholds_])
+            return cls(
+                "isotonic", x=[float(v) for v in iso.X_thresholds_], y=[float(v) for v in iso.y_thresholds_]
+            )
         from sklearn.linear_model import LogisticRegression
 
         lr = LogisticRegression(C=1e6).fit(margin.reshape(-1, 1), labels)
@@ -117,8 +136,14 @@ def precision_thresholds(probs: np.ndarray, labels: np.ndarray) -> dict[str, dic
 class PairScorer:
     """A trained featurizer + booster + calibration + thresholds; scores pairs of ProductRecords."""
 
-    def __init__(self, featurizer: Featurizer, booster: lgb.Booster, calibration: Calibration,
-                 threshold: float, metadata: dict[str, Any]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        featurizer: Featurizer,
+        booster: lgb.Booster,
+        calibration: Calibration,
+        threshold: float,
+        metadata: dict[str, Any],
+    ) -> None:
         self.featurizer = featurizer
         self.booster = booster
         self.calibration = calibration
@@ -169,9 +194,16 @@ class PairScorer:
             "calibration": calibration.method,
             "folds": k,
             "num_rounds": num_rounds,
-            "training": {"pairs": len(y), "positives": int(y.sum()), "left_records": len(left),
-                         "right_records": len(right)},  # fmt: skip
-            "heldout": {**f1_at(oof_probs, y, threshold), "precision_thresholds": precision_thresholds(oof_probs, y)},
+            "training": {
+                "pairs": len(y),
+                "positives": int(y.sum()),
+                "left_records": len(left),
+                "right_records": len(right),
+            },
+            "heldout": {
+                **f1_at(oof_probs, y, threshold),
+                "precision_thresholds": precision_thresholds(oof_probs, y),
+            },
             "threshold_from": "train (cross-fitted held-out folds)",
         }
         scorer = cls(featurizer, booster, calibration, threshold, meta)
@@ -197,8 +229,12 @@ class PairScorer:
         """Calibrated match probabilities of a feature matrix."""
         return self.calibration(self.margins(X)) if len(X) else np.zeros(0)
 
-    def score_pairs(self, left: Mapping[str, ProductRecord], right: Mapping[str, ProductRecord],
-                    pairs: Sequence[tuple[str, str]]) -> np.ndarray:  # fmt: skip
+    def score_pairs(
+        self,
+        left: Mapping[str, ProductRecord],
+        right: Mapping[str, ProductRecord],
+        pairs: Sequence[tuple[str, str]],
+    ) -> np.ndarray:
         """Calibrated probabilities of (left id, right id) pairs."""
         return self.predict_proba(featurize_pairs(self.featurizer, left, right, pairs))
 
@@ -255,8 +291,12 @@ class PairScorer:
         return cls(featurizer, booster, calibration, float(meta["threshold"]), meta)
 
 
-def featurize_pairs(featurizer: Featurizer, left: Mapping[str, ProductRecord],
-                    right: Mapping[str, ProductRecord], pairs: Sequence[tuple[str, str]]) -> np.ndarray:  # fmt: skip
+def featurize_pairs(
+    featurizer: Featurizer,
+    left: Mapping[str, ProductRecord],
+    right: Mapping[str, ProductRecord],
+    pairs: Sequence[tuple[str, str]],
+) -> np.ndarray:
     """Feature matrix of id pairs, preparing each referenced record once."""
     lids = sorted({a for a, _ in pairs})
     rids = sorted({b for _, b in pairs})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from unidecode import unidecode
 
@@ -25,23 +26,94 @@ _UNIT_WORDS = (
 )
 _UNIT = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)\s?-?\s?(" + _UNIT_WORDS + r"|\")(?![a-z0-9])")
 _UNIT_CANON = {
-    "inches": "in", "inch": "in", '"': "in", "feet": "ft", "lbs": "lb", "watts": "w", "watt": "w",
-    "volts": "v", "volt": "v", "megapixels": "mp", "megapixel": "mp", "pk": "pack", "pcs": "pack",
-    "pc": "pack", "pieces": "pack", "piece": "pack", "count": "pack", "ct": "pack",
-}  # fmt: skip
+    "inches": "in",
+    "inch": "in",
+    '"': "in",
+    "feet": "ft",
+    "lbs": "lb",
+    "watts": "w",
+    "watt": "w",
+    "volts": "v",
+    "volt": "v",
+    "megapixels": "mp",
+    "megapixel": "mp",
+    "pk": "pack",
+    "pcs": "pack",
+    "pc": "pack",
+    "pieces": "pack",
+    "piece": "pack",
+    "count": "pack",
+    "ct": "pack",
+}
 _UNIT_CODE = re.compile(r"\d+(?:\.\d+)?(?:" + _UNIT_WORDS.upper().replace('"', "") + r"|P|K|S|D|TH|ND|RD|ST)")
 _ACCESSORY = re.compile(
     r"\b(replacement|compatible|fits|for use with|spare|refill|accessor(?:y|ies)|protector|skin|"
     r"(?:case|cover|strap|band|charger|adapter|adaptor|mount|holder|bag|sleeve|cable|battery|batteries|"
     r"filter|lens cap|stand|dock|remote|parts?|kit|decal|sticker|manual|sheet)s? for)\b"
 )
-_FOR_WHAT = re.compile(r"\b(?:for(?: use with)?|compatible with|fits|works with)\s+(?:the |your |a |an )?([a-z0-9]+)")
+_FOR_WHAT = re.compile(
+    r"\b(?:for(?: use with)?|compatible with|fits|works with)\s+(?:the |your |a |an )?([a-z0-9]+)"
+)
 _HEAD_CUT = re.compile(r"\s(?:for|with|compatible|fits|by|in|-|–|\()\s|[,(/|]")
 _NOT_HEAD = set(
-    "black white silver blue red green pink gray grey brown gold yellow purple orange clear new pack set "
-    "edition version kit series model inch size large small medium mini pro plus ultra max the and of "
-    "pcs piece pieces count color colour women men kids baby adult refurbished original genuine oem "
-    "premium deluxe digital portable wireless".split()
+    [
+        "black",
+        "white",
+        "silver",
+        "blue",
+        "red",
+        "green",
+        "pink",
+        "gray",
+        "grey",
+        "brown",
+        "gold",
+        "yellow",
+        "purple",
+        "orange",
+        "clear",
+        "new",
+        "pack",
+        "set",
+        "edition",
+        "version",
+        "kit",
+        "series",
+        "model",
+        "inch",
+        "size",
+        "large",
+        "small",
+        "medium",
+        "mini",
+        "pro",
+        "plus",
+        "ultra",
+        "max",
+        "the",
+        "and",
+        "of",
+        "pcs",
+        "piece",
+        "pieces",
+        "count",
+        "color",
+        "colour",
+        "women",
+        "men",
+        "kids",
+        "baby",
+        "adult",
+        "refurbished",
+        "original",
+        "genuine",
+        "oem",
+        "premium",
+        "deluxe",
+        "digital",
+        "portable",
+        "wireless",
+    ]
 )
 _STOP = {"the", "and", "for", "with", "of", "a", "an", "in", "to", "by", "on", "new", "&"}
 
@@ -68,7 +140,7 @@ class PreparedRecord:
     first_word: str
     description: str
     vectors: dict[str, dict[str, float]] = field(default_factory=dict)
-    embedding: object = None  # numpy vector when semantic similarity is on
+    embedding: tuple[Any, Any] | None = None  # (full-text, title) unit vectors when semantic is on
 
 
 def norm_text(text: str) -> str:
@@ -136,7 +208,9 @@ def analyze(record: ProductRecord) -> PreparedRecord:
     title = norm_text(record.title)
     words = [w for w in _WORD.findall(title) if w not in _STOP]
     brand = " ".join(_WORD.findall(norm_text(record.brand)))
-    brand_names = [b for b in [brand, *(" ".join(_WORD.findall(norm_text(a))) for a in record.brand_aliases)] if b]
+    brand_names = [
+        b for b in [brand, *(" ".join(_WORD.findall(norm_text(a))) for a in record.brand_aliases)] if b
+    ]
     model_codes = {canonical_model(m) for m in record.model_numbers if len(canonical_model(m)) >= 2}
     codes = extract_codes(unidecode(record.title)) | model_codes
     gtins = set(record.gtins) | set(gtin_candidates(record.title))

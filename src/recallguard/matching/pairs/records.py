@@ -186,10 +186,7 @@ def read_table(path: str | Path, overrides: Mapping[str, str] | None = None) -> 
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             columns = list(reader.fieldnames or [])
-            mapping = resolve_mapping(columns, overrides)
-            for name, col in mapping.items():
-                if col not in columns:
-                    raise InputError(f"{path}: column {col!r} (for field {name!r}) not in header {columns}")
+            mapping = resolve_mapping(columns, {k: v for k, v in (overrides or {}).items() if v in columns})
             for required in ("id", "title"):
                 if required not in mapping:
                     hint = "/".join(FIELD_ALIASES[required])
@@ -206,6 +203,26 @@ def read_table(path: str | Path, overrides: Mapping[str, str] | None = None) -> 
     except (csv.Error, UnicodeDecodeError) as e:
         raise InputError(f"{path}: not a readable CSV: {e}") from e
     return records
+
+
+def read_tables(
+    left: str | Path, right: str | Path, overrides: Mapping[str, str] | None = None
+) -> tuple[dict[str, ProductRecord], dict[str, ProductRecord]]:
+    """Read both tables of a task; a ``--field`` override applies to each table holding its column and
+    must name a column of at least one of them (else :class:`InputError` naming both files)."""
+    tables = read_table(left, overrides), read_table(right, overrides)
+    for name, col in (overrides or {}).items():
+        headers = [_header(left), _header(right)]
+        if all(col not in h for h in headers):
+            raise InputError(
+                f"--field {name}={col}: no column {col!r} in {left} ({headers[0]}) or {right} ({headers[1]})"
+            )
+    return tables
+
+
+def _header(path: str | Path) -> list[str]:
+    with Path(path).open(newline="", encoding="utf-8-sig") as fh:
+        return next(csv.reader(fh), [])
 
 
 def read_pairs(
@@ -235,9 +252,13 @@ def read_pairs(
             for lineno, row in enumerate(reader, start=2):
                 lid, rid = (row.get("ltable_id") or "").strip(), (row.get("rtable_id") or "").strip()
                 if lid not in left:
-                    raise InputError(f"{path}: line {lineno}: column ltable_id: unknown id {lid!r} in left table")
+                    raise InputError(
+                        f"{path}: line {lineno}: column ltable_id: unknown id {lid!r} in left table"
+                    )
                 if rid not in right:
-                    raise InputError(f"{path}: line {lineno}: column rtable_id: unknown id {rid!r} in right table")
+                    raise InputError(
+                        f"{path}: line {lineno}: column rtable_id: unknown id {rid!r} in right table"
+                    )
                 pairs.append((lid, rid))
                 if has_label:
                     raw = (row.get("label") or "").strip()

@@ -22,9 +22,9 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     """Attach every command module. Each module exposes ``register(app)``."""
-    from recallguard.cli import matcher_cmd, scale_cmds, screen_cmd
+    from recallguard.cli import matcher_cmd, scale_cmds, screen_cmd, store_cmds
 
-    for module in (screen_cmd, matcher_cmd, scale_cmds):
+    for module in (screen_cmd, matcher_cmd, scale_cmds, store_cmds):
         module.register(app)
 
 
@@ -44,7 +44,8 @@ def main() -> None:
     except Exception as e:  # click usage errors arrive as click exceptions
         import click
 
-        if isinstance(e, click.exceptions.ClickException):
+        # Typer 0.2x vendors click: its usage errors are typer.TyperException, not click's
+        if isinstance(e, click.exceptions.ClickException | typer.TyperException) and hasattr(e, "show"):
             e.show()
             sys.exit(2)
         raise

@@ -1,0 +1,159 @@
+"""Decide and act: bring the stored matches and actions of one listing in line with what the
+screener says now, writing an audit event for every state change.
+
+- a new block or review match is stored (``match.created``); a changed one updated (``match.updated``);
+- a block decision gets a RESTRICT action for the authority's countries, approved automatically
+  (``action.created``; a withdrawn one comes back: ``action.reinstated``);
+- a match the screener no longer reports is withdrawn (``match.withdrawn``) and its live actions too
+  (``action.withdrawn``); so is a restriction whose match dropped from block to review.
+
+>>> from recallguard.store import Store
+>>> from recallguard.domain.models import Listing, Match, DecisionKind
+>>> store = Store("sqlite://")
+>>> with store.transaction() as uow:
+...     _ = uow.listings.upsert_many([Listing("L1", "Doll stroller BS-100")])
+...     m = Match("L1", "26561", "CPSC", 0.97, DecisionKind.BLOCK, "model BS-100 in title")
+...     c = reconcile(uow, "L1", [m], existing=[], actor="test")
+>>> c.created, c.actions_created
+(1, 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, fields
+
+from recallguard.domain.models import ActionState, Match
+from recallguard.enforcement.actions import LIVE_STATES, action_for, implied_kinds, transition
+from recallguard.errors import NotFoundError
+from recallguard.store import UnitOfWork
+
+#: Which (authority, recall number) pairs a screening covered; None means every one.
+Scope = Collection[tuple[str, str]] | None
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass
+class ReconcileCounts:
+    """What reconciling did (summed over listings)."""
+
+    created: int = 0
+    updated: int = 0
+    withdrawn: int = 0
+    actions_created: int = 0
+    actions_withdrawn: int = 0
+    actions_reinstated: int = 0
+
+    def add(self, other: ReconcileCounts) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+def best_per_recall(matches: Sequence[Match]) -> dict[tuple[str, str], Match]:
+    """One match per (authority, recall number): the highest score (a recall may have many targets)."""
+    out: dict[tuple[str, str], Match] = {}
+    for m in matches:
+        if not implied_kinds(m.decision) and m.decision.value != "review":
+            continue  # "none" decisions are not stored
+        key = (m.authority, m.recall_number)
+        if key not in out or m.score > out[key].score:
+            out[key] = m
+    return out
+
+
+def _key(m: Match) -> str:
+    return f"{m.authority}:{m.recall_number}"
+
+
+def _withdraw_actions(uow: UnitOfWork, m: Match, why: str, actor: str, counts: ReconcileCounts) -> None:
+    for a in uow.actions.for_match(m.listing_id, m.authority, m.recall_number):
+        if a.state in LIVE_STATES:
+            a2 = transition(a, ActionState.WITHDRAWN, why)
+            uow.actions.save_state(a2)
+            counts.actions_withdrawn += 1
+            uow.audit.append(
+                "action.withdrawn", f"action:{a.action_id}", actor, why,
+                {"listing_id": m.listing_id, "recall": _key(m), "from": a.state.value},
+            )  # fmt: skip
+
+
+def _ensure_actions(uow: UnitOfWork, m: Match, actor: str, counts: ReconcileCounts) -> None:
+    wanted = implied_kinds(m.decision)
+    for a in uow.actions.for_match(m.listing_id, m.authority, m.recall_number):
+        if a.kind not in wanted and a.state in LIVE_STATES:
+            why = f"decision is now {m.decision.value}"
+            uow.actions.save_state(transition(a, ActionState.WITHDRAWN, why))
+            counts.actions_withdrawn += 1
+            uow.audit.append(
+                "action.withdrawn", f"action:{a.action_id}", actor, why, {"listing_id": m.listing_id}
+            )
+    for kind in wanted:
+        existing = uow.actions.get(m.listing_id, m.authority, m.recall_number, kind)
+        try:
+            proposed = action_for(m)
+        except NotFoundError:
+            return  # an authority recallguard has no jurisdiction for: the match stays for review
+        if proposed is None:
+            continue
+        if existing is None:
+            a = uow.actions.add(proposed)
+            counts.actions_created += 1
+            uow.audit.append(
+                "action.created", f"action:{a.action_id}", actor, a.reason,
+                {"listing_id": a.listing_id, "recall": _key(m), "kind": a.kind.value,
+                 "countries": a.countries, "state": a.state.value},
+            )  # fmt: skip
+        elif existing.state == ActionState.WITHDRAWN:
+            uow.actions.save_state(transition(existing, ActionState.APPROVED, proposed.reason))
+            counts.actions_reinstated += 1
+            uow.audit.append(
+                "action.reinstated", f"action:{existing.action_id}", actor, proposed.reason,
+                {"listing_id": m.listing_id, "state": ActionState.APPROVED.value},
+            )  # fmt: skip
+
+
+def reconcile(
+    uow: UnitOfWork,
+    listing_id: str,
+    matches: Sequence[Match],
+    existing: Sequence[Match],
+    actor: str,
+    scope: Scope = None,
+    why: str = "screened",
+) -> ReconcileCounts:
+    """Store ``matches`` (the screener's answer for one listing) and act on them; withdraw the
+    ``existing`` active matches within ``scope`` that the answer no longer contains."""
+    counts = ReconcileCounts()
+    new = best_per_recall(matches)
+    for old in existing:
+        key = (old.authority, old.recall_number)
+        if key in new or (scope is not None and key not in scope):
+            continue
+        if uow.matches.withdraw(listing_id, old.authority, old.recall_number):
+            counts.withdrawn += 1
+            reason = f"no longer matches ({why})"
+            uow.audit.append(
+                "match.withdrawn", f"listing:{listing_id}", actor, reason,
+                {"recall": _key(old), "was": old.decision.value, "score": old.score},
+            )  # fmt: skip
+            _withdraw_actions(uow, old, reason, actor, counts)
+    before = {(m.authority, m.recall_number): m for m in existing}
+    for key, m in new.items():
+        outcome = uow.matches.upsert(m)
+        if outcome in ("created", "reactivated"):
+            counts.created += 1
+            uow.audit.append(
+                "match.created", f"listing:{listing_id}", actor, m.evidence,
+                {"recall": f"{key[0]}:{key[1]}", "decision": m.decision.value, "score": m.score,
+                 "model_version": m.model_version, "reactivated": outcome == "reactivated"},
+            )  # fmt: skip
+        elif outcome == "updated":
+            counts.updated += 1
+            was = before.get(key)
+            uow.audit.append(
+                "match.updated", f"listing:{listing_id}", actor, m.evidence,
+                {"recall": f"{key[0]}:{key[1]}", "decision": m.decision.value, "score": m.score,
+                 "was": was.decision.value if was else None, "was_score": was.score if was else None},
+            )  # fmt: skip
+        _ensure_actions(uow, m, actor, counts)
+    return counts

@@ -1,0 +1,285 @@
+"""Importers: recall files and the live CPSC feed, listing files — into the store, idempotently.
+
+- The same input twice changes nothing (content hashes); bad records go to quarantine and are
+  counted (exit code 1), the rest load.
+- An amended recall (same number, new content) replaces its targets and the stored listings are
+  screened again against it, in the same transaction; matches that no longer hold are withdrawn.
+- A listing that comes again with changed content is updated and screened again against every
+  active recall in the same transaction. New listings wait for ``recallguard scan``.
+
+>>> from recallguard.store import Store
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "l.jsonl"
+>>> _ = p.write_text('{"listing_id": "A", "title": "Kids helmet"}\\n{"listing_id": "B"}\\n')
+>>> r = import_listings(Store("sqlite://"), p)
+>>> r.created, r.quarantined, r.exit_code
+(1, 1, 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from recallguard.domain.models import BadRecord, Listing, Recall, RecallStatus, Target
+from recallguard.service.decide import Progress, ReconcileCounts, reconcile
+from recallguard.service.screening import (
+    ScreenerFactory,
+    ScreenerLike,
+    default_screener,
+    extract,
+    policy_of,
+    scan_version,
+)
+from recallguard.store import Store, UnitOfWork
+
+Extractor = Callable[[Recall], list[Target]]
+RESCREEN_PAGE = 1000
+
+
+@dataclass
+class ImportReport:
+    """What an import did. ``exit_code``: 0 all loaded, 1 some records quarantined."""
+
+    source: str
+    format: str = ""
+    created: int = 0
+    updated: int = 0  # amended recalls / changed listings
+    unchanged: int = 0
+    withdrawn: int = 0  # recalls whose status became withdrawn
+    quarantined: int = 0  # bad records in this input (kept once each in the quarantine table)
+    rescreened: int = 0  # stored listings screened again because a recall or the listing changed
+    counts: ReconcileCounts = field(default_factory=ReconcileCounts)
+
+    @property
+    def loaded(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.quarantined else 0
+
+
+def _quarantine(uow: UnitOfWork, kind: str, bad: Sequence[BadRecord], source: str, actor: str) -> None:
+    if not bad:
+        return
+    fresh = uow.quarantine.add_many(kind, bad)
+    if not fresh:
+        return  # all seen before: the same input again changes nothing
+    uow.audit.append(
+        "quarantine.added", f"source:{source}", actor, f"{len(bad)} bad {kind} records ({fresh} new)",
+        {"kind": kind, "bad": len(bad), "new": fresh, "first": str(bad[0])[:500]},
+    )  # fmt: skip
+
+
+def _rescreen_for_recall(
+    uow: UnitOfWork, recall: Recall, targets: Sequence[Target], factory: ScreenerFactory, actor: str
+) -> tuple[int, ReconcileCounts]:
+    """Screen every stored listing against one amended recall (or withdraw its matches)."""
+    key = (recall.authority, recall.recall_number)
+    counts, n, after = ReconcileCounts(), 0, ""
+    screener = factory(targets, False) if targets and recall.status == RecallStatus.ACTIVE else None
+    why = f"recall {recall.key} amended" if screener else f"recall {recall.key} withdrawn"
+    while page := uow.listings.page(after, RESCREEN_PAGE):
+        after, n = page[-1].listing_id, n + len(page)
+        existing = uow.matches.active_for_listings([x.listing_id for x in page])
+        results = screener.screen_many(page) if screener else ((x, []) for x in page)
+        for listing, matches in results:
+            mine = [m for m in matches if (m.authority, m.recall_number) == key]
+            old = existing.get(listing.listing_id, [])
+            if mine or any((m.authority, m.recall_number) == key for m in old):
+                counts.add(reconcile(uow, listing.listing_id, mine, old, actor, scope={key}, why=why))
+    return n, counts
+
+
+def store_recalls(
+    store: Store,
+    recalls: Iterable[Recall],
+    bad: Sequence[BadRecord],
+    report: ImportReport,
+    *,
+    actor: str = "cli",
+    factory: ScreenerFactory = default_screener,
+    extractor: Extractor = extract,
+    on_progress: Progress | None = None,
+) -> ImportReport:
+    """Store parsed recalls one transaction each (with any re-screening they cause)."""
+    bad = list(bad)
+    items = list(recalls)
+    targets_by_key: dict[str, list[Target]] = {}
+    for r in items:
+        try:
+            targets_by_key[r.key] = extractor(r)
+        except ImportError:
+            raise  # a broken install, not a bad record
+        except Exception as e:  # one recall the extractor chokes on must not stop the feed
+            bad.append(
+                BadRecord(report.source, f"recall {r.key}", "<targets>", f"target extraction failed: {e}")
+            )
+    report.quarantined += len(bad)
+    with store.transaction() as uow:
+        _quarantine(uow, "recall", bad, report.source, actor)
+    for i, r in enumerate(items, 1):
+        if r.key not in targets_by_key:
+            continue
+        targets = targets_by_key[r.key]
+        with store.transaction() as uow:
+            res = uow.recalls.upsert(r, targets)
+            data: dict[str, Any] = {
+                "version": res.version,
+                "content_hash": res.content_hash,
+                "targets": len(targets),
+            }
+            if res.outcome == "unchanged":
+                report.unchanged += 1
+            elif res.outcome == "created":
+                report.created += 1
+                uow.audit.append(
+                    "recall.created", f"recall:{r.key}", actor, f"imported from {report.source}", data
+                )
+            else:
+                report.updated += 1
+                became_withdrawn = r.status == RecallStatus.WITHDRAWN and res.previous_status != r.status
+                report.withdrawn += became_withdrawn
+                kind = "recall.withdrawn" if became_withdrawn else "recall.amended"
+                uow.audit.append(kind, f"recall:{r.key}", actor, f"new content from {report.source}", data)
+                n, counts = _rescreen_for_recall(uow, r, targets, factory, actor)
+                report.rescreened += n
+                report.counts.add(counts)
+        if on_progress:
+            on_progress(i, len(items))
+    return report
+
+
+def import_recalls(store: Store, path: str | Path, **kw: Any) -> ImportReport:
+    """Import a recall file (any format ``recallguard.sources.loader.load_recalls`` detects).
+
+    Raises InputError (exit 2) when the file cannot be read or is no known recall format.
+    """
+    from recallguard.sources.loader import load_recalls
+
+    batch = load_recalls(path)
+    report = ImportReport(source=str(path), format=batch.format)
+    return store_recalls(store, batch.recalls, batch.bad, report, **kw)
+
+
+def default_since(store: Store, authority: str = "CPSC", today: date | None = None) -> date:
+    """Where an incremental sync starts: the newest LastPublishDate stored, else one year back."""
+    with store.transaction() as uow:
+        latest = uow.recalls.latest_publish_date(authority)
+    if latest is not None:
+        return latest.date()
+    return (today or datetime.now(UTC).date()) - timedelta(days=365)
+
+
+def sync_recalls(
+    store: Store,
+    base_url: str,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    client: Any = None,
+    **kw: Any,
+) -> ImportReport:
+    """Fetch recalls published in [since, until] from the CPSC API and store them, window by window."""
+    from recallguard.sources.cpsc_client import CpscClient
+
+    since = since or default_since(store)
+    until = until or datetime.now(UTC).date()
+    report = ImportReport(source=base_url, format="cpsc-api")
+    own = client is None
+    client = client or CpscClient(base_url)
+    try:
+        for window in client.sync(since, until):
+            store_recalls(store, window.recalls, window.bad, report, **kw)
+    finally:
+        if own and hasattr(client, "close"):
+            client.close()
+    return report
+
+
+def _screen_changed(
+    uow: UnitOfWork, ids: Sequence[str], screener: ScreenerLike | None, version: str, actor: str
+) -> ReconcileCounts:
+    counts = ReconcileCounts()
+    listings = uow.listings.get_many(ids)
+    existing = uow.matches.active_for_listings(ids)
+    results = screener.screen_many(listings) if screener else ((x, []) for x in listings)
+    for listing, matches in results:
+        old = existing.get(listing.listing_id, [])
+        counts.add(reconcile(uow, listing.listing_id, matches, old, actor, why="listing changed"))
+    if screener:
+        uow.listings.mark_screened(ids, version)
+    return counts
+
+
+def import_listings(
+    store: Store,
+    path: str | Path,
+    *,
+    batch_size: int = 1000,
+    actor: str = "cli",
+    factory: ScreenerFactory = default_screener,
+    on_progress: Progress | None = None,
+) -> ImportReport:
+    """Import a listing file (JSONL, CSV or Parquet); changed listings are screened again at once.
+
+    Raises InputError (exit 2) when the file cannot be read.
+    """
+    from recallguard.listings.readers import read_listings
+
+    records = read_listings(path)
+    report = ImportReport(source=str(path))
+    screener: ScreenerLike | None = None
+    version = ""
+    ready = False
+
+    def flush(listings: list[Listing], bad: list[BadRecord]) -> None:
+        nonlocal screener, version, ready
+        with store.transaction() as uow:
+            res = uow.listings.upsert_many(listings)
+            report.created += len(res.created)
+            report.updated += len(res.changed)
+            report.unchanged += res.unchanged
+            report.quarantined += len(bad)
+            _quarantine(uow, "listing", bad, report.source, actor)
+            if res.changed:
+                if not ready:  # build the screener once, on the first changed listing
+                    targets, fp = uow.recalls.active_targets(), uow.recalls.active_fingerprint()
+                    screener = factory(targets, True) if fp else None
+                    version = (
+                        scan_version(fp, screener.model_version, policy_of(screener)) if screener else ""
+                    )
+                    ready = True
+                for lid in res.changed:
+                    uow.audit.append(
+                        "listing.updated", f"listing:{lid}", actor, f"changed in {report.source}"
+                    )
+                report.counts.add(_screen_changed(uow, res.changed, screener, version, actor))
+                report.rescreened += len(res.changed)
+        if on_progress:
+            on_progress(report.loaded + report.quarantined, None)
+
+    listings: list[Listing] = []
+    bad: list[BadRecord] = []
+    for rec in records:
+        (bad if isinstance(rec, BadRecord) else listings).append(rec)  # type: ignore[arg-type]
+        if len(listings) + len(bad) >= batch_size:
+            flush(listings, bad)
+            listings, bad = [], []
+    if listings or bad:
+        flush(listings, bad)
+    if not (report.created or report.updated):
+        return report
+    with store.transaction() as uow:
+        uow.audit.append(
+            "listings.imported", f"source:{report.source}", actor,
+            f"{report.created} new, {report.updated} changed, {report.unchanged} unchanged, "
+            f"{report.quarantined} quarantined",
+            {"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+             "quarantined": report.quarantined},
+        )  # fmt: skip
+    return report

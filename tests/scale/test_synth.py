@@ -44,8 +44,10 @@ def test_every_listing_passes_the_project_validation(tmp_path: Path) -> None:
 
 
 def test_recalled_products_appear_with_their_truth(tmp_path: Path) -> None:
-    products = [RecalledProduct("26561", "BABESIDE", "Doll and Stroller Toys", ("BS-100",)),
-                RecalledProduct("26539", "Merkury", "Heating and Cooling Fans", ("MI-DHC02",))]  # fmt: skip
+    products = [
+        RecalledProduct("26561", "BABESIDE", "Doll and Stroller Toys", ("BS-100",)),
+        RecalledProduct("26539", "Merkury", "Heating and Cooling Fans", ("MI-DHC02",)),
+    ]
     s = write_catalogue(tmp_path, 20_000, seed=2, recalled=products, recalled_share=0.01, chunk_rows=5_000)
     truth = list(csv.DictReader((tmp_path / "_truth.csv").open()))
     assert s.recalled == len(truth) and 100 < len(truth) < 300
@@ -58,8 +60,13 @@ def test_recalled_products_appear_with_their_truth(tmp_path: Path) -> None:
 
 
 def test_products_from_recall_text() -> None:
-    r = Recall("26539", "CPSC", "Merkury Recalls Fans", product_names=["Merkury Hot + Cool Fans"],
-               description="The model number MI-DHC02 is printed on the label.")  # fmt: skip
+    r = Recall(
+        "26539",
+        "CPSC",
+        "Merkury Recalls Fans",
+        product_names=["Merkury Hot + Cool Fans"],
+        description="The model number MI-DHC02 is printed on the label.",
+    )
     (p,) = products_from_recalls([r])
     assert p.recall_number == "26539" and "MI-DHC02" in p.models and "Fans" in p.name
 
@@ -68,8 +75,9 @@ def test_synth_command_writes_parquet(tmp_path: Path) -> None:
     from recallguard.cli.main import _register, app
 
     _register()
-    res = CliRunner().invoke(app, ["synth", "--listings", "2500", "--out", str(tmp_path), "--seed", "4",
-                                   "--row-group", "1000"])  # fmt: skip
+    res = CliRunner().invoke(
+        app, ["synth", "--listings", "2500", "--out", str(tmp_path), "--seed", "4", "--row-group", "1000"]
+    )
     assert res.exit_code == 0, res.output
     assert pq.read_table(tmp_path).num_rows == 2500
     assert "wrote 2,500 listings" in res.output

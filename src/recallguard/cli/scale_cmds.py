@@ -47,11 +47,23 @@ def synth(
         if done == total or done // every != (done - row_group) // every:
             err.print(f"synth: {done:,}/{total:,} listings", highlight=False, soft_wrap=True)
 
-    s = write_catalogue(out, listings, seed=seed, recalled=products, recalled_share=recalled_share,
-                        chunk_rows=row_group, rows_per_file=rows_per_file, progress=progress)  # fmt: skip
+    s = write_catalogue(
+        out,
+        listings,
+        seed=seed,
+        recalled=products,
+        recalled_share=recalled_share,
+        chunk_rows=row_group,
+        rows_per_file=rows_per_file,
+        progress=progress,
+    )
     extra = f", {s.recalled:,} of recalled products (ids in {out / '_truth.csv'})" if products else ""
-    err.print(f"wrote {s.listings:,} listings in {len(s.files)} files to {out} in {s.seconds:.1f}s "
-              f"({s.per_second:,.0f}/s){extra}", highlight=False, soft_wrap=True)  # fmt: skip
+    err.print(
+        f"wrote {s.listings:,} listings in {len(s.files)} files to {out} in {s.seconds:.1f}s "
+        f"({s.per_second:,.0f}/s){extra}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def worker(
@@ -83,15 +95,23 @@ def worker(
     from recallguard.scale.sinks import open_sink
     from recallguard.scale.stream import StreamWorker, WorkerConfig
 
-    sink = open_sink(database_url=database_url, recalls=recalls)
+    r = redis.Redis.from_url(redis_url)
+    sink = open_sink(r, stream, database_url=database_url, recalls=recalls)
     name = consumer or f"{socket.gethostname()}-{os.getpid()}"
-    cfg = WorkerConfig(stream=stream, group=group, consumer=name, batch_size=batch_size, block_ms=block_ms,
-                       claim_idle_ms=claim_idle_ms, max_deliveries=max_deliveries)  # fmt: skip
+    cfg = WorkerConfig(
+        stream=stream,
+        group=group,
+        consumer=name,
+        batch_size=batch_size,
+        block_ms=block_ms,
+        claim_idle_ms=claim_idle_ms,
+        max_deliveries=max_deliveries,
+    )
     if metrics_port:
         from prometheus_client import start_http_server
 
         start_http_server(metrics_port)
-    w = StreamWorker(redis.Redis.from_url(redis_url), sink, cfg)
+    w = StreamWorker(r, sink, cfg)
     err.print(
         f"worker {cfg.consumer}: stream {stream}, group {group}, sink {type(sink).__name__}",
         highlight=False,

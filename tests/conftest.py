@@ -48,7 +48,7 @@ def pg_database() -> Iterator[str | None]:
 def _reset_pg(url: str, drop_schema: bool) -> None:
     import psycopg
 
-    from recallguard.store.tables import Base
+    from recallguard.store.engine import model_metadata
 
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -57,7 +57,7 @@ def _reset_pg(url: str, drop_schema: bool) -> None:
             conn.execute("CREATE SCHEMA public")
             return
         present = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-        tables = [t for t in Base.metadata.tables if t in present]
+        tables = [t for t in model_metadata().tables if t in present]
         if tables:
             conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
 

@@ -66,10 +66,10 @@ def test_migrations_describe_exactly_the_models(store: Store) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from recallguard.store.tables import Base
+    from recallguard.store.engine import model_metadata
 
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), model_metadata())
     assert diff == [], "models changed without a new Alembic revision"
 
 

@@ -13,6 +13,8 @@ True
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
@@ -86,6 +88,18 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         event.listen(engine, "connect", lambda c, r: _sqlite_pragmas(c, r, memory))
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def model_metadata() -> MetaData:
+    """The metadata of every table model: each ``recallguard.store`` module may declare tables on
+    the shared ``Base``, so all are imported (what Alembic autogenerate compares against)."""
+    import recallguard.store as package
+    from recallguard.store.tables import Base
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name != "migrations":
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    return Base.metadata
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

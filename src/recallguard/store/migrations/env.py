@@ -7,10 +7,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from recallguard.store.engine import make_engine
-from recallguard.store.tables import Base
+from recallguard.store.engine import make_engine, model_metadata
 
-target_metadata = Base.metadata
+target_metadata = model_metadata()
 
 
 def _run(connection: Connection) -> None:

@@ -8,11 +8,9 @@ workers share one stream.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -23,10 +21,10 @@ from recallguard.matching.screen import Screener
 from recallguard.scale.producer import ListingProducer
 from recallguard.scale.sinks import RedisResultStore, ScreeningSink, SinkResult
 from recallguard.scale.stream import StreamWorker, WorkerConfig
+from tests.scale.helpers import REDIS_URL, listing
 
 pytestmark = pytest.mark.redis
 
-REDIS_URL = os.environ.get("RECALLGUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TARGETS = [
     Target("26561", "CPSC", brand="BABESIDE", product_name="Doll and Stroller Toys",
            product_type="doll stroller toy", model_numbers=["BS-100"]),
@@ -38,38 +36,6 @@ TARGETS = [
 @pytest.fixture(scope="module")
 def screener() -> Screener:
     return Screener(TARGETS)
-
-
-@pytest.fixture
-def redis_client() -> Iterator[Any]:
-    import redis
-
-    r = redis.Redis.from_url(REDIS_URL)
-    try:
-        r.ping()
-    except Exception as e:
-        pytest.skip(f"Redis at {REDIS_URL} not reachable: {e}")
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def key(redis_client: Any) -> Iterator[str]:
-    prefix = f"rgtest:{uuid.uuid4().hex[:12]}"
-    yield f"{prefix}:listings"
-    for k in redis_client.scan_iter(match=f"{prefix}*"):
-        redis_client.delete(k)
-
-
-def listing(i: int) -> dict[str, Any]:
-    """Every fifth listing is an offer of a recalled product."""
-    if i % 5 == 0:
-        return {
-            "listing_id": f"L{i}",
-            "title": f"BABESIDE doll stroller toy BS-100 pink {i}",
-            "ship_to": ["US"],
-        }
-    return {"listing_id": f"L{i}", "title": f"Garden hose {i} m with brass nozzle", "price": 12.5}
 
 
 def worker(r: Any, stream: str, screener: Screener, name: str, **cfg: Any) -> StreamWorker:

@@ -1,0 +1,105 @@
+"""The stream worker's store sink: listing events into the store, screened and acted on at once.
+
+One batch of events is one transaction: listings are upserted (identical content is recognised by
+its hash, so a redelivered event changes nothing), new and changed ones are screened against the
+active recalls and their matches reconciled — matches stored, actions proposed, audit events
+written — exactly as ``recallguard listings import`` does. A delete withdraws the listing's active
+matches and their actions. A crash before the commit leaves nothing half-written and the events
+pending, so another worker replays them.
+
+The screener is rebuilt when the set of active recalls changes (checked once per batch).
+
+>>> from recallguard.store import Store
+>>> from recallguard.domain.models import Listing
+>>> sink = ServiceSink(Store("sqlite://"))
+>>> sink.handle("create", Listing("L1", "Garden hose"), version="1-0").outcome
+'new'
+>>> sink.handle("create", Listing("L1", "Garden hose"), version="1-0").outcome
+'unchanged'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from recallguard.domain.models import Listing
+from recallguard.scale.sinks import SinkResult
+from recallguard.service.decide import ReconcileCounts, reconcile
+from recallguard.service.screening import (
+    ScreenerFactory,
+    ScreenerLike,
+    default_screener,
+    policy_of,
+    scan_version,
+)
+from recallguard.store import Store, UnitOfWork
+
+
+class ServiceSink:
+    """Stores listing events and screens what changed (see the module docstring)."""
+
+    def __init__(
+        self, store: Store, factory: ScreenerFactory = default_screener, actor: str = "worker"
+    ) -> None:
+        self.store, self.factory, self.actor = store, factory, actor
+        self._fingerprint: list[Any] | None = None
+        self._screener: ScreenerLike | None = None
+        self._version = ""
+        self.counts: dict[str, int] = {"new": 0, "unchanged": 0, "stale": 0, "deleted": 0}
+        self.reconciled = ReconcileCounts()
+
+    @classmethod
+    def open(cls, database_url: str) -> ServiceSink:
+        """A sink over the store at ``database_url`` (schema created or migrated on first use)."""
+        return cls(Store(database_url))
+
+    def _screener_for(self, uow: UnitOfWork) -> ScreenerLike | None:
+        fp = uow.recalls.active_fingerprint()
+        if fp != self._fingerprint:
+            self._fingerprint = fp
+            self._screener = self.factory(uow.recalls.active_targets(), True) if fp else None
+            s = self._screener
+            self._version = scan_version(fp, s.model_version, policy_of(s)) if s else ""
+        return self._screener
+
+    def handle(self, op: str, listing: Listing, version: str = "") -> SinkResult:
+        """Handle one event (one transaction)."""
+        return self.handle_batch([(op, listing, version)])[0]
+
+    def handle_batch(self, items: Sequence[tuple[str, Listing, str]]) -> list[SinkResult]:
+        """Handle a batch of events in one transaction; results in the order of ``items``."""
+        latest: dict[str, tuple[str, Listing]] = {}
+        for op, listing, _ in items:  # several events of one listing in a batch: the last one counts
+            latest[listing.listing_id] = (op, listing)
+        results: dict[str, SinkResult] = {}
+        with self.store.transaction() as uow:
+            deleted = [lid for lid, (op, _) in latest.items() if op == "delete"]
+            upserts = [x for op, x in latest.values() if op != "delete"]
+            res = uow.listings.upsert_many(upserts)
+            fresh = res.created + res.changed
+            existing = uow.matches.active_for_listings(fresh + deleted)
+            for lid in deleted:
+                c = reconcile(uow, lid, [], existing.get(lid, []), self.actor, why="listing deleted")
+                self.reconciled.add(c)
+                results[lid] = SinkResult(lid, "deleted")
+            screener = self._screener_for(uow) if fresh else None
+            by_id = {x.listing_id: x for x in upserts}
+            if fresh and screener is not None:
+                for listing, matches in screener.screen_many([by_id[i] for i in fresh]):
+                    lid = listing.listing_id
+                    self.reconciled.add(reconcile(uow, lid, matches, existing.get(lid, []), self.actor,
+                                                  why="listing event"))  # fmt: skip
+                    results[lid] = SinkResult(lid, "new", list(matches))
+                uow.listings.mark_screened(fresh, self._version)
+            for lid in fresh:
+                results.setdefault(lid, SinkResult(lid, "new"))
+        out = []
+        for _, listing, _ in items:
+            lid = listing.listing_id
+            r = results.get(lid) or SinkResult(lid, "unchanged")
+            if latest[lid][1] is not listing:  # superseded by a later event of the same batch
+                r = SinkResult(lid, "stale")
+            self.counts[r.outcome] += 1
+            out.append(r)
+        return out

@@ -79,3 +79,14 @@ class BackpressureTimeout(RecallguardError):
 
     code = "backpressure"
     http_status = 503
+
+
+class RuleFileError(UsageError):
+    """A category-ban rule file that cannot be used; the message names the file and the field."""
+
+    code = "rule_file_error"
+
+    def __init__(self, source: str, field: str, message: str) -> None:
+        super().__init__(f"rule file {source}: field {field!r}: {message}")
+        self.source = source
+        self.field = field

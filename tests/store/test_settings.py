@@ -1,0 +1,30 @@
+"""The one list of settings: environment variables, CLI precedence and the docs table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from recallguard.settings import Settings, load_settings, settings_table
+
+DOCS = Path(__file__).parents[2] / "docs" / "store.md"
+
+
+def test_environment_sets_and_cli_values_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECALLGUARD_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/x")
+    monkeypatch.setenv("RECALLGUARD_SCAN_BATCH_SIZE", "64")
+    s = load_settings()
+    assert (s.database_url, s.scan_batch_size) == ("postgresql+psycopg://postgres@127.0.0.1:5432/x", 64)
+    assert load_settings(database_url="sqlite:///cli.db").database_url == "sqlite:///cli.db"
+
+
+def test_default_database_is_a_local_sqlite_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RECALLGUARD_DATABASE_URL", raising=False)
+    assert Settings(_env_file=None).database_url == "sqlite:///recallguard.db"  # type: ignore[call-arg]
+
+
+def test_every_setting_is_documented() -> None:
+    text = DOCS.read_text()
+    missing = [row["env"] for row in settings_table() if f"`{row['env']}`" not in text]
+    assert not missing, f"docs/store.md lacks {missing}"

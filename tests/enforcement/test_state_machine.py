@@ -31,9 +31,18 @@ def test_happy_path_to_confirmed_and_reversed_on_appeal() -> None:
     for target in (S.APPROVED, S.SENT, S.CONFIRMED, S.REVERSED):
         a, ev = transition(a, target, actor="reviewer:alice", reason="test")
         kinds.append(ev.kind)
-        assert ev.subject == "A1" and ev.data["to"] == target.value
+        assert ev.subject == "action:A1" and ev.data["to"] == target.value
     assert kinds == ["action.approved", "action.sent", "action.confirmed", "action.reversed"]
     assert not in_force(a)
+    with pytest.raises(IllegalTransition):  # a reversal is final
+        transition(a, S.APPROVED, actor="x")
+
+
+def test_withdrawn_action_is_reinstated_when_the_decision_holds_again() -> None:
+    a, _ = transition(_action(S.CONFIRMED), S.WITHDRAWN, actor="scan", reason="listing changed")
+    assert not in_force(a)
+    a, _ = transition(a, S.APPROVED, actor="scan", reason="listing changed back")
+    assert in_force(a)
 
 
 def test_failed_delivery_is_retried_and_stays_in_force() -> None:

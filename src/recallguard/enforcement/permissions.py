@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "actions:read": frozenset({A, RV, M, RG, SE}),  # regulator: its authority's; seller: its listings'
     "actions:decide": frozenset({A, RV}),  # approve, reject, reverse
     "actions:callback": frozenset({A, M}),  # the marketplace confirms or reports failure
+    "deliveries:read": frozenset({A}),  # outbound webhooks and the dead-letter list
     "audit:export": frozenset({A, RG}),  # regulator: other authorities' events redacted
     "audit:verify": frozenset({A, RG}),
     "sla:read": frozenset({A, RV, RG}),  # regulator: its authority's

@@ -35,13 +35,15 @@ S = ActionState
 TRANSITIONS: dict[ActionState, frozenset[ActionState]] = {
     S.PROPOSED: frozenset({S.APPROVED, S.WITHDRAWN}),
     S.APPROVED: frozenset({S.SENT, S.REVERSED, S.WITHDRAWN}),
-    S.SENT: frozenset({S.CONFIRMED, S.FAILED, S.REVERSED}),
+    S.SENT: frozenset({S.CONFIRMED, S.FAILED, S.REVERSED, S.WITHDRAWN}),
     S.FAILED: frozenset({S.SENT, S.REVERSED, S.WITHDRAWN}),
-    S.CONFIRMED: frozenset({S.REVERSED}),
+    S.CONFIRMED: frozenset({S.REVERSED, S.WITHDRAWN}),
     S.REVERSED: frozenset(),
-    S.WITHDRAWN: frozenset(),
+    S.WITHDRAWN: frozenset({S.APPROVED, S.PROPOSED}),  # the decision holds again (listing changed back)
 }
-"""Legal next states from each state; anything else is refused."""
+"""Legal next states from each state; anything else is refused. A superset of the moves the store's
+reconciliation makes (``recallguard.enforcement.actions``): withdrawal when a decision no longer holds,
+reinstatement when it holds again; reversal (appeal upheld, recall withdrawn) is final."""
 
 IN_FORCE: frozenset[ActionState] = frozenset({S.APPROVED, S.SENT, S.CONFIRMED, S.FAILED})
 """States in which a restriction or delisting is enforced by the sale gate."""
@@ -103,7 +105,7 @@ def transition(
     new = dataclasses.replace(action, state=target, updated_at=now)
     event = AuditEvent(
         kind=f"action.{target.value}",
-        subject=action.action_id,
+        subject=f"action:{action.action_id}",
         actor=actor,
         reason=reason,
         data={

@@ -1,0 +1,106 @@
+"""``create_app(settings)``: the REST API under ``/v1`` with an OpenAPI document, ``/healthz`` and
+Prometheus ``/metrics``. Settings are built inside (never at import time); with no environment it runs
+in development mode (local store, generated secrets), ``RECALLGUARD_ENV=production`` refuses defaults.
+
+Every route goes through one permission layer (``Permit``); the app refuses to start when a route lacks
+one, and ``route_permissions(app)`` lists them (the authorisation matrix test is generated from it).
+
+>>> from recallguard.api.config import ServiceSettings
+>>> app = create_app(ServiceSettings(database_url="sqlite://", data_dir="/tmp/rg-doc-app"))
+>>> route_permissions(app)[("GET", "/v1/gate")]
+'gate:read'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from recallguard.api import errors
+from recallguard.api.config import ServiceSettings, load_service_settings
+from recallguard.api.deps import Permit
+from recallguard.api.metrics import Metrics, MetricsMiddleware
+from recallguard.api.routes import actions, audit, gate, health, listings, recalls, tokens
+from recallguard.api.runtime import Enforcer
+from recallguard.errors import ConfigurationError
+from recallguard.settings import Settings
+
+log = logging.getLogger("recallguard.api")
+
+
+def route_permissions(app: FastAPI) -> dict[tuple[str, str], str]:
+    """(method, path) → the permission its ``Permit`` dependency checks, for every API route."""
+    out: dict[tuple[str, str], str] = {}
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        permits = [d.call.permission for d in route.dependant.dependencies if isinstance(d.call, Permit)]
+        if len(permits) != 1:
+            raise ConfigurationError(
+                f"route {route.path} must declare exactly one Permit, has {len(permits)}"
+            )
+        for method in route.methods or ():
+            out[(method, route.path)] = permits[0]
+    return out
+
+
+def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = None) -> FastAPI:
+    """The FastAPI application. ``settings`` default to the environment (read now, not at import)."""
+    if settings is None:
+        cfg = load_service_settings()
+    elif isinstance(settings, ServiceSettings):
+        cfg = settings
+    else:
+        cfg = ServiceSettings(**settings.model_dump())
+    enf = enforcer or Enforcer(cfg)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_refresh_loop(enf, cfg.gate_refresh_s))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(
+        title="recallguard",
+        version="1",
+        summary="Keeps recalled and banned products off online marketplaces.",
+        description="REST API: sale gate, publish-time screening, recalls, matches, actions, audit log. "
+        "Authenticate with `Authorization: Bearer TOKEN` (`recallguard token create`). Errors: "
+        '`{"error": {"code", "message", "details"}}`.',
+        lifespan=lifespan,
+    )
+    app.state.enforcer = enf
+    app.state.settings = cfg
+    app.state.metrics = Metrics()
+    errors.install(app)
+    for module in (health, gate, listings, recalls, actions, audit, tokens):
+        app.include_router(module.router)
+    app.state.route_permissions = route_permissions(app)  # refuses a route without its Permit
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app
+
+
+async def _refresh_loop(enf: Enforcer, every_s: float) -> None:
+    """Keep the gate in step with actions written by other processes (CLI scans, workers)."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await run_in_threadpool(enf.refresh_gate)
+        except Exception:  # the gate keeps its state; the next round retries
+            log.exception("gate refresh failed")
+
+
+def app_factory() -> Any:
+    """For ``uvicorn --factory recallguard.api.app:app_factory``."""
+    return create_app()

@@ -1,0 +1,181 @@
+"""Actions: lists, reviewers' decisions, and the marketplace's confirm / fail callbacks."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+
+from recallguard.api.deps import Permit, get_enforcer
+from recallguard.api.schemas import ActionDecision, ActionPublic, DeliveryPublic
+from recallguard.domain.models import ActionState
+from recallguard.enforcement.auth import Principal
+from recallguard.enforcement.permissions import authority_filter, seller_filter
+from recallguard.errors import NotFoundError
+from recallguard.store.enforcement_tables import EnforcementRepo
+
+router = APIRouter(prefix="/v1", tags=["actions"])
+S = ActionState
+
+
+@router.get(
+    "/actions",
+    summary="Actions, filtered (regulator: its authority's; seller: its listings')",
+    response_model=list[ActionPublic],
+)
+def actions(
+    request: Request,
+    state: ActionState | None = None,
+    listing_id: str | None = None,
+    authority: str | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0),
+    principal: Principal = Depends(Permit("actions:read")),
+) -> list[ActionPublic]:
+    mine = authority_filter(principal)
+    if mine and authority and authority.upper() != mine:
+        return []
+    with get_enforcer(request).store.transaction() as uow:
+        found = EnforcementRepo(uow.session).query_actions(
+            authority=mine or (authority.upper() if authority else None),
+            seller_id=seller_filter(principal),
+            state=state.value if state else None,
+            listing_id=listing_id,
+            limit=limit,
+            offset=offset,
+        )
+    return [ActionPublic.from_domain(a) for a in found]
+
+
+@router.get("/actions/{action_id}", summary="One action", response_model=ActionPublic)
+def action(
+    request: Request, action_id: str, principal: Principal = Depends(Permit("actions:read"))
+) -> ActionPublic:
+    with get_enforcer(request).store.transaction() as uow:
+        repo = EnforcementRepo(uow.session)
+        found = repo.query_actions(
+            authority=authority_filter(principal),
+            seller_id=seller_filter(principal),
+            limit=1,
+            action_id=action_id,
+        )
+    if not found:
+        raise NotFoundError(f"no action {action_id}")
+    return ActionPublic.from_domain(found[0])
+
+
+def _decide(
+    request: Request,
+    action_id: str,
+    target: ActionState,
+    principal: Principal,
+    body: ActionDecision,
+    tasks: BackgroundTasks | None = None,
+) -> ActionPublic:
+    enf = get_enforcer(request)
+    new = enf.move(action_id, target, principal.actor, body.reason)
+    if target == S.APPROVED and tasks is not None and enf.connector is not None:
+        tasks.add_task(enf.dispatch, [new])
+    return ActionPublic.from_domain(new)
+
+
+@router.post(
+    "/actions/{action_id}/approve",
+    summary="Approve a proposed action (restricts at the gate now)",
+    response_model=ActionPublic,
+)
+def approve(
+    request: Request,
+    action_id: str,
+    tasks: BackgroundTasks,
+    body: ActionDecision | None = None,
+    principal: Principal = Depends(Permit("actions:decide")),
+) -> ActionPublic:
+    return _decide(request, action_id, S.APPROVED, principal, body or ActionDecision(), tasks)
+
+
+@router.post(
+    "/actions/{action_id}/reject", summary="Reject a proposed action (withdrawn)", response_model=ActionPublic
+)
+def reject(
+    request: Request,
+    action_id: str,
+    body: ActionDecision | None = None,
+    principal: Principal = Depends(Permit("actions:decide")),
+) -> ActionPublic:
+    return _decide(request, action_id, S.WITHDRAWN, principal, body or ActionDecision())
+
+
+@router.post(
+    "/actions/{action_id}/reverse",
+    summary="Reverse an action (appeal upheld, recall withdrawn)",
+    response_model=ActionPublic,
+)
+def reverse(
+    request: Request,
+    action_id: str,
+    body: ActionDecision | None = None,
+    principal: Principal = Depends(Permit("actions:decide")),
+) -> ActionPublic:
+    return _decide(request, action_id, S.REVERSED, principal, body or ActionDecision())
+
+
+@router.post(
+    "/actions/{action_id}/confirm",
+    summary="Marketplace callback: the action was carried out",
+    response_model=ActionPublic,
+)
+def confirm(
+    request: Request,
+    action_id: str,
+    body: ActionDecision | None = None,
+    principal: Principal = Depends(Permit("actions:callback")),
+) -> ActionPublic:
+    """Idempotent: confirming a confirmed action answers it unchanged."""
+    b = body or ActionDecision()
+    new, _ = get_enforcer(request).confirm(action_id, principal.actor, True, b.reason, b.reference)
+    return ActionPublic.from_domain(new)
+
+
+@router.post(
+    "/actions/{action_id}/fail",
+    summary="Marketplace callback: the action could not be carried out",
+    response_model=ActionPublic,
+)
+def fail(
+    request: Request,
+    action_id: str,
+    body: ActionDecision | None = None,
+    principal: Principal = Depends(Permit("actions:callback")),
+) -> ActionPublic:
+    """The restriction stays in force at the gate; the action is retried (sent again) later."""
+    b = body or ActionDecision()
+    new, _ = get_enforcer(request).confirm(action_id, principal.actor, False, b.reason, b.reference)
+    return ActionPublic.from_domain(new)
+
+
+@router.get(
+    "/deliveries",
+    summary="Outbound webhook deliveries (status=dead: the dead-letter list)",
+    response_model=list[DeliveryPublic],
+)
+def deliveries(
+    request: Request,
+    status: str | None = Query(default=None, pattern="^(pending|delivered|dead)$"),
+    limit: int = Query(default=100, ge=1, le=1000),
+    _: Principal = Depends(Permit("deliveries:read")),
+) -> list[DeliveryPublic]:
+    with get_enforcer(request).store.transaction() as uow:
+        found = EnforcementRepo(uow.session).deliveries(status, limit)
+    return [
+        DeliveryPublic(
+            delivery_id=d.delivery_id,
+            event=d.event,
+            url=d.url,
+            idempotency_key=d.idempotency_key,
+            status=d.status,
+            attempts=d.attempts,
+            last_error=d.last_error,
+            created_at=d.created_at,
+            delivered_at=d.delivered_at,
+        )
+        for d in found
+    ]

@@ -1,0 +1,86 @@
+"""Listings: publish-time screening (``POST /v1/listings:screen``) and one listing's state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from recallguard.api.deps import Permit, get_enforcer
+from recallguard.api.schemas import ActionPublic, ListingDetail, ListingPublic, MatchPublic, ScreenResponse
+from recallguard.api.screening import screen_listings
+from recallguard.enforcement.auth import Principal
+from recallguard.enforcement.permissions import authority_filter, may_see_listing
+from recallguard.enforcement.state_machine import WORLDWIDE, in_force
+from recallguard.errors import NotFoundError, UsageError
+
+router = APIRouter(prefix="/v1", tags=["listings"])
+
+SCREEN_EXAMPLE = {
+    "listings": [{"listing_id": "L1", "title": "BABESIDE doll stroller BS-100", "ship_to": ["US"]}]
+}
+
+
+@router.post(
+    "/listings:screen",
+    summary="Store and screen listings now (publish time); answers decisions and actions",
+    response_model=ScreenResponse,
+)
+async def screen(
+    request: Request,
+    payload: dict[str, Any] | list[dict[str, Any]] = Body(
+        description="{'listings': [...]}, a list of listings, or one listing object",
+        openapi_examples={"one": {"value": SCREEN_EXAMPLE}},
+    ),
+    principal: Principal = Depends(Permit("listings:screen")),
+) -> ScreenResponse:
+    """Each listing is stored, screened against every active recall and check, and acted on in one
+    transaction; a block decision restricts it at the gate before this call returns. Bad records are
+    listed under ``rejected`` (index, field, error) and quarantined; the others go on."""
+    if isinstance(payload, list):
+        records = payload
+    elif "listings" in payload:
+        records = payload["listings"]
+        if not isinstance(records, list):
+            raise UsageError("listings must be a JSON array")
+    else:
+        records = [payload]
+    if not 1 <= len(records) <= 1000:
+        raise UsageError(f"send 1 to 1000 listings per call, not {len(records)}")
+    return await run_in_threadpool(screen_listings, get_enforcer(request), records, principal.actor)
+
+
+@router.get(
+    "/listings/{listing_id}",
+    summary="One listing, its matches, actions and restricted countries",
+    response_model=ListingDetail,
+)
+def listing_detail(
+    request: Request, listing_id: str, principal: Principal = Depends(Permit("listings:read"))
+) -> ListingDetail:
+    """A regulator sees a listing only when its authority's recalls concern it (and only those matches
+    and actions); a seller only its own listings."""
+    from recallguard.store.enforcement_tables import EnforcementRepo
+
+    enf = get_enforcer(request)
+    with enf.store.transaction() as uow:
+        listing = uow.listings.get(listing_id)
+        if listing is None:
+            raise NotFoundError(f"no listing {listing_id}")
+        matches = uow.matches.active_for_listings([listing_id]).get(listing_id, [])
+        actions = EnforcementRepo(uow.session).actions_for_listings([listing_id])
+    concerned = {m.authority for m in matches} | {a.authority for a in actions}
+    if not may_see_listing(principal, listing.seller_id, concerned):
+        raise NotFoundError(f"no listing {listing_id}")
+    auth = authority_filter(principal)
+    if auth:
+        matches = [m for m in matches if m.authority == auth]
+        actions = [a for a in actions if a.authority == auth]
+    countries = sorted({c for a in actions if in_force(a) for c in a.countries})
+    return ListingDetail(
+        listing=ListingPublic.from_domain(listing),
+        matches=[MatchPublic.from_domain(m) for m in matches],
+        actions=[ActionPublic.from_domain(a) for a in actions],
+        restricted_countries=[WORLDWIDE] if WORLDWIDE in countries else countries,
+    )

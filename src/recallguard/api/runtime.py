@@ -1,0 +1,370 @@
+"""What the API (and the enforcement CLI) run against: the store, the sale gate kept in step with it,
+the audit signing key, the marketplace connector and the screener, behind one ``Enforcer``.
+
+>>> from recallguard.api.config import ServiceSettings
+>>> enf = Enforcer(ServiceSettings(database_url="sqlite://", data_dir="/tmp/rg-doc-rt"))
+>>> enf.gate.check("L1", "US").allowed
+True
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from recallguard.api.config import ServiceSettings
+from recallguard.domain.models import Action, ActionState, AuditEvent
+from recallguard.enforcement.audit_log import (
+    AuditKey,
+    HeadSignature,
+    VerifyReport,
+    export_lines,
+    parse_lines,
+    signing_due,
+    verify_records,
+)
+from recallguard.enforcement.auth import Principal, Role, TokenRecord, check_token, hash_token, issue_token
+from recallguard.enforcement.connector import Delivery, RetryPolicy, WebhookConnector, action_delivery
+from recallguard.enforcement.gate import SaleGate
+from recallguard.enforcement.permissions import authority_filter
+from recallguard.enforcement.state_machine import transition
+from recallguard.errors import NotFoundError
+from recallguard.store import Store, UnitOfWork
+from recallguard.store.enforcement_tables import EnforcementRepo
+
+S = ActionState
+
+
+@dataclass
+class ScreenerCache:
+    fingerprint: Any = None
+    screener: Any = None
+    version: str = ""
+    checked_at: float = 0.0
+
+
+class Enforcer:
+    """Long-lived enforcement state of one process (the API server or one CLI command)."""
+
+    def __init__(self, settings: ServiceSettings, store: Store | None = None) -> None:
+        settings.check_production()
+        self.settings = settings
+        self.store = store or Store(settings.database_url, echo=settings.sql_echo)
+        self.key = AuditKey.load(settings.audit_key_path(), create=not settings.production)
+        self.gate = SaleGate()
+        self._gate_at = datetime.now(UTC)
+        self._gate_lock = threading.Lock()
+        self._tokens: dict[str, tuple[float, TokenRecord | None]] = {}
+        self._screener = ScreenerCache()
+        self._screener_lock = threading.Lock()
+        self.connector: WebhookConnector | None = None
+        if settings.webhook_url:
+            policy = RetryPolicy(
+                max_attempts=settings.webhook_max_attempts, timeout_s=settings.webhook_timeout_s
+            )
+            self.connector = WebhookConnector(settings.resolved_webhook_secret(), policy)
+        self.rebuild_gate()
+
+    def close(self) -> None:
+        if self.connector is not None:
+            self.connector.close()
+        self.store.close()
+
+    # --- the gate -----------------------------------------------------------------------------
+    def rebuild_gate(self) -> None:
+        """Build the gate from every stored action."""
+        started = datetime.now(UTC)
+        with self.store.transaction() as uow:
+            self.gate = SaleGate.build(EnforcementRepo(uow.session).all_actions())
+        self._gate_at = started
+
+    def refresh_gate(self) -> int:
+        """Apply actions changed since the last refresh (by this or any other process); returns how many."""
+        with self._gate_lock:
+            since = self._gate_at - timedelta(seconds=1)  # overlap: commits that raced the last refresh
+            started = datetime.now(UTC)
+            with self.store.transaction() as uow:
+                changed = EnforcementRepo(uow.session).actions_changed_since(since)
+            for a in changed:
+                self.gate.apply(a)
+            self._gate_at = started
+            return len(changed)
+
+    # --- authentication -----------------------------------------------------------------------
+    def token_record(self, secret: str) -> TokenRecord | None:
+        """The stored record of a secret, cached for ``token_cache_s`` seconds."""
+        h = hash_token(secret)
+        hit = self._tokens.get(h)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < self.settings.token_cache_s:
+            return hit[1]
+        with self.store.transaction() as uow:
+            rec = EnforcementRepo(uow.session).token_by_hash(h)
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()
+        self._tokens[h] = (now, rec)
+        return rec
+
+    def token_cached(self, secret: str) -> bool:
+        """True when a check of ``secret`` would be answered from the cache (no store read)."""
+        hit = self._tokens.get(hash_token(secret))
+        return hit is not None and time.monotonic() - hit[0] < self.settings.token_cache_s
+
+    def authenticate(self, secret: str) -> Principal:
+        """The principal of a live token or session; AuthenticationRequired (401) otherwise."""
+        return check_token(self.token_record(secret))
+
+    def forget_tokens(self) -> None:
+        self._tokens.clear()
+
+    def create_token(
+        self,
+        role: Role | str,
+        *,
+        authority: str | None = None,
+        seller_id: str | None = None,
+        label: str = "",
+        ttl_days: float | None = None,
+        actor: str = "cli",
+        user: str | None = None,
+        kind: str = "token",
+    ) -> tuple[str, TokenRecord]:
+        """Issue and store a token (or session); the secret is returned once."""
+        ttl = timedelta(days=ttl_days) if ttl_days else None
+        secret, rec = issue_token(
+            role, authority=authority, seller_id=seller_id, label=label, ttl=ttl, user=user, kind=kind
+        )
+        with self.store.transaction() as uow:
+            EnforcementRepo(uow.session).add_token(rec)
+            uow.audit.append(
+                f"{kind}.created",
+                f"{kind}:{rec.token_id}",
+                actor,
+                label,
+                {"role": rec.role.value, "authority": rec.authority, "seller_id": rec.seller_id},
+            )
+        return secret, rec
+
+    def revoke_token(self, token_id: str, actor: str) -> TokenRecord:
+        with self.store.transaction() as uow:
+            rec = EnforcementRepo(uow.session).revoke_token(token_id)
+            if rec is None:
+                raise NotFoundError(f"no token {token_id}")
+            uow.audit.append(
+                f"{rec.kind}.revoked", f"{rec.kind}:{token_id}", actor, "", {"role": rec.role.value}
+            )
+        self.forget_tokens()
+        return rec
+
+    # --- actions ------------------------------------------------------------------------------
+    def move(
+        self,
+        action_id: str,
+        target: ActionState,
+        actor: str,
+        reason: str = "",
+        data: dict[str, Any] | None = None,
+        authority: str | None = None,
+    ) -> Action:
+        """One state change of a stored action, audited; the gate follows at once."""
+        with self.store.transaction() as uow:
+            repo = EnforcementRepo(uow.session)
+            action = repo.action(action_id)
+            if action is None or (authority and action.authority != authority):
+                raise NotFoundError(f"no action {action_id}")
+            new = self._apply(uow, repo, action, target, actor, reason, data)
+        self.gate.apply(new)
+        self.sign_if_due()
+        return new
+
+    def _apply(
+        self,
+        uow: UnitOfWork,
+        repo: EnforcementRepo,
+        action: Action,
+        target: ActionState,
+        actor: str,
+        reason: str,
+        data: dict[str, Any] | None,
+    ) -> Action:
+        new, ev = transition(action, target, actor=actor, reason=reason or action.reason, data=data)
+        uow.actions.save_state(new)
+        _append(uow, ev)
+        if target == S.APPROVED:
+            repo.record_approval(action.action_id, actor, new.updated_at)
+        return new
+
+    def confirm(
+        self, action_id: str, actor: str, ok: bool, reason: str, reference: str
+    ) -> tuple[Action, bool]:
+        """A marketplace callback: confirmed (``ok``) or failed. A repeated callback changes nothing and
+        answers the current state (``changed`` False)."""
+        target = S.CONFIRMED if ok else S.FAILED
+        with self.store.transaction() as uow:
+            repo = EnforcementRepo(uow.session)
+            action = repo.action(action_id)
+            if action is None:
+                raise NotFoundError(f"no action {action_id}")
+            if action.state == target:
+                return action, False
+            data = {"reference": reference} if reference else None
+            if action.state in (S.APPROVED, S.FAILED):  # the callback overtook our own "sent" record
+                action = self._apply(uow, repo, action, S.SENT, actor, "reported by the marketplace", data)
+            new = self._apply(uow, repo, action, target, actor, reason, data)
+        self.gate.apply(new)
+        self.sign_if_due()
+        return new, True
+
+    def dispatch(self, actions: list[Action], actor: str = "connector") -> list[Delivery]:
+        """Send approved actions to the marketplace (blocking, with retries): approved → sent, and
+        sent → failed when the delivery dead-letters. Meant for a background thread."""
+        out: list[Delivery] = []
+        if self.connector is None or not self.settings.webhook_url:
+            return out
+        for a in actions:
+            if a.state != S.APPROVED:
+                continue
+            sent = self.move(a.action_id, S.SENT, actor, "sent to the marketplace")
+            d = action_delivery(self.settings.webhook_url, _action_json(sent))
+            self._save_delivery(d)
+            self.connector.on_change = self._save_delivery
+            self.connector.deliver(d)
+            if d.status == "dead":
+                self.move(a.action_id, S.FAILED, actor, d.last_error, {"delivery_id": d.delivery_id})
+            out.append(d)
+        return out
+
+    def _save_delivery(self, d: Delivery) -> None:
+        with self.store.transaction() as uow:
+            EnforcementRepo(uow.session).save_delivery(d)
+
+    # --- audit --------------------------------------------------------------------------------
+    def sign_if_due(self, force: bool = False) -> HeadSignature | None:
+        """Sign the chain head when ``audit_sign_every`` events passed since the last signature (or now,
+        with ``force``, e.g. at export)."""
+        with self.store.transaction() as uow:
+            repo = EnforcementRepo(uow.session)
+            head = repo.audit_head()
+            if head is None:
+                return None
+            seq, h = head
+            last = repo.last_signed_seq()
+            if seq <= last or not (force or signing_due(seq, last, self.settings.audit_sign_every)):
+                return None
+            sig = self.key.sign_head(seq, h)
+            repo.add_signature(sig)
+            return sig
+
+    def export(self, principal: Principal | None = None, chunk: int = 5000) -> Iterator[str]:
+        """The audit log as JSON lines, the head signed first; a regulator sees its authority's events,
+        the rest redacted."""
+        self.sign_if_due(force=True)
+        with self.store.transaction() as uow:
+            sigs = EnforcementRepo(uow.session).signatures()
+        auth = authority_filter(principal) if principal else None
+        visible = (lambda rec: _concerns(rec, auth)) if auth else None
+        after = 0
+        while True:
+            with self.store.transaction() as uow:
+                batch = uow.audit.list(after, chunk)
+            if not batch:
+                return
+            yield from export_lines([_event_json(e) for e in batch], sigs, visible)
+            after = batch[-1].seq or after
+
+    def verify_stored(self) -> VerifyReport:
+        """Verify the stored log and its signatures with this process's key (no export needed)."""
+        rep = verify_records(
+            parse_lines(self._export_stored()), self.key.public_key, require_signed_head=False
+        )
+        with self.store.transaction() as uow:
+            last_signed = EnforcementRepo(uow.session).last_signed_seq()
+            head = EnforcementRepo(uow.session).audit_head()
+        last_seq = head[0] if head else 0
+        if rep.ok and last_signed > last_seq:
+            return VerifyReport(
+                False,
+                rep.events,
+                rep.signatures,
+                last_seq + 1,
+                f"missing: a signed head refers to event seq {last_signed} (the log was truncated)",
+            )
+        return rep
+
+    def _export_stored(self, chunk: int = 5000) -> Iterator[str]:
+        with self.store.transaction() as uow:
+            sigs = EnforcementRepo(uow.session).signatures()
+        after = 0
+        while True:
+            with self.store.transaction() as uow:
+                batch = uow.audit.list(after, chunk)
+            if not batch:
+                return
+            yield from export_lines([_event_json(e) for e in batch], sigs)
+            after = batch[-1].seq or after
+
+    # --- screening ----------------------------------------------------------------------------
+    def screener(self, max_age_s: float = 1.0, factory: Callable[..., Any] | None = None) -> tuple[Any, str]:
+        """The screener over the active recalls and its scan version, rebuilt when the recalls change
+        (checked at most every ``max_age_s`` seconds)."""
+        from recallguard.service.screening import default_screener, policy_of, scan_version
+
+        c = self._screener
+        if c.screener is not None and time.monotonic() - c.checked_at < max_age_s:
+            return c.screener, c.version
+        with self._screener_lock:
+            with self.store.transaction() as uow:
+                fp = uow.recalls.active_fingerprint()
+                targets = uow.recalls.active_targets() if fp != c.fingerprint or c.screener is None else None
+            if targets is not None:
+                scr = (factory or default_screener)(targets, True)
+                c.screener, c.fingerprint = scr, fp
+                c.version = scan_version(fp, scr.model_version, policy_of(scr))
+            c.checked_at = time.monotonic()
+            return c.screener, c.version
+
+
+def _append(uow: UnitOfWork, ev: AuditEvent) -> None:
+    uow.audit.append(ev.kind, ev.subject, ev.actor, ev.reason, ev.data)
+
+
+def _action_json(a: Action) -> dict[str, Any]:
+    return {
+        "action_id": a.action_id,
+        "listing_id": a.listing_id,
+        "recall_number": a.recall_number,
+        "authority": a.authority,
+        "kind": a.kind.value,
+        "countries": list(a.countries),
+        "state": a.state.value,
+        "reason": a.reason,
+    }
+
+
+def _event_json(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "kind": e.kind,
+        "subject": e.subject,
+        "actor": e.actor,
+        "reason": e.reason,
+        "data": e.data,
+        "at": e.at.isoformat() if e.at else "",
+        "seq": e.seq,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+def _concerns(rec: dict[str, Any], authority: str) -> bool:
+    """Whether an audit event concerns ``authority`` (shown to its regulator)."""
+    data = rec.get("data") or {}
+    prefix = authority + ":"
+    return (
+        str(data.get("authority", "")).upper() == authority
+        or str(data.get("recall", "")).upper().startswith(prefix)
+        or str(rec.get("subject", "")).upper().startswith(prefix)
+    )

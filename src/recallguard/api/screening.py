@@ -1,0 +1,102 @@
+"""Publish-time screening: store listings, screen them against the active recalls and checks, decide
+and act, all in one transaction, and answer with decisions, actions and the gate's view.
+
+Bad records are rejected one by one (named by index and field) and quarantined; the rest go on.
+
+>>> from recallguard.api.config import ServiceSettings
+>>> from recallguard.api.runtime import Enforcer
+>>> enf = Enforcer(ServiceSettings(database_url="sqlite://", data_dir="/tmp/rg-doc-sc"))
+>>> out = screen_listings(enf, [{"listing_id": "L1", "title": "Garden hose"}, {"title": "no id"}], "test")
+>>> [r.listing_id for r in out.results], [r.field for r in out.rejected]
+(['L1'], ['listing_id'])
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from recallguard.api.runtime import Enforcer
+from recallguard.api.schemas import ActionPublic, MatchPublic, RejectedRecord, ScreenResponse, ScreenResult
+from recallguard.domain.models import Action, BadRecord, Listing
+from recallguard.enforcement.state_machine import in_force
+from recallguard.listings.schema import ListingIn
+from recallguard.service.decide import reconcile
+from recallguard.store.enforcement_tables import EnforcementRepo
+
+
+def parse_listings(records: list[dict[str, Any]]) -> tuple[list[Listing], list[RejectedRecord]]:
+    """Validate each record; returns the good listings and the rejected records (index, field, error)."""
+    good: list[Listing] = []
+    bad: list[RejectedRecord] = []
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            bad.append(RejectedRecord(index=i, field="<record>", error="not a JSON object"))
+            continue
+        try:
+            good.append(ListingIn.model_validate(rec).to_domain())
+        except ValidationError as e:
+            err = e.errors()[0]
+            field = ".".join(str(p) for p in err.get("loc", ())) or "<record>"
+            bad.append(
+                RejectedRecord(
+                    index=i,
+                    listing_id=str(rec.get("listing_id", ""))[:200],
+                    field=field,
+                    error=err.get("msg", "invalid"),
+                )
+            )
+    return good, bad
+
+
+def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) -> ScreenResponse:
+    """Store, screen, decide and act on ``records``; the gate reflects new restrictions before returning."""
+    listings, rejected = parse_listings(records)
+    screener, version = enf.screener()
+    by_id = {x.listing_id: x for x in listings}  # the last of duplicate ids wins, as in the store
+    ids = list(by_id)
+    matches = screener.screen_batch(list(by_id.values())) if ids else []
+    with enf.store.transaction() as uow:
+        if rejected:
+            uow.quarantine.add_many(
+                "listing",
+                [
+                    BadRecord(
+                        "api:/v1/listings:screen",
+                        f"listings[{r.index}]",
+                        r.field,
+                        r.error,
+                        json.dumps(records[r.index], default=str)[:10_000],
+                    )
+                    for r in rejected
+                ],
+            )
+        if ids:
+            uow.listings.upsert_many(list(by_id.values()))
+            existing = uow.matches.active_for_listings(ids)
+            for lid, found in zip(ids, matches, strict=True):
+                reconcile(uow, lid, found, existing.get(lid, []), actor, why="publish-time screening")
+            uow.listings.mark_screened(ids, version)
+            actions = EnforcementRepo(uow.session).actions_for_listings(ids)
+        else:
+            actions = []
+    for a in actions:
+        enf.gate.apply(a)
+    enf.sign_if_due()
+    per: dict[str, list[Action]] = {}
+    for a in actions:
+        per.setdefault(a.listing_id, []).append(a)
+    results = []
+    for lid, found in zip(ids, matches, strict=True):
+        acts = per.get(lid, [])
+        results.append(
+            ScreenResult(
+                listing_id=lid,
+                allowed_everywhere=not any(in_force(a) for a in acts),
+                decisions=[MatchPublic.from_domain(m) for m in found],
+                actions=[ActionPublic.from_domain(a) for a in acts],
+            )
+        )
+    return ScreenResponse(results=results, rejected=rejected, model_version=str(screener.model_version))

@@ -63,6 +63,7 @@ _PLURAL_ONLY = frozenset(
     binoculars goggles earmuffs headphones earbuds series species chassis news overalls tights
     """.split()  # noqa: SIM905
 )
+_VAGUE = frozenset({"various", "certain", "multiple", "assorted", "select", "recalled", "new"})
 _STOP = re.compile(r"\s*(?:\(|,\s*model\b|\bfor\b|\bwith\b|\bsold\b|\bincluding\b|\bcontaining\b|;|:)", re.I)
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.+&/-]*")
 
@@ -122,6 +123,8 @@ def product_type_of(name: str, prose: str) -> str:
         run.pop()
     if not run and words and words[-1].isalpha() and re.search(r"[a-z]s$", words[-1]) and len(words) > 1:
         run = [words[-1]]  # the head noun of a name is its last word ("... Cage-Dinosaur Tribes")
+    while run and run[-1].lower() in _VAGUE:
+        run.pop()
     if not run:
         return ""
     run.reverse()

@@ -197,3 +197,25 @@ def test_producer_waits_for_lagging_consumers(redis_client: Any, key: str, scree
     w.run(max_events=11)
     p.publish("create", listing(11))  # consumers caught up: accepted
     assert redis_client.xlen(key) == 12
+
+
+def test_worker_command_screens_against_a_recall_file(redis_client: Any, key: str) -> None:
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from recallguard.cli.main import _register, app
+
+    samples = Path(__file__).resolve().parents[2] / "data" / "samples"
+    rows = [json.loads(x) for x in (samples / "listings.jsonl").read_text(encoding="utf-8").splitlines()[:40]]
+    ListingProducer(redis_client, key, group="g", maxlen=1000, max_lag=500).publish_many(
+        ("create", r) for r in rows
+    )
+    _register()
+    args = ["worker", "--stream", key, "--group", "g", "--consumer", "cli-1", "--redis-url", REDIS_URL]
+    args += ["--recalls", str(samples / "recalls.json"), "--max-events", "40", "--block-ms", "100"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "'processed': 40" in res.output and "'lag': 0" in res.output
+    results = RedisResultStore(redis_client, f"{key}:results").all()
+    assert len(results) == 40 and any(r["m"] for r in results.values())

@@ -3,7 +3,9 @@
 - The same input twice changes nothing (content hashes); bad records go to quarantine and are
   counted (exit code 1), the rest load.
 - An amended recall (same number, new content) replaces its targets and the stored listings are
-  screened again against it, in the same transaction; matches that no longer hold are withdrawn.
+  screened again against it, in the same transaction (one pass for all amended recalls of an
+  import); matches that no longer hold are withdrawn. ``recallguard scan`` afterwards brings every
+  listing to the new scan version (cross-recall effects included).
 - A listing that comes again with changed content is updated and screened again against every
   active recall in the same transaction. New listings wait for ``recallguard scan``.
 
@@ -75,23 +77,24 @@ def _quarantine(uow: UnitOfWork, kind: str, bad: Sequence[BadRecord], source: st
     )  # fmt: skip
 
 
-def _rescreen_for_recall(
-    uow: UnitOfWork, recall: Recall, targets: Sequence[Target], factory: ScreenerFactory, actor: str
+def _rescreen_for_recalls(
+    uow: UnitOfWork, changed: Sequence[tuple[Recall, list[Target]]], factory: ScreenerFactory, actor: str
 ) -> tuple[int, ReconcileCounts]:
-    """Screen every stored listing against one amended recall (or withdraw its matches)."""
-    key = (recall.authority, recall.recall_number)
+    """Screen every stored listing again against the amended (or withdrawn) recalls, in one pass."""
+    keys = {(r.authority, r.recall_number) for r, _ in changed}
+    targets = [t for r, ts in changed if r.status == RecallStatus.ACTIVE for t in ts]
+    screener = factory(targets, False) if targets else None
+    why = "recall " + ", ".join(sorted(r.key for r, _ in changed))[:200] + " amended"
     counts, n, after = ReconcileCounts(), 0, ""
-    screener = factory(targets, False) if targets and recall.status == RecallStatus.ACTIVE else None
-    why = f"recall {recall.key} amended" if screener else f"recall {recall.key} withdrawn"
     while page := uow.listings.page(after, RESCREEN_PAGE):
         after, n = page[-1].listing_id, n + len(page)
         existing = uow.matches.active_for_listings([x.listing_id for x in page])
         results = screener.screen_many(page) if screener else ((x, []) for x in page)
         for listing, matches in results:
-            mine = [m for m in matches if (m.authority, m.recall_number) == key]
+            mine = [m for m in matches if (m.authority, m.recall_number) in keys]
             old = existing.get(listing.listing_id, [])
-            if mine or any((m.authority, m.recall_number) == key for m in old):
-                counts.add(reconcile(uow, listing.listing_id, mine, old, actor, scope={key}, why=why))
+            if mine or any((m.authority, m.recall_number) in keys for m in old):
+                counts.add(reconcile(uow, listing.listing_id, mine, old, actor, scope=keys, why=why))
     return n, counts
 
 
@@ -106,7 +109,8 @@ def store_recalls(
     extractor: Extractor = extract,
     on_progress: Progress | None = None,
 ) -> ImportReport:
-    """Store parsed recalls one transaction each (with any re-screening they cause)."""
+    """Store parsed recalls in one transaction, with the re-screening amended ones cause (one pass
+    over the stored listings against all of them)."""
     bad = list(bad)
     items = list(recalls)
     targets_by_key: dict[str, list[Target]] = {}
@@ -120,13 +124,13 @@ def store_recalls(
                 BadRecord(report.source, f"recall {r.key}", "<targets>", f"target extraction failed: {e}")
             )
     report.quarantined += len(bad)
-    with store.transaction() as uow:
+    changed: list[tuple[Recall, list[Target]]] = []
+    with store.transaction() as uow:  # the whole batch, and the re-screening it causes, or nothing
         _quarantine(uow, "recall", bad, report.source, actor)
-    for i, r in enumerate(items, 1):
-        if r.key not in targets_by_key:
-            continue
-        targets = targets_by_key[r.key]
-        with store.transaction() as uow:
+        for i, r in enumerate(items, 1):
+            if r.key not in targets_by_key:
+                continue
+            targets = targets_by_key[r.key]
             res = uow.recalls.upsert(r, targets)
             data: dict[str, Any] = {
                 "version": res.version,
@@ -146,11 +150,13 @@ def store_recalls(
                 report.withdrawn += became_withdrawn
                 kind = "recall.withdrawn" if became_withdrawn else "recall.amended"
                 uow.audit.append(kind, f"recall:{r.key}", actor, f"new content from {report.source}", data)
-                n, counts = _rescreen_for_recall(uow, r, targets, factory, actor)
-                report.rescreened += n
-                report.counts.add(counts)
-        if on_progress:
-            on_progress(i, len(items))
+                changed.append((r, targets))
+            if on_progress:
+                on_progress(i, len(items))
+        if changed:
+            n, counts = _rescreen_for_recalls(uow, changed, factory, actor)
+            report.rescreened += n
+            report.counts.add(counts)
     return report
 
 

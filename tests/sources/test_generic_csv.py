@@ -78,3 +78,15 @@ def test_fuzzed_rows_never_crash(rows: list[list[str]], seed: int) -> None:
     batch = parse_generic_csv(header + "\n" + body, "fuzz.csv")
     for bad in batch.bad:
         assert bad.field and bad.location.startswith("line")
+
+
+def test_loader_detects_safety_gate_health_canada_and_csv_by_content() -> None:
+    from recallguard.sources.loader import load_recalls
+
+    data = Path(__file__).parents[1] / "data"
+    found = {
+        load_recalls(data / "safety-gate" / "safety-gate-notification-sample.json").format,
+        load_recalls(data / "health-canada" / "hc-recalls-sample.json").format,
+        load_recalls(SAMPLE).format,
+    }
+    assert found == {"safety-gate", "health-canada", "generic-csv"}

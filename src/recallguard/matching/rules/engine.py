@@ -24,55 +24,86 @@ from pathlib import Path
 from recallguard.domain.models import DecisionKind, Listing, Match
 from recallguard.errors import RuleFileError
 from recallguard.matching.rules.attributes import UNITS, ListingAttributes, fold, parse_attributes
-from recallguard.matching.rules.model import CategoryRule, Condition, Term, load_rule_file
+from recallguard.matching.rules.model import FIELDS, CategoryRule, Condition, Term, load_rule_file
 
 VERSION = "rules-1"
-_WORD = re.compile(r"[a-z0-9\u00c0-\u024f\u0400-\u04ff]+")
+_TOKEN = re.compile(r"[^\W_]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
-def _pattern(terms: Iterable[Term]) -> re.Pattern[str] | None:
-    """One regex for a list of terms; Latin words match whole, with optional plural and any separator."""
-    parts: list[str] = []
-    for t in sorted(terms, key=lambda t: -len(t.text)):
-        if t.regex:
-            parts.append(f"(?P<t{len(parts)}>{t.text})")
-        elif _CJK.search(t.text):
-            parts.append(f"(?P<t{len(parts)}>{re.escape(t.text)})")
-        else:
-            words = [re.escape(w) for w in t.text.split()]
-            body = r"[\s\-_/]*".join(words)
-            parts.append(rf"(?P<t{len(parts)}>(?<![^\W_]){body}(?:s|es)?(?![^\W_]))")
-    return re.compile("|".join(parts)) if parts else None
+def _variants(word: str) -> tuple[str, ...]:
+    return (word, word + "s", word + "es")
+
+
+class _Matcher:
+    """Finds a list of terms in folded text: Latin terms as whole-word sequences over the listing's tokens
+    (any separator, optional plural "s"/"es", also written as one word), CJK terms as substrings and
+    ``re:`` terms as one regular expression. Word lookups are dict hits, so long term lists stay cheap."""
+
+    def __init__(self, terms: Iterable[Term]) -> None:
+        self.by_first: dict[str, list[tuple[tuple[str, ...], ...]]] = {}
+        self.cjk: list[str] = []
+        regexes: list[str] = []
+        for t in terms:
+            if t.regex:
+                regexes.append(f"(?:{t.text})")
+            elif _CJK.search(t.text):
+                self.cjk.append(t.text)
+            else:
+                words = _TOKEN.findall(t.text)
+                forms = [tuple(_variants(w)) for w in words]
+                for first in forms[0]:
+                    self.by_first.setdefault(first, []).append(tuple(forms[1:]))
+                if len(words) > 1:
+                    for joined in _variants("".join(words)):
+                        self.by_first.setdefault(joined, []).append(())
+        self.regex = re.compile("|".join(regexes)) if regexes else None
+        self.empty = not (self.by_first or self.cjk or self.regex)
+
+    def find(self, text: str, tokens: Sequence[str]) -> list[str]:
+        """The terms found, as written in the listing, first occurrence first."""
+        hits: list[str] = []
+        if self.by_first:
+            by_first = self.by_first
+            n = len(tokens)
+            for j, tok in enumerate(tokens):
+                rests = by_first.get(tok)
+                if rests is None:
+                    continue
+                best = 0
+                for rest in rests:
+                    k = len(rest)
+                    if k >= best and j + k < n and all(tokens[j + 1 + i] in rest[i] for i in range(k)):
+                        best = k + 1
+                if best:
+                    hits.append(" ".join(tokens[j : j + best]))
+        for term in self.cjk:
+            if term in text:
+                hits.append(term)
+        if self.regex is not None:
+            hits.extend(m.group(0) for m in self.regex.finditer(text))
+        return list(dict.fromkeys(hits))
 
 
 @dataclass
 class _Compiled:
     rule: CategoryRule
-    terms: list[Term]
-    strong: re.Pattern[str] | None
-    related: re.Pattern[str] | None
-    groups: list[re.Pattern[str] | None]
-    support: re.Pattern[str] | None
-    exclusions: re.Pattern[str] | None
+    strong: _Matcher
+    related: _Matcher
+    groups: list[_Matcher]
+    support: _Matcher
+    exclusions: _Matcher
 
     @classmethod
     def build(cls, rule: CategoryRule) -> _Compiled:
         return cls(
             rule,
-            sorted(rule.terms, key=lambda t: -len(t.text)),
-            _pattern(rule.terms),
-            _pattern(rule.related_terms),
-            [_pattern(g.terms) for g in rule.required_any],
-            _pattern(rule.support_terms),
-            _pattern(rule.exclusions),
+            _Matcher(rule.terms),
+            _Matcher(rule.related_terms),
+            [_Matcher(g.terms) for g in rule.required_any],
+            _Matcher(rule.support_terms),
+            _Matcher(rule.exclusions),
         )
-
-
-def _hits(pattern: re.Pattern[str] | None, text: str) -> list[str]:
-    if pattern is None:
-        return []
-    return list(dict.fromkeys(m.group(0) for m in pattern.finditer(text)))
 
 
 def _value(cond: Condition, values: list[float]) -> float | None:
@@ -114,9 +145,8 @@ class RuleSet:
                 if _CJK.search(term.text):
                     self._cjk.append((term.text, i))
                 else:
-                    first = term.text.split()[0] if " " in term.text else term.text
-                    first = _WORD.findall(first)[0] if _WORD.findall(first) else first
-                    for key in (first, first + "s", first + "es"):
+                    words = _TOKEN.findall(term.text)
+                    for key in (*_variants(words[0]), *_variants("".join(words))):
                         self._by_word.setdefault(key, []).append(i)
 
     @classmethod
@@ -139,11 +169,11 @@ class RuleSet:
                     given[rule.id] = rule
         return cls([r for r in shipped if r.id not in given] + list(given.values()))
 
-    def candidates(self, text: str) -> set[int]:
+    def candidates(self, text: str, tokens: Sequence[str] | None = None) -> set[int]:
         """Indexes of the rules whose trigger words occur in folded ``text`` (the cheap prefilter)."""
         found: set[int] = set()
         by_word = self._by_word
-        for word in set(_WORD.findall(text)):
+        for word in set(_TOKEN.findall(text) if tokens is None else tokens):
             hit = by_word.get(word)
             if hit:
                 found.update(hit)
@@ -153,30 +183,38 @@ class RuleSet:
 
     def screen(self, listing: Listing) -> list[Match]:
         """Matches (block or review) of ``listing`` against every rule, best first."""
-        text = fold(
-            " \n ".join((listing.title, listing.description, listing.category, listing.brand, listing.model))
-        )
-        found = self.candidates(text)
+        text = fold(" \n ".join([getattr(listing, f) or "" for f in FIELDS]))
+        tokens = _TOKEN.findall(text)
+        found = self.candidates(text, tokens)
         if not found:
             return []
-        attrs: ListingAttributes | None = None
+        views: dict[tuple[str, ...], tuple[str, list[str], ListingAttributes]] = {}
         out = []
         for i in sorted(found):
             c = self._compiled[i]
-            rule_text = text
-            if c.rule.fields != ("title", "description", "category", "brand", "model"):
-                rule_text = fold(" \n ".join(str(getattr(listing, f)) for f in c.rule.fields))
-            if attrs is None or rule_text is not text:
-                attrs = parse_attributes(rule_text)
-            match = self._score(c, listing, rule_text, attrs)
+            view = views.get(c.rule.fields)
+            if view is None:
+                vtext = (
+                    text
+                    if c.rule.fields == FIELDS
+                    else fold(" \n ".join(getattr(listing, f) or "" for f in c.rule.fields))
+                )
+                view = views[c.rule.fields] = (
+                    vtext,
+                    tokens if vtext is text else _TOKEN.findall(vtext),
+                    parse_attributes(vtext),
+                )
+            match = self._score(c, listing, *view)
             if match is not None:
                 out.append(match)
         return sorted(out, key=lambda m: -m.score)
 
-    def _score(self, c: _Compiled, listing: Listing, text: str, attrs: ListingAttributes) -> Match | None:
+    def _score(
+        self, c: _Compiled, listing: Listing, text: str, tokens: list[str], attrs: ListingAttributes
+    ) -> Match | None:
         rule, s = c.rule, c.rule.scores
-        strong = _hits(c.strong, text)
-        related = [] if strong else _hits(c.related, text)
+        strong = c.strong.find(text, tokens)
+        related = [] if strong else c.related.find(text, tokens)
         if not strong and not related:
             return None
         satisfied: dict[str, tuple[Condition, float]] = {}
@@ -189,17 +227,17 @@ class RuleSet:
                 satisfied[cond.attribute] = (cond, value)
         group_hits: list[str] = []
         groups_met = 0
-        for group, pattern in zip(rule.required_any, c.groups, strict=True):
-            hits = _hits(pattern, text)
+        for group, matcher in zip(rule.required_any, c.groups, strict=True):
+            hits = matcher.find(text, tokens)
             by_attribute = any(a in satisfied for a in group.attributes)
             if not hits and not by_attribute and not strong:
                 return None  # a related term needs every required group
             groups_met += bool(hits or by_attribute)
             group_hits.extend(hits[:1])
-        excluded = _hits(c.exclusions, text)
+        excluded = c.exclusions.find(text, tokens)
         if excluded and not strong:
             return None
-        support = _hits(c.support, text)
+        support = c.support.find(text, tokens)
         score = s.term + s.extra_term * min(len(strong) - 1, 2) if strong else s.related
         score += min(s.support * (len(support) + groups_met), s.support_cap)
         score += sum(cond.weight for cond, _ in satisfied.values())

@@ -81,6 +81,14 @@ class BackpressureTimeout(RecallguardError):
     http_status = 503
 
 
+class ImageRejected(RecallguardError):
+    """An image could not be fetched or decoded within the limits (size, pixels, time, scheme)."""
+
+    code = "image_rejected"
+    http_status = 422
+    exit_code = 1
+
+
 class RuleFileError(UsageError):
     """A category-ban rule file that cannot be used; the message names the file and the field."""
 

@@ -182,7 +182,7 @@ def model_key(value: str) -> str:
 
 
 def _model_tokens(text: str) -> list[str]:
-    """Whitespace tokens, with runs of spaced-out single characters ("K Y 0 5 5") joined."""
+    """Whitespace tokens, with runs of spaced-out single characters ("K Y 0 5 5") kept as one."""
     out: list[str] = []
     run: list[str] = []
     for tok in text.split():
@@ -190,11 +190,11 @@ def _model_tokens(text: str) -> list[str]:
             run.append(tok)
             continue
         if run:
-            out.append("".join(run))
+            out.append(" ".join(run))
             run = []
         out.append(tok)
     if run:
-        out.append("".join(run))
+        out.append(" ".join(run))
     return out
 
 
@@ -219,7 +219,7 @@ def model_candidates(text: str) -> dict[str, str]:
     for i, tok in enumerate(toks):
         emit(canon[i], tok)
         parts = _FRAGMENT.findall(tok)
-        if len(parts) > 1:
+        if len(parts) > 1 and " " not in tok:
             for part in parts:
                 emit(part, part)
         for n in (2, 3):
@@ -252,16 +252,22 @@ class BrandIndex:
     by_length: dict[int, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        brands, self.brands = self.brands, []
+        for brand in brands:
+            self.add(brand)
+
+    def add(self, brand: str) -> None:
+        """Make one more brand known (a no-op for a brand already known under the same key)."""
         import jellyfish
 
-        for brand in self.brands:
-            key = _brand_key(brand)
-            if len(key) < 2 or key in self.exact:
-                continue
-            self.exact[key] = brand
-            self.by_length.setdefault(len(key), []).append(key)
-            if key.isalpha() and len(key) >= 4:
-                self.phonetic.setdefault(jellyfish.metaphone(key), []).append(key)
+        key = _brand_key(brand)
+        if len(key) < 2 or key in self.exact:
+            return
+        self.brands.append(brand)
+        self.exact[key] = brand
+        self.by_length.setdefault(len(key), []).append(key)
+        if key.isalpha() and len(key) >= 4:
+            self.phonetic.setdefault(jellyfish.metaphone(key), []).append(key)
 
 
 def _allowed_edits(n: int) -> int:

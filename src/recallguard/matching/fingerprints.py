@@ -1,0 +1,385 @@
+"""The fingerprint bank: what was removed, so that re-listings are caught at publish time.
+
+Every actioned listing is added with the evidence of the action that removed it. A new or edited
+listing is screened against the bank through five kinds of fingerprint:
+
+- text: character 6-gram shingles of the evasion-folded title and description (homoglyphs, leetspeak,
+  spacing, punctuation and case all folded away; foreign product words translated) in a MinHash LSH;
+- identifiers: GTINs and model-number keys (letter/digit swaps and split numbers folded);
+- images: perceptual hashes in an :class:`~recallguard.matching.images.ImageIndex`;
+- brand: the removed listing's brand, matched through homoglyphs, misspellings and sound-alikes;
+- seller: the same seller, or a seller sharing a contact, address, payment or device attribute.
+
+Text, identifiers and images find candidates; brand, seller and product type make a candidate more
+or less likely. A hit is a :class:`~recallguard.domain.models.Match` for the original recall, whose
+evidence names the removed listing, what matched, and the original action's evidence.
+
+>>> bank = FingerprintBank()
+>>> removed = Listing("L1", "Joolz Aer2 car seat adapter NL311", brand="Joolz", seller_id="S1")
+>>> bank.add(removed, ActionEvidence("26568", "CPSC", reason="model NL311 named in recall 26568"))
+>>> hit = bank.screen(Listing("L2", "J00lz Аer2 car-seat adaptor N L 3 1 1", seller_id="S9"))[0]
+>>> hit.recall_number, hit.decision.value
+('26568', 'block')
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+from PIL import Image
+
+from recallguard.domain.identifiers import gtin_candidates, normalize_gtin
+from recallguard.domain.models import DecisionKind, Listing, Match
+from recallguard.domain.policy import DecisionPolicy
+from recallguard.errors import ImageRejected
+from recallguard.matching.evasion import BrandIndex, brand_match, clean_text, model_candidates, skeleton
+from recallguard.matching.evasion_terms import product_types, translate_product_terms
+from recallguard.matching.images import ImageHash, ImageIndex, load_image, query_hashes, reference_hashes
+
+NUM_PERM = 64
+SHINGLE = 6
+# Listing.extra fields that link sellers: the same value on two sellers links them.
+LINK_FIELDS = (
+    "email", "phone", "contact", "address", "payment", "payment_account", "bank_account", "device",
+    "device_id", "store_url",
+)  # fmt: skip
+_FOLD = str.maketrans("o0il1!|s5$a4@e3t7b8g9z2", "00111115554443377889922")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_ACCESSORY = re.compile(
+    r"\b(fits|compatible with|replacement|for use with|cover for|case for|charger for|cable for|"
+    r"bracket|mount for|strap for|parts? for)\b",
+    re.I,
+)
+_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7, scheme="affine32")
+
+
+def fold_for_shingles(text: str) -> str:
+    """Text reduced to what survives disguise: skeleton, letters and look-alike digits in one
+    class, no spaces or punctuation.
+
+    >>> fold_for_shingles("R4z0r  Ѕcooter") == fold_for_shingles("razor scooter")
+    True
+    """
+    return _NON_ALNUM.sub("", skeleton(text)).translate(_FOLD)
+
+
+def text_minhash(text: str) -> MinHash:
+    """MinHash of the character shingles of the folded text (empty text → empty MinHash)."""
+    folded = fold_for_shingles(text)
+    mh = MinHash(num_perm=NUM_PERM, seed=7, permutations=_TEMPLATE.permutations, scheme="affine32")
+    grams = {folded[i : i + SHINGLE].encode() for i in range(max(1, len(folded) - SHINGLE + 1))}
+    if folded:
+        mh.update_batch(list(grams))
+    return mh
+
+
+def _minhash(values: list[int]) -> MinHash:
+    hv = np.array(values, dtype=np.uint64)
+    return MinHash(
+        num_perm=NUM_PERM, seed=7, hashvalues=hv, permutations=_TEMPLATE.permutations, scheme="affine32"
+    )
+
+
+def listing_text(listing: Listing) -> str:
+    """The text a listing is fingerprinted by: title, description and translated product words."""
+    text = f"{listing.title} {listing.description}"
+    return f"{text} {' '.join(translate_product_terms(text))}"
+
+
+def seller_links(listing: Listing) -> dict[str, str]:
+    """The seller-link attributes a listing carries in ``extra``, normalised for comparison.
+
+    >>> seller_links(Listing("L", "t", extra={"phone": "+86 138-0000-1111", "email": " A@B.cn "}))
+    {'email': 'a@b.cn', 'phone': '8613800001111'}
+    """
+    out: dict[str, str] = {}
+    for name in LINK_FIELDS:
+        value = listing.extra.get(name)
+        if value in (None, ""):
+            continue
+        v = str(value).strip().lower()
+        out[name] = re.sub(r"\D+", "", v) if name == "phone" else " ".join(v.split())
+    return out
+
+
+@dataclass
+class ActionEvidence:
+    """The action that removed a listing, as it is quoted when the listing comes back."""
+
+    recall_number: str
+    authority: str
+    action_id: str = ""
+    reason: str = ""
+    actioned_at: str = ""  # ISO time
+
+
+@dataclass
+class BankEntry:
+    listing_id: str
+    seller_id: str
+    brand: str
+    title: str
+    evidence: ActionEvidence
+    model_keys: dict[str, str] = field(default_factory=dict)
+    gtins: list[str] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)
+    types: list[str] = field(default_factory=list)
+    minhash: list[int] = field(default_factory=list)
+    images: list[list[Any]] = field(default_factory=list)  # [view, phash, dhash, vphash, vdhash]
+
+
+def _gtins(listing: Listing) -> list[str]:
+    found = [g for g in [normalize_gtin(listing.gtin)] if g]
+    return list(dict.fromkeys(found + gtin_candidates(f"{listing.title} {listing.description}")))
+
+
+@lru_cache(maxsize=50_000)
+def _brand_index(brand: str) -> BrandIndex:
+    return BrandIndex([brand])
+
+
+def _brand_agrees(listing: Listing, brand: str) -> tuple[float, str] | None:
+    """(similarity, how) when the listing's brand field or title names ``brand``, disguised or not."""
+    index = _brand_index(brand)
+    width = len(brand.split())
+    candidates = [listing.brand] if listing.brand else []
+    words = clean_text(listing.title).split()
+    for n in {max(1, width - 1), width, width + 1}:
+        candidates += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+    best: tuple[float, str] | None = None
+    for c in candidates:
+        found, sim, how = brand_match(c, index)
+        if found and sim >= 0.8 and (best is None or sim > best[0]):
+            best = (sim, how)
+            if sim == 1.0:
+                break
+    return best
+
+
+def _text_score(j: float) -> float:
+    """Estimated Jaccard of folded shingles → probability of a re-listing (piecewise linear)."""
+    return float(np.interp(j, [0.3, 0.45, 0.6, 0.75, 0.9], [0.0, 0.45, 0.75, 0.93, 0.98]))
+
+
+def _model_score(key: str) -> float:
+    return 0.9 if len(key) >= 6 else 0.8 if len(key) == 5 else 0.55 if len(key) == 4 else 0.3
+
+
+class FingerprintBank:
+    """Fingerprints of every actioned listing; ``bank(listing)`` is a Screener check.
+
+    Adds are visible to the next screen (a lock guards the indexes). ``snapshot()`` gives a
+    JSON-serialisable checkpoint; ``restore()`` builds a bank from one and ``load()`` swaps a
+    rebuilt state in whole.
+    """
+
+    def __init__(
+        self,
+        policy: DecisionPolicy | None = None,
+        image_loader: Callable[[str], Image.Image] | None = load_image,
+        lsh_threshold: float = 0.3,
+    ) -> None:
+        self.policy = policy or DecisionPolicy()
+        self.image_loader = image_loader
+        self.lsh_threshold = lsh_threshold
+        self.image_failures = 0
+        self._lock = threading.RLock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._entries: dict[str, BankEntry] = {}
+        self._lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM)
+        self._models: dict[str, set[str]] = {}
+        self._gtins: dict[str, set[str]] = {}
+        self._images = ImageIndex()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __call__(self, listing: Listing) -> list[Match]:
+        return self.screen(listing)
+
+    def _load_images(self, listing: Listing, images: list[Image.Image] | None) -> list[Image.Image]:
+        if images is not None or self.image_loader is None:
+            return images or []
+        out = []
+        for url in listing.image_urls:
+            try:
+                out.append(self.image_loader(url))
+            except ImageRejected:
+                self.image_failures += 1
+        return out
+
+    def add(
+        self, listing: Listing, evidence: ActionEvidence, images: list[Image.Image] | None = None
+    ) -> None:
+        """Fingerprint one actioned listing (images: decoded already, else fetched from its URLs)."""
+        ref_hashes = [h for img in self._load_images(listing, images) for h in reference_hashes(img)]
+        text = listing_text(listing)
+        entry = BankEntry(
+            listing_id=listing.listing_id,
+            seller_id=listing.seller_id,
+            brand=listing.brand,
+            title=listing.title,
+            evidence=evidence,
+            model_keys={k: w for k, w in model_candidates(f"{listing.model} {text}").items() if len(k) >= 4},
+            gtins=_gtins(listing),
+            links=seller_links(listing),
+            types=product_types(text),
+            minhash=[int(v) for v in text_minhash(text).hashvalues],
+            images=[[h.view, h.phash, h.dhash, h.vphash, h.vdhash] for h in ref_hashes],
+        )
+        self._insert(entry)
+
+    def _insert(self, entry: BankEntry) -> None:
+        key = f"{entry.listing_id}|{entry.evidence.recall_number}"
+        mh = _minhash(entry.minhash)
+        with self._lock:
+            if key in self._entries:
+                self._lsh.remove(key)
+            self._entries[key] = entry
+            self._lsh.insert(key, mh)
+            for k in entry.model_keys:
+                self._models.setdefault(k, set()).add(key)
+            for g in entry.gtins:
+                self._gtins.setdefault(g, set()).add(key)
+            if entry.images:
+                self._images.add(key, [ImageHash(str(v), *map(int, rest)) for v, *rest in entry.images])
+
+    def screen(self, listing: Listing, images: list[Image.Image] | None = None) -> list[Match]:
+        """Matches of ``listing`` against every removed listing: one per original recall, best first."""
+        text = listing_text(listing)
+        mh = text_minhash(text)
+        models = model_candidates(f"{listing.model} {text}")
+        gtins = _gtins(listing)
+        with self._lock:
+            if not self._entries:
+                return []
+            signals: dict[str, dict[str, tuple[float, str]]] = {}
+
+            def signal(key: str, kind: str, score: float, note: str) -> None:
+                kinds = signals.setdefault(key, {})
+                if kind not in kinds or kinds[kind][0] < score:
+                    kinds[kind] = (score, note)
+
+            for key in self._lsh.query(mh):
+                j = mh.jaccard(_minhash(self._entries[key].minhash))
+                if (s := _text_score(j)) > 0:
+                    signal(key, "text", s, f"text {j:.2f} similar after unmasking")
+            for k, written in models.items():
+                for key in self._models.get(k, ()):
+                    orig = self._entries[key].model_keys[k]
+                    how = "" if written == orig else f" written {written!r}"
+                    signal(key, "model", _model_score(k), f"model number {orig!r}{how}")
+            for g in gtins:
+                for key in self._gtins.get(g, ()):
+                    signal(key, "gtin", 0.97, f"GTIN {g}")
+            if len(self._images) and (imgs := self._load_images(listing, images)):
+                for img in imgs:
+                    for hit in self._images.search(query_hashes(img)):
+                        s = 0.92 if hit.distance <= 16 else 0.8
+                        bits = f"{hit.phash_distance}/{hit.dhash_distance} bits"
+                        what = f"image ({hit.family} hashes {bits}, {hit.query_view} vs {hit.view})"
+                        signal(hit.key, "image", s, what)
+            entries = {key: self._entries[key] for key in signals}
+        return self._decide(listing, text, signals, entries)
+
+    def _decide(
+        self,
+        listing: Listing,
+        text: str,
+        signals: dict[str, dict[str, tuple[float, str]]],
+        entries: dict[str, BankEntry],
+    ) -> list[Match]:
+        best: dict[str, Match] = {}
+        types = set(product_types(text))
+        links = seller_links(listing)
+        accessory = bool(_ACCESSORY.search(listing.title))
+        for key, by_kind in signals.items():
+            e = entries[key]
+            found = list(by_kind.values())
+            miss = 1.0
+            for s, _ in found:
+                miss *= 1.0 - s
+            notes = [why for _, why in found]
+            if e.brand:
+                agrees = _brand_agrees(listing, e.brand)
+                if agrees is not None:
+                    miss *= 0.5
+                    sim, how = agrees
+                    notes.append(f"brand {e.brand}" + ("" if how == "exact" else f" ({how}, {sim:.2f})"))
+                elif listing.brand:
+                    notes.append(f"brand changed from {e.brand!r} to {listing.brand!r}")
+            shared = sorted(n for n, v in links.items() if e.links.get(n) == v)
+            if listing.seller_id and listing.seller_id == e.seller_id:
+                miss *= 0.6
+                notes.append(f"same seller {e.seller_id}")
+            elif shared:
+                miss *= 0.6
+                notes.append(f"seller linked to {e.seller_id} by {', '.join(shared)}")
+            if types and e.types:
+                if types & set(e.types):
+                    miss = min(1.0, miss * 0.7)
+                else:
+                    miss = 1.0 - (1.0 - miss) * 0.6
+                    notes.append(f"product type differs ({', '.join(sorted(types))} vs {', '.join(e.types)})")
+            if accessory and not _ACCESSORY.search(e.title):
+                miss = 1.0 - (1.0 - miss) * 0.5
+                notes.append("listing reads as an accessory")
+            score = round(1.0 - miss, 4)
+            ev = e.evidence
+            decision = self.policy.decide(score, ev.authority)
+            if decision is DecisionKind.NONE:
+                continue
+            original = f"; original action {ev.action_id}" if ev.action_id else "; original action"
+            evidence = (
+                f"re-listing of removed listing {e.listing_id} (recall {ev.recall_number}): "
+                f"{'; '.join(notes)}{original}: {ev.reason or 'removed'}"
+            )
+            old = best.get(ev.recall_number)
+            if old is None or score > old.score:
+                feats = {"bank_signals": float(len(found)), "bank_score": score}
+                best[ev.recall_number] = Match(
+                    listing.listing_id,
+                    ev.recall_number,
+                    ev.authority,
+                    score,
+                    decision,
+                    evidence,
+                    feats,
+                    "bank-1",
+                )
+        return sorted(best.values(), key=lambda m: -m.score)
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-serialisable checkpoint of every entry."""
+        with self._lock:
+            entries = [asdict(e) for e in self._entries.values()]
+        return {"version": 1, "num_perm": NUM_PERM, "shingle": SHINGLE, "entries": entries}
+
+    def load(self, snapshot: dict[str, Any]) -> None:
+        """Replace the whole bank with a checkpoint: built aside, then swapped in at once."""
+        if snapshot.get("version") != 1 or snapshot.get("num_perm") != NUM_PERM:
+            raise ValueError("fingerprint snapshot has another version or MinHash size")
+        fresh = FingerprintBank(self.policy, self.image_loader, self.lsh_threshold)
+        for raw in snapshot["entries"]:
+            raw = dict(raw)
+            raw["evidence"] = ActionEvidence(**raw["evidence"])
+            fresh._insert(BankEntry(**raw))
+        with self._lock:
+            self._entries, self._lsh, self._models = fresh._entries, fresh._lsh, fresh._models
+            self._gtins, self._images = fresh._gtins, fresh._images
+
+    @classmethod
+    def restore(cls, snapshot: dict[str, Any], policy: DecisionPolicy | None = None) -> FingerprintBank:
+        """A bank rebuilt from a :meth:`snapshot`."""
+        bank = cls(policy)
+        bank.load(snapshot)
+        return bank

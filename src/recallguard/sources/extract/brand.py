@@ -34,7 +34,8 @@ _INVOLVES = re.compile(
     r"(?:and\s+((?:" + _NAME_TOKEN + r"\s+)+))?"
 )
 _TITLE_FIRM = re.compile(
-    r"^(.+?)\s+(?:Expands\s+)?(?:Recalls|Recall of|Announces Recall|Issues Recall|Reannounces Recall)\b"
+    r"^(?:CPSC\s*(?:,|&|and)\s*)?(.+?)\s+(?:Expands\s+)?"
+    r"(?:Recalls|Recall of|(?:Announces?|Issues?|Reannounces?)\s+(?:Recalls?|Recall of))\b"
 )
 _TITLE_BY = re.compile(
     r"\b(?:Recalled|Sold|Imported|Distributed|Manufactured)(?:\s+\w+)?\s+by\s+([^;]+?)\s*(?:;|$)"

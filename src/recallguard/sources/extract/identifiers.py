@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from recallguard.domain.identifiers import canonical_model, is_plausible_model, normalize_gtin
+from recallguard.sources.extract.product_type import COMMON_WORDS, singular
 from recallguard.sources.extract.prose import quoted
 
 _LABEL = re.compile(
@@ -78,6 +79,8 @@ def is_code(token: str, labelled: bool = False) -> bool:
     has_digit = any(c.isdigit() for c in t)
     if not has_digit:
         # a labelled all-capitals code without digits (Model No. LK-FDWJ); never an ordinary word
+        if t.lower() in COMMON_WORDS or singular(t.lower()) in COMMON_WORDS:
+            return False  # BIKE, LED, TOYS
         return labelled and t.isupper() and len(canonical_model(t)) >= 3 and ("-" in t or len(t) >= 4)
     if t.isdigit():
         return labelled and 3 <= len(t) <= 10 and normalize_gtin(t) is None

@@ -63,8 +63,14 @@ _PLURAL_ONLY = frozenset(
     binoculars goggles earmuffs headphones earbuds series species chassis news overalls tights
     """.split()  # noqa: SIM905
 )
-_VAGUE = frozenset({"various", "certain", "multiple", "assorted", "select", "recalled", "new"})
-_STOP = re.compile(r"\s*(?:\(|,\s*model\b|\bfor\b|\bwith\b|\bsold\b|\bincluding\b|\bcontaining\b|;|:)", re.I)
+_VAGUE = frozenset(
+    {"various", "certain", "multiple", "assorted", "select", "recalled", "new", "brand", "branded"}
+)
+_STOP = re.compile(
+    r"\s*(?:\(|,\s*model\b|\bfor\b|\bwith\b|\bsold\b|\bincluding\b|\bcontaining\b|\bby\b|"
+    r"\brecall(?:s|ed)?\b|;|:)",
+    re.I,
+)
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.+&/-]*")
 
 

@@ -38,16 +38,26 @@ log = logging.getLogger("recallguard.api")
 def route_permissions(app: FastAPI) -> dict[tuple[str, str], str]:
     """(method, path) → the permission its ``Permit`` dependency checks, for every API route."""
     out: dict[tuple[str, str], str] = {}
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
+    for route, path in _api_routes(app):
         permits = [d.call.permission for d in route.dependant.dependencies if isinstance(d.call, Permit)]
         if len(permits) != 1:
-            raise ConfigurationError(
-                f"route {route.path} must declare exactly one Permit, has {len(permits)}"
-            )
+            raise ConfigurationError(f"route {path} must declare exactly one Permit, has {len(permits)}")
         for method in route.methods or ():
-            out[(method, route.path)] = permits[0]
+            out[(method, path)] = permits[0]
+    return out
+
+
+def _api_routes(app: FastAPI) -> list[tuple[APIRoute, str]]:
+    """Every APIRoute with its full path, through included routers (FastAPI >= 0.160 keeps them nested)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI flattens included routers into app.routes
+        return [(r, r.path) for r in app.routes if isinstance(r, APIRoute)]
+    out = []
+    for ctx in iter_route_contexts(app.routes):
+        r = ctx.original_route
+        if isinstance(r, APIRoute):
+            out.append((r, ctx.path or r.path))
     return out
 
 

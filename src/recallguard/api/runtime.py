@@ -50,8 +50,14 @@ class ScreenerCache:
 class Enforcer:
     """Long-lived enforcement state of one process (the API server or one CLI command)."""
 
-    def __init__(self, settings: ServiceSettings, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        store: Store | None = None,
+        screener_factory: Callable[..., Any] | None = None,
+    ) -> None:
         settings.check_production()
+        self.screener_factory = screener_factory  # None: the matcher's default screener
         self.settings = settings
         self.store = store or Store(settings.database_url, echo=settings.sql_echo)
         self.key = AuditKey.load(settings.audit_key_path(), create=not settings.production)
@@ -238,6 +244,13 @@ class Enforcer:
             out.append(d)
         return out
 
+    def dispatch_ids(self, action_ids: list[str]) -> list[Delivery]:
+        """:meth:`dispatch` for stored actions by id (their current state)."""
+        with self.store.transaction() as uow:
+            repo = EnforcementRepo(uow.session)
+            actions = [a for a in (repo.action(i) for i in action_ids) if a is not None]
+        return self.dispatch(actions)
+
     def _save_delivery(self, d: Delivery) -> None:
         with self.store.transaction() as uow:
             EnforcementRepo(uow.session).save_delivery(d)
@@ -308,7 +321,7 @@ class Enforcer:
             after = batch[-1].seq or after
 
     # --- screening ----------------------------------------------------------------------------
-    def screener(self, max_age_s: float = 1.0, factory: Callable[..., Any] | None = None) -> tuple[Any, str]:
+    def screener(self, max_age_s: float = 1.0) -> tuple[Any, str]:
         """The screener over the active recalls and its scan version, rebuilt when the recalls change
         (checked at most every ``max_age_s`` seconds)."""
         from recallguard.service.screening import default_screener, policy_of, scan_version
@@ -321,7 +334,7 @@ class Enforcer:
                 fp = uow.recalls.active_fingerprint()
                 targets = uow.recalls.active_targets() if fp != c.fingerprint or c.screener is None else None
             if targets is not None:
-                scr = (factory or default_screener)(targets, True)
+                scr = (self.screener_factory or default_screener)(targets, True)
                 c.screener, c.fingerprint = scr, fp
                 c.version = scan_version(fp, scr.model_version, policy_of(scr))
             c.checked_at = time.monotonic()

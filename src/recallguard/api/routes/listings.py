@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from recallguard.api.deps import Permit, get_enforcer
@@ -29,6 +29,7 @@ SCREEN_EXAMPLE = {
 )
 async def screen(
     request: Request,
+    tasks: BackgroundTasks,
     payload: dict[str, Any] | list[dict[str, Any]] = Body(
         description="{'listings': [...]}, a list of listings, or one listing object",
         openapi_examples={"one": {"value": SCREEN_EXAMPLE}},
@@ -48,7 +49,13 @@ async def screen(
         records = [payload]
     if not 1 <= len(records) <= 1000:
         raise UsageError(f"send 1 to 1000 listings per call, not {len(records)}")
-    return await run_in_threadpool(screen_listings, get_enforcer(request), records, principal.actor)
+    enf = get_enforcer(request)
+    out = await run_in_threadpool(screen_listings, enf, records, principal.actor)
+    if enf.connector is not None:  # carry new approvals to the marketplace after answering
+        ids = [a.action_id for r in out.results for a in r.actions if a.state == "approved"]
+        if ids:
+            tasks.add_task(enf.dispatch_ids, ids)
+    return out
 
 
 @router.get(

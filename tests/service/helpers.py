@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from recallguard.domain.models import Target
+from recallguard.domain.policy import DecisionPolicy
+from recallguard.service.screening import ScreenerLike
 from recallguard.store import Store
 from recallguard.store.tables import ActionRow, MatchRow
 
 DATA = Path(__file__).with_name("data")
 RECALLS = DATA / "cpsc-3.json"
 LISTINGS = DATA / "listings.jsonl"
+
+
+def rule_screener(targets: Sequence[Target], rules: bool = True) -> ScreenerLike:
+    """The real Screener with the transparent rule scorer: the decisions these tests assert do not
+    move when the learned model is retrained (the CLI tests run the default, learned one)."""
+    from recallguard.matching.build import rule_checks
+    from recallguard.matching.scorer import RuleScorer
+    from recallguard.matching.screen import Screener
+
+    return Screener(list(targets), DecisionPolicy(), rule_checks() if rules else [], scorer=RuleScorer())
 
 
 def write_recalls(path: Path, edit: dict[str, dict[str, Any]] | None = None) -> Path:

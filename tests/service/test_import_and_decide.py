@@ -16,6 +16,7 @@ from tests.service.helpers import (
     RECALLS,
     decisions,
     live_actions,
+    rule_screener,
     snapshot,
     write_listings,
     write_recalls,
@@ -25,14 +26,14 @@ from tests.service.helpers import (
 @pytest.fixture
 def loaded(store: Store) -> Store:
     """The sample recalls and listings imported and scanned."""
-    assert import_recalls(store, RECALLS).exit_code == 0
-    assert import_listings(store, LISTINGS).exit_code == 0
-    scan(store, batch_size=7)
+    assert import_recalls(store, RECALLS, factory=rule_screener).exit_code == 0
+    assert import_listings(store, LISTINGS, factory=rule_screener).exit_code == 0
+    scan(store, batch_size=7, factory=rule_screener)
     return store
 
 
 def test_recalls_import_stores_recalls_with_targets(store: Store) -> None:
-    report = import_recalls(store, RECALLS)
+    report = import_recalls(store, RECALLS, factory=rule_screener)
     assert (report.created, report.quarantined, report.exit_code) == (3, 0, 0)
     with store.transaction() as uow:
         r = uow.recalls.get("CPSC", "26528")
@@ -43,11 +44,11 @@ def test_recalls_import_stores_recalls_with_targets(store: Store) -> None:
 
 def test_importing_the_same_files_twice_changes_nothing(loaded: Store) -> None:
     before = snapshot(loaded)
-    again = import_recalls(loaded, RECALLS)
+    again = import_recalls(loaded, RECALLS, factory=rule_screener)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
-    listings = import_listings(loaded, LISTINGS)
+    listings = import_listings(loaded, LISTINGS, factory=rule_screener)
     assert (listings.created, listings.updated, listings.unchanged) == (0, 0, 24)
-    assert scan(loaded).screened == 0
+    assert scan(loaded, factory=rule_screener).screened == 0
     assert snapshot(loaded) == before
 
 
@@ -71,13 +72,13 @@ def test_block_becomes_a_us_restriction_approved_automatically(loaded: Store) ->
 def test_bad_records_are_quarantined_counted_and_kept_once(store: Store, tmp_path: Path) -> None:
     bad_lines = '{"listing_id": "L-900"}\n{"listing_id": "L-901", "title": "x", "ship_to": "USA"}\nnot json\n'
     path = write_listings(tmp_path / "l.jsonl", extra=bad_lines)
-    report = import_listings(store, path)
+    report = import_listings(store, path, factory=rule_screener)
     assert (report.created, report.quarantined, report.exit_code) == (24, 3, 1)
     assert store.counts()["quarantined"] == 3
     with store.transaction() as uow:
         fields = {b.field for b in uow.quarantine.list("listing")}
     assert {"title", "ship_to", "<json>"} <= fields
-    again = import_listings(store, path)
+    again = import_listings(store, path, factory=rule_screener)
     assert (again.quarantined, again.exit_code) == (3, 1)  # reported again, stored once
     assert store.counts()["quarantined"] == 3
 
@@ -87,17 +88,17 @@ def test_bad_recall_records_are_quarantined(store: Store, tmp_path: Path) -> Non
     records = [*json.loads(RECALLS.read_text()), poison]
     path = tmp_path / "r.json"
     path.write_text(json.dumps(records))
-    report = import_recalls(store, path)
+    report = import_recalls(store, path, factory=rule_screener)
     assert (report.created, report.quarantined, report.exit_code) == (3, 1, 1)
     assert store.counts()["quarantined"] == 1
 
 
 def test_unreadable_input_raises_input_error(store: Store, tmp_path: Path) -> None:
     with pytest.raises(InputError):
-        import_listings(store, tmp_path / "missing.jsonl")
+        import_listings(store, tmp_path / "missing.jsonl", factory=rule_screener)
     (tmp_path / "r.json").write_text("{ not json")
     with pytest.raises(InputError):
-        import_recalls(store, tmp_path / "r.json")
+        import_recalls(store, tmp_path / "r.json", factory=rule_screener)
     assert store.counts() == dict.fromkeys(store.counts(), 0)
 
 
@@ -106,7 +107,7 @@ def test_changed_listing_is_rescreened_and_its_restriction_withdrawn(loaded: Sto
     changed = {
         "L-001": {"title": "Garden hose reel 30 m", "brand": "HoseCo", "model": "HR-30", "category": "Garden"}
     }
-    report = import_listings(loaded, write_listings(tmp_path / "l.jsonl", changed))
+    report = import_listings(loaded, write_listings(tmp_path / "l.jsonl", changed), factory=rule_screener)
     assert (report.updated, report.unchanged, report.rescreened) == (1, 23, 1)
     assert (report.counts.withdrawn, report.counts.actions_withdrawn) == (1, 1)
     assert ("L-001", "26528") not in decisions(loaded)
@@ -119,9 +120,9 @@ def test_changed_listing_is_rescreened_and_its_restriction_withdrawn(loaded: Sto
         ]
         assert kinds[-3:] == ["listing.updated", "match.withdrawn", "action.withdrawn"]
         assert uow.audit.verify().ok
-    assert scan(loaded).screened == 0  # the changed listing was screened at the current version already
+    assert scan(loaded, factory=rule_screener).screened == 0  # screened at the current version already
     # and back again: the block and its restriction return (reinstated, not duplicated)
-    report = import_listings(loaded, LISTINGS)
+    report = import_listings(loaded, LISTINGS, factory=rule_screener)
     assert (report.counts.created, report.counts.actions_reinstated) == (1, 1)
     assert live_actions(loaded)[("L-001", "26528")] == "approved"
 
@@ -134,7 +135,8 @@ def test_amended_recall_updates_targets_and_rescreens_stored_listings(loaded: St
 
     rec = {r["RecallNumber"]: r for r in json.loads(RECALLS.read_text())}["26514"]
     amended = json.loads(json.dumps(rec).replace("MT2287", "MT9999"))  # the notice now names another model
-    report = import_recalls(loaded, write_recalls(tmp_path / "r.json", {"26514": amended}))
+    path = write_recalls(tmp_path / "r.json", {"26514": amended})
+    report = import_recalls(loaded, path, factory=rule_screener)
     assert (report.updated, report.unchanged, report.rescreened) == (1, 2, 24)
     with loaded.transaction() as uow:
         targets = uow.recalls.targets_of("CPSC", "26514")

@@ -10,9 +10,9 @@ import pytest
 from recallguard.domain.models import Listing, Match, Target
 from recallguard.service.importers import import_listings, import_recalls
 from recallguard.service.scan import scan
-from recallguard.service.screening import ScreenerLike, default_screener
+from recallguard.service.screening import ScreenerLike
 from recallguard.store import Store
-from tests.service.helpers import LISTINGS, RECALLS, decisions, snapshot
+from tests.service.helpers import LISTINGS, RECALLS, decisions, rule_screener, snapshot
 
 
 class Crash(Exception):
@@ -21,15 +21,15 @@ class Crash(Exception):
 
 @pytest.fixture
 def imported(store: Store) -> Store:
-    import_recalls(store, RECALLS)
-    import_listings(store, LISTINGS)
+    import_recalls(store, RECALLS, factory=rule_screener)
+    import_listings(store, LISTINGS, factory=rule_screener)
     return store
 
 
 def _expected(store: Store) -> dict[tuple[str, str], str]:
     """What one uninterrupted, stateless screening of every stored listing decides."""
     with store.transaction() as uow:
-        screener = default_screener(uow.recalls.active_targets())
+        screener = rule_screener(uow.recalls.active_targets())
         listings = uow.listings.page("", 10_000)
     return {
         (m.listing_id, m.recall_number): m.decision.value
@@ -56,15 +56,15 @@ def test_scan_interrupted_after_batches_resumes_without_loss_or_duplicates(impor
             raise Crash("killed after 2 batches")
 
     with pytest.raises(Crash):
-        scan(imported, batch_size=5, after_batch=crash_after_two)
+        scan(imported, batch_size=5, after_batch=crash_after_two, factory=rule_screener)
     with imported.transaction() as uow:
         cp = uow.checkpoints.latest()
         assert cp is not None and (cp.status, cp.screened, cp.last_listing_id) == ("running", 10, "L-010")
-    report = scan(imported, batch_size=5)
+    report = scan(imported, batch_size=5, factory=rule_screener)
     assert report.resumed and report.screened == 14
     assert decisions(imported) == expected
     _check_no_duplicates(imported)
-    assert scan(imported, batch_size=5).screened == 0  # done: nothing left at this version
+    assert scan(imported, batch_size=5, factory=rule_screener).screened == 0  # nothing left
 
 
 def test_scan_crashing_inside_a_batch_rolls_that_batch_back(imported: Store) -> None:
@@ -85,25 +85,25 @@ def test_scan_crashing_inside_a_batch_rolls_that_batch_back(imported: Store) -> 
                 yield listing, matches
 
     def crashing(targets: Sequence[Target], rules: bool) -> ScreenerLike:
-        return CrashOn(default_screener(targets, rules), "L-004")
+        return CrashOn(rule_screener(targets, rules), "L-004")
 
     with pytest.raises(Crash):
         scan(imported, batch_size=10, factory=crashing)
     assert imported.counts()["matches"] == 0  # L-001..L-003 were in the rolled-back batch
-    report = scan(imported, batch_size=10)
+    report = scan(imported, batch_size=10, factory=rule_screener)
     assert report.screened == 24
     assert decisions(imported) == expected
     _check_no_duplicates(imported)
 
 
 def test_new_listings_after_a_scan_are_screened_by_the_next_one(imported: Store, tmp_path) -> None:
-    scan(imported)
+    scan(imported, factory=rule_screener)
     before = decisions(imported)
     path = tmp_path / "more.jsonl"
     path.write_text(
         '{"listing_id": "L-100", "title": "Gudook Bike Helmet KY-055 size M", "brand": "Gudook"}\n'
     )
-    import_listings(imported, path)
-    report = scan(imported)
+    import_listings(imported, path, factory=rule_screener)
+    report = scan(imported, factory=rule_screener)
     assert report.screened == 1
     assert decisions(imported) == {**before, ("L-100", "26528"): decisions(imported)[("L-100", "26528")]}

@@ -200,7 +200,8 @@ def sync_recalls(
     client = client or CpscClient(base_url)
     try:
         for window in client.sync(since, until):
-            store_recalls(store, window.recalls, window.bad, report, **kw)
+            batch = getattr(window, "batch", window)  # a WindowResult holds its RecallBatch
+            store_recalls(store, batch.recalls, batch.bad, report, **kw)
     finally:
         if own and hasattr(client, "close"):
             client.close()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
@@ -213,7 +214,9 @@ def decode_image(data: bytes, limits: ImageLimits | None = None, name: str = "im
     if len(data) > limits.max_bytes:
         raise ImageRejected(f"{name}: {len(data)} bytes is over the {limits.max_bytes}-byte limit")
     try:
-        img = Image.open(BytesIO(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit applies
+            img = Image.open(BytesIO(data))
         w, h = img.size
         if w * h > limits.max_pixels:
             raise ImageRejected(f"{name}: {w}x{h} pixels is over the {limits.max_pixels}-pixel limit")

@@ -1,0 +1,134 @@
+"""Removed listings stay removed: the bank catches disguised re-listings and nothing else."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from recallguard.domain.models import DecisionKind, Listing
+from recallguard.matching.fingerprints import ActionEvidence, FingerprintBank
+from tests.images.synth import EDITS, product_photo
+
+REMOVED = Listing(
+    "L-100",
+    "Joolz Aer2 Car Seat Adapter set of 2 for Aer2 stroller NL311",
+    description="Black plastic car seat adapters transfer the car seat from the car to the stroller.",
+    brand="Joolz",
+    seller_id="S-1",
+    extra={"phone": "+86 138 0000 1111", "payment_account": "ACC-77"},
+)
+EVIDENCE = ActionEvidence(
+    "26568", "CPSC", action_id="A-9", reason="model NL311 of recall 26568; reviewer ana"
+)
+
+
+@pytest.fixture
+def bank() -> FingerprintBank:
+    b = FingerprintBank(image_loader=None)
+    b.add(REMOVED, EVIDENCE)
+    return b
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "J00lz Aer2 car-seat adaptor N L 3 1 1",  # leetspeak brand, split model
+        "Jооlz Аer2 Car Seat Adapter NL311",  # Cyrillic о, А
+        "Jo\u200bolz Aer2 Car Seat Adapter NL-3II",  # zero-width, I for 1
+        "Joolz Aer2 婴儿车 安全座椅 适配器 NL311",  # Chinese product words
+        "Jools Aer 2 Car Seat Adapters NL.311 free shipping",  # misspelt brand, dotted model
+    ],
+)
+def test_disguised_relisting_is_blocked_with_the_original_evidence(bank: FingerprintBank, title: str) -> None:
+    matches = bank.screen(Listing("L-200", title, seller_id="S-9"))
+    assert [m.recall_number for m in matches] == ["26568"]
+    m = matches[0]
+    assert m.decision is DecisionKind.BLOCK
+    assert "L-100" in m.evidence and "A-9" in m.evidence and "reviewer ana" in m.evidence
+
+
+def test_new_brand_over_copied_description_is_caught_and_said(bank: FingerprintBank) -> None:
+    copied = Listing("L-201", "SafeRide car seat adapter", description=REMOVED.description, brand="SafeRide")
+    m = bank.screen(copied)[0]
+    assert m.recall_number == "26568" and m.decision is not DecisionKind.NONE
+    assert "brand changed from 'Joolz' to 'SafeRide'" in m.evidence
+
+
+def test_same_seller_or_linked_seller_strengthens_and_is_explained(bank: FingerprintBank) -> None:
+    weak = Listing("L-202", "Aer2 stroller car seat adaptor", seller_id="S-5")
+    linked = Listing("L-203", weak.title, seller_id="S-6", extra={"phone": "86-138-0000-1111"})
+    base, with_link = bank.screen(weak), bank.screen(linked)
+    assert with_link and (not base or with_link[0].score > base[0].score)
+    assert "seller linked to S-1 by phone" in with_link[0].evidence
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Joolz Day+ stroller black",  # same brand, other product
+        "Graco SnugRide car seat base",  # same type, other brand
+        "canon powershot sd880 is digital camera silver 3197b001",
+        "mohawk color copy gloss paper 500 sheets ream",
+    ],
+)
+def test_other_products_are_not_matched(bank: FingerprintBank, title: str) -> None:
+    assert bank.screen(Listing("L-300", title, seller_id="S-9")) == []
+
+
+def test_gtin_relisting_is_caught(bank: FingerprintBank) -> None:
+    bank.add(
+        Listing("L-101", "Mini helmet", gtin="095855720029", brand="Gordon"), ActionEvidence("08019", "CPSC")
+    )
+    m = bank.screen(Listing("L-301", "Helmet for kids", description="UPC 0 95855 72002 9"))[0]
+    assert m.recall_number == "08019" and "GTIN 00095855720029" in m.evidence
+
+
+def test_images_of_a_removed_listing_catch_an_edited_copy() -> None:
+    bank = FingerprintBank(image_loader=None)
+    bank.add(Listing("L-110", "Kids scooter"), ActionEvidence("24313", "CPSC"), images=[product_photo(42)])
+    edited = EDITS["all-at-once"](product_photo(42), __import__("random").Random(1))
+    m = bank.screen(Listing("L-310", "Scooter for children"), images=[edited])[0]
+    assert m.recall_number == "24313" and "image (" in m.evidence
+    assert bank.screen(Listing("L-311", "Scooter for children"), images=[product_photo(43)]) == []
+
+
+def test_snapshot_restores_an_equivalent_bank_and_load_swaps_it_in(bank: FingerprintBank) -> None:
+    snap = json.loads(json.dumps(bank.snapshot()))
+    restored = FingerprintBank.restore(snap)
+    probe = Listing("L-400", "J00lz Aer2 car-seat adaptor N L 3 1 1")
+    assert [(m.recall_number, m.score) for m in restored.screen(probe)] == [
+        (m.recall_number, m.score) for m in bank.screen(probe)
+    ]
+    empty = FingerprintBank()
+    empty.load(snap)
+    assert len(empty) == 1 and empty.screen(probe)
+    with pytest.raises(ValueError, match="version"):
+        empty.load({"version": 99, "entries": []})
+
+
+def test_adds_are_visible_to_screens_running_at_the_same_time() -> None:
+    bank = FingerprintBank(image_loader=None)
+    errors: list[BaseException] = []
+
+    def add(i: int) -> None:
+        try:
+            bank.add(Listing(f"R-{i}", f"Brand{i} widget model ZX{i:04d}9"), ActionEvidence(f"R{i}", "CPSC"))
+        except BaseException as e:
+            errors.append(e)
+
+    def screen() -> None:
+        try:
+            for i in range(50):
+                bank.screen(Listing("Q", f"widget model ZX{i:04d}9"))
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(50)] + [threading.Thread(target=screen)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(bank) == 50
+    assert bank.screen(Listing("Q", "Brand7 widget ZX-0007-9"))[0].recall_number == "R7"

@@ -1,32 +1,31 @@
 """Repositories for what recallguard decides and does: matches, actions, the hash-chained audit log
-and scan checkpoints. Each works inside one unit of work and returns domain dataclasses.
+and scan checkpoints (the last two in ``audit_repos``). Each works inside one unit of work and returns
+domain dataclasses.
 
 >>> from recallguard.store import Store
+>>> from recallguard.domain.models import Listing, Match, DecisionKind
 >>> store = Store("sqlite://")
 >>> with store.transaction() as uow:
-...     e = uow.audit.append("recall.created", "CPSC:26561", "cli", "imported")
->>> e.seq, len(e.hash)
-(1, 64)
+...     _ = uow.listings.upsert_many([Listing("L1", "Doll stroller BS-100")])
+...     uow.matches.upsert(Match("L1", "26561", "CPSC", 0.97, DecisionKind.BLOCK, "model BS-100"))
+'created'
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recallguard.domain.models import Action, ActionKind, ActionState, AuditEvent, DecisionKind, Match
-from recallguard.enforcement.audit_chain import GENESIS, event_hash
+from recallguard.domain.models import Action, ActionKind, ActionState, DecisionKind, Match
+from recallguard.store.audit_repos import AuditRepo, ChainCheck, CheckpointRepo
 from recallguard.store.convert import now, utc
-from recallguard.store.tables import ActionRow, AuditEventRow, MatchRow, ScanCheckpointRow
+from recallguard.store.tables import ActionRow, MatchRow
 
 ACTIVE, WITHDRAWN = "active", "withdrawn"
-AUDIT_LOCK = 0x72676175  # PostgreSQL advisory lock that serialises appends to the audit chain
 
 
 def _match(row: MatchRow) -> Match:
@@ -222,153 +221,4 @@ class ActionRepo:
         return int(self.s.scalar(q) or 0)
 
 
-def audit_payload(e: AuditEvent) -> dict[str, Any]:
-    """What an audit event's hash covers."""
-    at = utc(e.at)
-    return {
-        "kind": e.kind,
-        "subject": e.subject,
-        "actor": e.actor,
-        "reason": e.reason,
-        "data": e.data,
-        "at": at.isoformat() if at else "",
-        "seq": e.seq,
-    }
-
-
-@dataclass(frozen=True)
-class ChainCheck:
-    """Result of verifying the audit chain: ``ok`` and, when broken, the first bad seq."""
-
-    ok: bool
-    events: int
-    first_bad_seq: int | None = None
-
-
-class AuditRepo:
-    """The append-only, hash-chained audit log (seq 1, 2, …; each hash covers the previous one)."""
-
-    def __init__(self, session: Session) -> None:
-        self.s = session
-        self._head: tuple[int, str] | None = None
-
-    def _load_head(self) -> tuple[int, str]:
-        if self._head is None:
-            if self.s.get_bind().dialect.name == "postgresql":
-                self.s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
-            row = self.s.execute(
-                select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc()).limit(1)
-            ).first()
-            self._head = (row[0], row[1]) if row else (0, GENESIS)
-        return self._head
-
-    def append(
-        self, kind: str, subject: str, actor: str, reason: str = "", data: dict[str, Any] | None = None
-    ) -> AuditEvent:
-        """Add one event at the end of the chain and return it with seq, prev_hash and hash."""
-        seq, prev = self._load_head()
-        clean = json.loads(json.dumps(data or {}, default=str))  # exactly what the JSON column gives back
-        e = AuditEvent(kind, subject, actor, reason, clean, now(), seq + 1, prev)
-        e.hash = event_hash(prev, audit_payload(e))
-        self.s.add(
-            AuditEventRow(
-                seq=e.seq, kind=kind, subject=subject, actor=actor, reason=reason, data=e.data,
-                at=e.at, prev_hash=prev, hash=e.hash,
-            )
-        )  # fmt: skip
-        self._head = (e.seq or 0, e.hash)
-        return e
-
-    def list(self, after_seq: int = 0, limit: int = 1000, subject: str | None = None) -> list[AuditEvent]:
-        """Events after ``after_seq`` in order (optionally about one subject)."""
-        q = (
-            select(AuditEventRow)
-            .where(AuditEventRow.seq > after_seq)
-            .order_by(AuditEventRow.seq)
-            .limit(limit)
-        )
-        if subject:
-            q = q.where(AuditEventRow.subject == subject)
-        return [
-            AuditEvent(
-                r.kind, r.subject, r.actor, r.reason, dict(r.data), utc(r.at), r.seq, r.prev_hash, r.hash
-            )
-            for r in self.s.scalars(q)
-        ]
-
-    def verify(self, chunk: int = 5000) -> ChainCheck:
-        """Recompute the chain from the start: each event's hash and link to the one before."""
-        prev, expected_seq, n, after = GENESIS, 1, 0, 0
-        while batch := self.list(after, chunk):
-            for e in batch:
-                if (
-                    e.seq != expected_seq
-                    or e.prev_hash != prev
-                    or event_hash(prev, audit_payload(e)) != e.hash
-                ):
-                    return ChainCheck(False, n, e.seq)
-                prev, expected_seq, n, after = e.hash, expected_seq + 1, n + 1, e.seq or 0
-        return ChainCheck(True, n)
-
-    def count(self) -> int:
-        return int(self.s.scalar(select(func.count()).select_from(AuditEventRow)) or 0)
-
-
-@dataclass(frozen=True)
-class ScanCheckpoint:
-    """Where a scan stands: the recall-set version it screens against and the last listing done."""
-
-    id: int
-    scan_version: str
-    last_listing_id: str
-    status: str
-    screened: int
-    matched: int
-
-
-class CheckpointRepo:
-    """Scan checkpoints: a crashed scan resumes after the last committed listing."""
-
-    def __init__(self, session: Session) -> None:
-        self.s = session
-
-    def _cp(self, r: ScanCheckpointRow) -> ScanCheckpoint:
-        return ScanCheckpoint(r.id, r.scan_version, r.last_listing_id, r.status, r.screened, r.matched)
-
-    def open(self, scan_version: str, model_version: str) -> tuple[ScanCheckpoint, bool]:
-        """The running checkpoint of this scan version (resumed=True) or a new one."""
-        q = (
-            select(ScanCheckpointRow)
-            .where(ScanCheckpointRow.scan_version == scan_version, ScanCheckpointRow.status == "running")
-            .order_by(ScanCheckpointRow.id.desc())
-            .limit(1)
-        )
-        row = self.s.scalars(q).first()
-        if row is not None:
-            return self._cp(row), True
-        ts = now()
-        row = ScanCheckpointRow(
-            scan_version=scan_version, model_version=model_version, last_listing_id="", status="running",
-            screened=0, matched=0, started_at=ts, updated_at=ts,
-        )  # fmt: skip
-        self.s.add(row)
-        self.s.flush()
-        return self._cp(row), False
-
-    def advance(self, cp_id: int, last_listing_id: str, screened: int, matched: int) -> None:
-        """Move the cursor after a committed batch (same transaction as the batch's results)."""
-        row = self.s.get(ScanCheckpointRow, cp_id)
-        assert row is not None
-        row.last_listing_id, row.updated_at = last_listing_id, now()
-        row.screened += screened
-        row.matched += matched
-
-    def finish(self, cp_id: int) -> ScanCheckpoint:
-        row = self.s.get(ScanCheckpointRow, cp_id)
-        assert row is not None
-        row.status, row.updated_at = "done", now()
-        return self._cp(row)
-
-    def latest(self) -> ScanCheckpoint | None:
-        row = self.s.scalars(select(ScanCheckpointRow).order_by(ScanCheckpointRow.id.desc()).limit(1)).first()
-        return self._cp(row) if row else None
+__all__ = ["ACTIVE", "WITHDRAWN", "ActionRepo", "AuditRepo", "ChainCheck", "CheckpointRepo", "MatchRepo"]

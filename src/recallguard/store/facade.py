@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from recallguard.store.audit_repos import AuditRepo, CheckpointRepo
 from recallguard.store.catalog_repos import ListingRepo, QuarantineRepo, RecallRepo
-from recallguard.store.enforcement_repos import ActionRepo, AuditRepo, CheckpointRepo, MatchRepo
+from recallguard.store.enforcement_repos import ActionRepo, MatchRepo
 from recallguard.store.engine import make_engine, migrate
 
 COUNT_KEYS = ("recalls", "targets", "listings", "quarantined", "matches", "actions")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,7 +24,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from recallguard.api import errors
+from recallguard.api import errors, fastgate
 from recallguard.api.config import ServiceSettings, load_service_settings
 from recallguard.api.deps import Permit
 from recallguard.api.metrics import Metrics, MetricsMiddleware
@@ -73,6 +74,8 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gc.collect()
+        gc.freeze()  # long-lived state (gate, indexes, modules) out of the collector's way: steadier tails
         task = asyncio.create_task(_refresh_loop(enf, cfg.gate_refresh_s))
         try:
             yield
@@ -97,18 +100,24 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
     for module in (health, gate, listings, recalls, actions, audit, tokens):
         app.include_router(module.router)
     app.state.route_permissions = route_permissions(app)  # refuses a route without its Permit
+    gate_permission = app.state.route_permissions[("GET", fastgate.PATH)]
+    app.add_middleware(
+        fastgate.GateFastPath, enforcer=enf, permission=gate_permission, metrics=app.state.metrics
+    )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
 
 
 async def _refresh_loop(enf: Enforcer, every_s: float) -> None:
-    """Keep the gate in step with actions written by other processes (CLI scans, workers)."""
+    """Keep the gate in step with actions written by other processes (CLI scans, workers), and sign
+    the audit chain head when due."""
     while True:
         await asyncio.sleep(every_s)
         try:
             await run_in_threadpool(enf.refresh_gate)
+            await run_in_threadpool(enf.sign_if_due)
         except Exception:  # the gate keeps its state; the next round retries
-            log.exception("gate refresh failed")
+            log.exception("gate refresh or audit signing failed")
 
 
 def app_factory() -> Any:

@@ -184,7 +184,6 @@ class Enforcer:
                 raise NotFoundError(f"no action {action_id}")
             new = self._apply(uow, repo, action, target, actor, reason, data)
         self.gate.apply(new)
-        self.sign_if_due()
         return new
 
     def _apply(
@@ -222,7 +221,6 @@ class Enforcer:
                 action = self._apply(uow, repo, action, S.SENT, actor, "reported by the marketplace", data)
             new = self._apply(uow, repo, action, target, actor, reason, data)
         self.gate.apply(new)
-        self.sign_if_due()
         return new, True
 
     def dispatch(self, actions: list[Action], actor: str = "connector") -> list[Delivery]:

@@ -84,7 +84,6 @@ def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) ->
             actions = []
     for a in actions:
         enf.gate.apply(a)
-    enf.sign_if_due()
     per: dict[str, list[Action]] = {}
     for a in actions:
         per.setdefault(a.listing_id, []).append(a)

@@ -177,3 +177,22 @@ def test_session_login_cookie_and_logout(client: TestClient, enforcer: Enforcer)
     assert client.delete("/v1/sessions/current").status_code == 200
     client.cookies.set("rg_session", r.json()["token"])
     assert client.get("/v1/whoami").status_code == 401  # revoked
+
+
+def test_reviewer_confirms_a_review_match_and_the_gate_refuses_at_once(
+    client: TestClient, token: Headers, enforcer: Enforcer
+) -> None:
+    from recallguard.domain.models import DecisionKind, Match
+
+    with enforcer.store.transaction() as uow:
+        uow.listings.upsert_many([Listing("L4", "doll stroller, no brand", seller_id="S4")])
+        uow.matches.upsert(Match("L4", "26561", "CPSC", 0.55, DecisionKind.REVIEW, "product type"))
+    mp, reviewer = token("marketplace"), token("reviewer")
+    assert _gate(client, mp, "L4", "US")["allowed"]  # a review match restricts nothing by itself
+    body = {"listing_id": "L4", "authority": "cpsc", "recall_number": "26561", "reason": "same stroller"}
+    assert client.post("/v1/matches/approve", json=body, headers=mp).status_code == 403
+    r = client.post("/v1/matches/approve", json=body, headers=reviewer)
+    assert r.status_code == 200 and r.json()["state"] == "approved" and r.json()["countries"] == ["US"]
+    assert not _gate(client, mp, "L4", "US")["allowed"] and _gate(client, mp, "L4", "FR")["allowed"]
+    missing = client.post("/v1/matches/approve", json={**body, "listing_id": "nope"}, headers=reviewer)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"

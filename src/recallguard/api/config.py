@@ -47,10 +47,6 @@ class ServiceSettings(Settings):
         default=6, ge=1, le=50, description="Delivery attempts before dead-letter."
     )
     webhook_timeout_s: float = Field(default=5.0, gt=0, description="Timeout of one webhook attempt.")
-    delist_authorities: str = Field(
-        default="",
-        description="Comma-separated authorities whose actions delist everywhere instead of restrict.",
-    )
     token_cache_s: float = Field(default=5.0, ge=0, description="How long an API token check is cached.")
     gate_refresh_s: float = Field(
         default=2.0, gt=0, description="How often the gate picks up other processes' actions."
@@ -67,9 +63,6 @@ class ServiceSettings(Settings):
 
     def audit_key_path(self) -> Path:
         return Path(self.audit_key_file) if self.audit_key_file else Path(self.data_dir) / "audit_ed25519.pem"
-
-    def delist_set(self) -> frozenset[str]:
-        return frozenset(a.strip().upper() for a in self.delist_authorities.split(",") if a.strip())
 
     def email_recipients(self) -> list[str]:
         return [a.strip() for a in self.notify_emails.split(",") if a.strip()]

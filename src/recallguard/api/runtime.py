@@ -203,6 +203,41 @@ class Enforcer:
             repo.record_approval(action.action_id, actor, new.updated_at)
         return new
 
+    def approve_match(
+        self, listing_id: str, authority: str, recall_number: str, actor: str, reason: str
+    ) -> Action:
+        """A reviewer turns a review match into an approved restriction (created, or reinstated)."""
+        from recallguard.domain.models import ActionKind
+        from recallguard.enforcement.state_machine import propose
+
+        with self.store.transaction() as uow:
+            repo = EnforcementRepo(uow.session)
+            found = [
+                m
+                for m in uow.matches.active_for_listings([listing_id]).get(listing_id, [])
+                if m.authority == authority and m.recall_number == recall_number
+            ]
+            if not found:
+                raise NotFoundError(
+                    f"no active match of listing {listing_id} with {authority}:{recall_number}"
+                )
+            action = uow.actions.get(listing_id, authority, recall_number, ActionKind.RESTRICT)
+            if action is None:
+                proposed = propose(found[0])
+                assert proposed is not None
+                action = uow.actions.add(proposed)
+                data = {
+                    "listing_id": listing_id,
+                    "recall": f"{authority}:{recall_number}",
+                    "kind": action.kind.value,
+                    "countries": action.countries,
+                    "state": "proposed",
+                }
+                uow.audit.append("action.created", f"action:{action.action_id}", actor, action.reason, data)
+            new = self._apply(uow, repo, action, S.APPROVED, actor, reason or "approved by a reviewer", None)
+        self.gate.apply(new)
+        return new
+
     def confirm(
         self, action_id: str, actor: str, ok: bool, reason: str, reference: str
     ) -> tuple[Action, bool]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from pydantic import BaseModel, Field
 
 from recallguard.api.deps import Permit, get_enforcer
-from recallguard.api.schemas import MatchPublic, RecallPublic
+from recallguard.api.schemas import ActionPublic, MatchPublic, RecallPublic
 from recallguard.domain.models import RecallStatus
 from recallguard.enforcement.auth import Principal
 from recallguard.enforcement.permissions import authority_filter, may_see_authority
@@ -80,3 +81,32 @@ def matches(
             offset=offset,
         )
     return [MatchPublic.from_domain(m) for m in found]
+
+
+class MatchApproval(BaseModel):
+    listing_id: str = Field(min_length=1, max_length=200)
+    authority: str = Field(min_length=1, max_length=32)
+    recall_number: str = Field(min_length=1, max_length=200)
+    reason: str = Field(default="", max_length=2000)
+
+
+@router.post(
+    "/matches/approve",
+    summary="A reviewer confirms a review match: restrict the listing now",
+    response_model=ActionPublic,
+)
+def approve_match(
+    request: Request,
+    body: MatchApproval,
+    tasks: BackgroundTasks,
+    principal: Principal = Depends(Permit("actions:decide")),
+) -> ActionPublic:
+    """Creates (or reinstates) the restriction for the authority's countries, approved: the gate refuses
+    the listing from this answer on; the marketplace is notified in the background."""
+    enf = get_enforcer(request)
+    new = enf.approve_match(
+        body.listing_id, body.authority.upper(), body.recall_number, principal.actor, body.reason
+    )
+    if enf.connector is not None:
+        tasks.add_task(enf.dispatch, [new])
+    return ActionPublic.from_domain(new)

@@ -181,6 +181,17 @@ def model_key(value: str) -> str:
     return canonical_model(skeleton(value)).upper().translate(_SWAPS)
 
 
+# Words and units that are never part of a model number written apart ("15 FEET", "1 AND 2").
+_NOT_MODEL_PARTS = frozenset(
+    [
+        "AND", "OR", "FOR", "WITH", "OF", "THE", "TO", "IN", "ON", "BY", "AT", "X", "PCS", "PC", "PACK",
+        "SET", "SETS", "LOT", "FT", "FEET", "INCH", "INCHES", "CM", "MM", "M", "KG", "G", "LB", "LBS",
+        "OZ", "ML", "L", "GB", "TB", "MB", "KB", "W", "V", "A", "MAH", "PPM", "DPI", "HZ", "FPS", "MP",
+        "NEW", "NO", "SIZE", "AGE", "AGES", "YEARS", "YEAR", "TOY", "KIDS"
+    ]
+)  # fmt: skip
+
+
 def _model_tokens(text: str) -> list[str]:
     """Whitespace tokens, with runs of spaced-out single characters ("K Y 0 5 5") kept as one."""
     out: list[str] = []
@@ -224,7 +235,9 @@ def model_candidates(text: str) -> dict[str, str]:
                 emit(part, part)
         for n in (2, 3):
             group = canon[i : i + n]
-            if len(group) == n and all(0 < len(c) <= (4 if c.isalpha() else 6) for c in group):
+            if len(group) == n and all(
+                0 < len(c) <= (4 if c.isalpha() else 6) and c not in _NOT_MODEL_PARTS for c in group
+            ):
                 emit("".join(group), " ".join(toks[i : i + n]))
     return out
 

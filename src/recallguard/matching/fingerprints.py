@@ -57,6 +57,12 @@ _ACCESSORY = re.compile(
     r"bracket|mount for|strap for|parts? for)\b",
     re.I,
 )
+_MARKETING = re.compile(
+    r"\b(new|hot|sale|best|gift|high quality|premium|durable|portable|original|upgraded|limited stock|"
+    r"free shipping|fast delivery|factory (direct|price)|custom logo|drop shipping|bulk order|wholesale|"
+    r"\d+\s?pcs|20\d\d)\b",
+    re.I,
+)
 _TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7, scheme="affine32")
 
 
@@ -91,6 +97,12 @@ def listing_text(listing: Listing) -> str:
     """The text a listing is fingerprinted by: title, description and translated product words."""
     text = f"{listing.title} {listing.description}"
     return f"{text} {' '.join(translate_product_terms(text))}"
+
+
+def _title_text(listing: Listing) -> str:
+    """The title without sellers' marketing words, with translated product words."""
+    title = _MARKETING.sub(" ", clean_text(listing.title))
+    return f"{title} {' '.join(translate_product_terms(title))}"
 
 
 def seller_links(listing: Listing) -> dict[str, str]:
@@ -132,6 +144,7 @@ class BankEntry:
     links: dict[str, str] = field(default_factory=dict)
     types: list[str] = field(default_factory=list)
     minhash: list[int] = field(default_factory=list)
+    title_minhash: list[int] = field(default_factory=list)
     images: list[list[Any]] = field(default_factory=list)  # [view, phash, dhash, vphash, vdhash]
 
 
@@ -168,8 +181,15 @@ def _text_score(j: float) -> float:
     return float(np.interp(j, [0.3, 0.45, 0.6, 0.75, 0.9], [0.0, 0.45, 0.75, 0.93, 0.98]))
 
 
-def _model_score(key: str) -> float:
-    return 0.9 if len(key) >= 6 else 0.8 if len(key) == 5 else 0.55 if len(key) == 4 else 0.3
+def _model_score(written: str) -> float:
+    """How telling a shared model number is: long codes mixing letters and digits say a lot, short or
+    all-digit ones (1000, 1200: page counts, resolutions, capacities) say little."""
+    if any(c.isspace() for c in written.strip(" ,.;:")):
+        return 0.25  # pieces written apart in the removed listing's own text: weak on their own
+    core = _NON_ALNUM.sub("", written.lower())
+    if core.isdigit():
+        return 0.7 if len(core) >= 7 else 0.25 if len(core) >= 5 else 0.15
+    return 0.9 if len(core) >= 6 else 0.8 if len(core) == 5 else 0.5
 
 
 class FingerprintBank:
@@ -196,6 +216,7 @@ class FingerprintBank:
     def _reset(self) -> None:
         self._entries: dict[str, BankEntry] = {}
         self._lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM)
+        self._title_lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM)
         self._models: dict[str, set[str]] = {}
         self._gtins: dict[str, set[str]] = {}
         self._images = ImageIndex()
@@ -234,6 +255,7 @@ class FingerprintBank:
             links=seller_links(listing),
             types=product_types(text),
             minhash=[int(v) for v in text_minhash(text).hashvalues],
+            title_minhash=[int(v) for v in text_minhash(_title_text(listing)).hashvalues],
             images=[[h.view, h.phash, h.dhash, h.vphash, h.vdhash] for h in ref_hashes],
         )
         self._insert(entry)
@@ -244,8 +266,10 @@ class FingerprintBank:
         with self._lock:
             if key in self._entries:
                 self._lsh.remove(key)
+                self._title_lsh.remove(key)
             self._entries[key] = entry
             self._lsh.insert(key, mh)
+            self._title_lsh.insert(key, _minhash(entry.title_minhash))
             for k in entry.model_keys:
                 self._models.setdefault(k, set()).add(key)
             for g in entry.gtins:
@@ -257,6 +281,7 @@ class FingerprintBank:
         """Matches of ``listing`` against every removed listing: one per original recall, best first."""
         text = listing_text(listing)
         mh = text_minhash(text)
+        title_mh = text_minhash(_title_text(listing))
         models = model_candidates(f"{listing.model} {text}")
         gtins = _gtins(listing)
         with self._lock:
@@ -273,11 +298,16 @@ class FingerprintBank:
                 j = mh.jaccard(_minhash(self._entries[key].minhash))
                 if (s := _text_score(j)) > 0:
                     signal(key, "text", s, f"text {j:.2f} similar after unmasking")
+            for key in self._title_lsh.query(title_mh):
+                j = title_mh.jaccard(_minhash(self._entries[key].title_minhash))
+                if (s := _text_score(j)) > 0:
+                    signal(key, "text", s, f"title {j:.2f} similar after unmasking")
             for k, written in models.items():
                 for key in self._models.get(k, ()):
                     orig = self._entries[key].model_keys[k]
                     how = "" if written == orig else f" written {written!r}"
-                    signal(key, "model", _model_score(k), f"model number {orig!r}{how}")
+                    score = min(_model_score(orig), _model_score(written.replace(" ", "")))
+                    signal(key, "model", score, f"model number {orig!r}{how}")
             for g in gtins:
                 for key in self._gtins.get(g, ()):
                     signal(key, "gtin", 0.97, f"GTIN {g}")
@@ -317,6 +347,8 @@ class FingerprintBank:
                     notes.append(f"brand {e.brand}" + ("" if how == "exact" else f" ({how}, {sim:.2f})"))
                 elif listing.brand:
                     notes.append(f"brand changed from {e.brand!r} to {listing.brand!r}")
+                    if set(by_kind) == {"model"}:
+                        miss = 1.0 - (1.0 - miss) * 0.5  # another brand's product with the same number
             shared = sorted(n for n, v in links.items() if e.links.get(n) == v)
             if listing.seller_id and listing.seller_id == e.seller_id:
                 miss *= 0.6
@@ -375,6 +407,7 @@ class FingerprintBank:
             fresh._insert(BankEntry(**raw))
         with self._lock:
             self._entries, self._lsh, self._models = fresh._entries, fresh._lsh, fresh._models
+            self._title_lsh = fresh._title_lsh
             self._gtins, self._images = fresh._gtins, fresh._images
 
     @classmethod

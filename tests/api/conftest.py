@@ -99,8 +99,9 @@ def seed_recall(enf: Enforcer) -> None:
 
 
 @pytest.fixture()
-def settings(tmp_path: Path) -> ServiceSettings:
-    return make_settings(tmp_path)
+def settings(tmp_path: Path, store_url: str) -> ServiceSettings:
+    """Service settings on each backend (SQLite file, and the session's PostgreSQL database)."""
+    return make_settings(tmp_path, database_url=store_url)
 
 
 @pytest.fixture()

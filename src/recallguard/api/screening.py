@@ -79,7 +79,9 @@ def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) ->
             for lid, found in zip(ids, matches, strict=True):
                 reconcile(uow, lid, found, existing.get(lid, []), actor, why="publish-time screening")
             uow.listings.mark_screened(ids, version)
-            actions = EnforcementRepo(uow.session).actions_for_listings(ids)
+            # a listing with no match before or now has no action to report: skip the read (most listings)
+            touched = [lid for lid, found in zip(ids, matches, strict=True) if found or existing.get(lid)]
+            actions = EnforcementRepo(uow.session).actions_for_listings(touched) if touched else []
         else:
             actions = []
     for a in actions:

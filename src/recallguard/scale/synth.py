@@ -54,7 +54,7 @@ SCHEMA = pa.schema(
 )
 
 
-def _weights(w: Sequence[float]) -> np.ndarray:
+def _weights(w: Sequence[float] | np.ndarray) -> np.ndarray:
     a = np.asarray(w, dtype=np.float64)
     return a / a.sum()
 

@@ -12,6 +12,14 @@ from rapidfuzz import fuzz
 from recallguard.matching.index import TargetIndex
 from recallguard.matching.profiles import ListingProfile, TargetProfile
 
+#: +1: more of it never lowers the probability; -1: never raises it; 0: free (LightGBM monotone constraints).
+MONOTONE: dict[str, int] = {
+    "gtin_match": 1, "gtin_conflict": -1, "model_match": 1, "model_match_desc": 1, "model_conflict": -1,
+    "brand_sim": 1, "brand_in_title": 1, "brand_conflict": -1, "name_cover": 1, "type_cover": 1,
+    "title_cover": 1, "name_ratio": 1, "desc_overlap": 1, "accessory": -1,
+    "name_gap": 1, "desc_gap": 1, "text_gap": 1, "brand_gap": 1,
+}  # fmt: skip
+
 FEATURES: tuple[str, ...] = (
     "gtin_match",
     "gtin_conflict",
@@ -31,7 +39,40 @@ FEATURES: tuple[str, ...] = (
     "desc_present",
     "accessory",
     "n_blockers",
+    "name_gap",
+    "desc_gap",
+    "text_gap",
+    "brand_gap",
+    "n_candidates",
 )
+
+#: listwise features: how far this candidate is ahead of the listing's best *other* candidate
+_GAPS = (("name_gap", "name_cover"), ("desc_gap", "desc_overlap"), ("text_gap", "title_cover"),
+         ("brand_gap", "brand_sim"))  # fmt: skip
+_IDX = {f: i for i, f in enumerate(FEATURES)}
+
+
+def add_listwise(group: list[list[float]]) -> None:
+    """Fill the gap features of one listing's candidate rows in place (each row vs the best other row).
+
+    >>> rows = [[0.0] * len(FEATURES) for _ in range(2)]
+    >>> rows[0][_IDX["name_cover"]], rows[1][_IDX["name_cover"]] = 0.9, 0.4
+    >>> add_listwise(rows); [round(r[_IDX["name_gap"]], 2) for r in rows]
+    [0.5, -0.5]
+    """
+    n = len(group)
+    for gap, base in _GAPS:
+        gi, bi = _IDX[gap], _IDX[base]
+        vals = [r[bi] for r in group]
+        if n == 1:
+            group[0][gi] = vals[0]
+            continue
+        order = sorted(range(n), key=lambda k: -vals[k])
+        top, second = vals[order[0]], vals[order[1]]
+        for k in range(n):
+            group[k][gi] = vals[k] - (second if k == order[0] else top)
+    for r in group:
+        r[_IDX["n_candidates"]] = float(n)
 
 
 def _weighted_cover(needles: tuple[str, ...] | frozenset[str], hay: set[str], index: TargetIndex) -> float:
@@ -80,19 +121,20 @@ def pair_features(
     if model_conflict:
         ev.append(f"model conflict: listing {', '.join(sorted(lp.field_models))[:40]} not recalled")
     brand_sim = brand_hit[2] if brand_hit else 0.0
-    brand_in_title = 1.0 if brand_hit and brand_hit[1] == "title exact" else 0.0
+    brand_in_title = 1.0 if brand_hit and brand_hit[1].startswith("title") else 0.0
     if brand_hit:
         ev.append(f"brand {tp.target.brand} ({brand_hit[1]})")
     brand_conflict = 0.0
-    if lp.brand_norm and tp.brand_forms and brand_sim < 0.7:
-        best = max(fuzz.ratio(lp.brand_norm, f) for f in tp.brand_forms)
-        if best < 70 and not any(lp.brand_norm in f or f in lp.brand_norm for f in tp.brand_forms):
+    if lp.brand_norm and tp.brand_forms and brand_sim < 0.6:
+        words = [w for w in lp.brand_norm.split() if len(w) > 2]
+        in_text = any(w in tp.text_tokens or w in tp.brand_tokens for w in words)
+        if not in_text and max(fuzz.ratio(lp.brand_norm, f) for f in tp.brand_forms) < 70:
             brand_conflict = 1.0
             ev.append(f"brand conflict: listing brand {lp.listing.brand!r}")
     title_set = lp.title_set
     name_cover = _weighted_cover(tp.name_tokens, title_set, index)
     type_cover = _weighted_cover(tp.type_tokens, title_set, index) if tp.type_tokens else name_cover
-    content = [t for t in title_set if t not in tp.brand_tokens]
+    content = [t for t in title_set if t not in tp.brand_tokens and t.isalpha() and len(t) > 2]
     title_cover = _weighted_cover(tuple(content), set(tp.text_tokens), index) if content else 0.0
     if name_cover >= 0.5:
         ev.append(f"product name {tp.target.product_name!r} {name_cover:.0%} in title")
@@ -123,5 +165,10 @@ def pair_features(
         float(desc_present),
         accessory,
         float(len(blockers)),
+        0.0,  # gaps and candidate count: filled per listing by add_listwise
+        0.0,
+        0.0,
+        0.0,
+        0.0,
     ]
     return vec, ev

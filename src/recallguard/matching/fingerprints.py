@@ -78,12 +78,22 @@ def fold_for_shingles(text: str) -> str:
 
 def text_minhash(text: str) -> MinHash:
     """MinHash of the character shingles of the folded text (empty text → empty MinHash)."""
+    return _shingled(text)[0]
+
+
+def _shingled(text: str) -> tuple[MinHash, int]:
     folded = fold_for_shingles(text)
     mh = MinHash(num_perm=NUM_PERM, seed=7, permutations=_TEMPLATE.permutations, scheme="affine32")
     grams = {folded[i : i + SHINGLE].encode() for i in range(max(1, len(folded) - SHINGLE + 1))}
     if folded:
         mh.update_batch(list(grams))
-    return mh
+    return mh, len(grams) if folded else 0
+
+
+def _contained(j: float, stored: int, query: int) -> float:
+    """Share of the stored shingles found in the query, from Jaccard and both set sizes:
+    |A∩B| = J(|A|+|B|)/(1+J). Catches a removed title buried in keyword stuffing."""
+    return 0.0 if stored < 15 else min(1.0, j * (stored + query) / ((1.0 + j) * stored))
 
 
 def _minhash(values: list[int]) -> MinHash:
@@ -145,6 +155,7 @@ class BankEntry:
     types: list[str] = field(default_factory=list)
     minhash: list[int] = field(default_factory=list)
     title_minhash: list[int] = field(default_factory=list)
+    title_shingles: int = 0
     images: list[list[Any]] = field(default_factory=list)  # [view, phash, dhash, vphash, vdhash]
 
 
@@ -244,6 +255,7 @@ class FingerprintBank:
         """Fingerprint one actioned listing (images: decoded already, else fetched from its URLs)."""
         ref_hashes = [h for img in self._load_images(listing, images) for h in reference_hashes(img)]
         text = listing_text(listing)
+        title_mh, title_n = _shingled(_title_text(listing))
         entry = BankEntry(
             listing_id=listing.listing_id,
             seller_id=listing.seller_id,
@@ -255,7 +267,8 @@ class FingerprintBank:
             links=seller_links(listing),
             types=product_types(text),
             minhash=[int(v) for v in text_minhash(text).hashvalues],
-            title_minhash=[int(v) for v in text_minhash(_title_text(listing)).hashvalues],
+            title_minhash=[int(v) for v in title_mh.hashvalues],
+            title_shingles=title_n,
             images=[[h.view, h.phash, h.dhash, h.vphash, h.vdhash] for h in ref_hashes],
         )
         self._insert(entry)
@@ -281,7 +294,7 @@ class FingerprintBank:
         """Matches of ``listing`` against every removed listing: one per original recall, best first."""
         text = listing_text(listing)
         mh = text_minhash(text)
-        title_mh = text_minhash(_title_text(listing))
+        title_mh, title_n = _shingled(_title_text(listing))
         models = model_candidates(f"{listing.model} {text}")
         gtins = _gtins(listing)
         with self._lock:
@@ -299,9 +312,13 @@ class FingerprintBank:
                 if (s := _text_score(j)) > 0:
                     signal(key, "text", s, f"text {j:.2f} similar after unmasking")
             for key in self._title_lsh.query(title_mh):
-                j = title_mh.jaccard(_minhash(self._entries[key].title_minhash))
+                e = self._entries[key]
+                j = title_mh.jaccard(_minhash(e.title_minhash))
                 if (s := _text_score(j)) > 0:
                     signal(key, "text", s, f"title {j:.2f} similar after unmasking")
+                c = _contained(j, e.title_shingles, title_n)
+                if c >= 0.8 and (s := 0.9 * _text_score(c)) > 0:
+                    signal(key, "text", s, f"removed title {c:.2f} contained in this one (stuffed title)")
             for k, written in models.items():
                 for key in self._models.get(k, ()):
                     orig = self._entries[key].model_keys[k]

@@ -70,8 +70,9 @@ class TargetIndex:
 
         def note(form: str, how: str, sim: float) -> None:
             for tid in self.brands.targets(form):
-                if tid not in hits or hits[tid][2] < sim:
-                    hits[tid] = (form, how, sim)
+                s = sim * self.profiles[tid].brand_forms.get(form, 0.7)
+                if tid not in hits or hits[tid][2] < s:
+                    hits[tid] = (form, how, s)
 
         if lp.brand_norm:
             for form, how, sim in self.brands.lookup(lp.brand_norm):

@@ -110,7 +110,15 @@ def model_tokens(text: str) -> frozenset[str]:
         return frozenset()
     found = [m.group(0) for m in _MODEL_RE.finditer(strip_invisible(text))]
     for a, b in zip(found, found[1:], strict=False):  # model numbers broken by a space: "BS 100"
-        if (a.isupper() or len(a) <= 3) and len(a) <= 5 and a.isalpha() and any(c.isdigit() for c in b) and len(b) <= 8:
+        if (
+            (a.isupper() or len(a) <= 3)
+            and len(a) <= 5
+            and a.isalpha()
+            and a.lower() not in NOISE
+            and any(c.isdigit() for c in b)
+            and len(b) <= 8
+            and not _PURE_SIZE.match(b)
+        ):
             joined = canonical_model(a + b)
             if is_plausible_model(joined):
                 out.add(joined)

@@ -65,11 +65,52 @@ def accessory_cue(text: str) -> str:
     return m.group(0).strip() if m else ""
 
 
+_CORPORATE = frozenset(
+    """cpsc announce announces recall recalls recalled inc llc ltd co corp corporation company usa us
+    america american international intl group products product industries sa gmbh the of and trading
+    direct store stores limited brands brand design designs manufacturing mfg enterprises holdings
+    north""".split()
+)
+_GENERIC_LEAD = frozenset(
+    """model year children's child kids kid baby infant toddler adult youth women's men's portable
+    electric battery powered cordless wooden plastic metal mini small large light led set sets pack""".split()
+)
+
+
+def brand_forms(t: Target) -> dict[str, float]:
+    """Normalised brand forms of a target with their strength: the brand (1.0), company aliases and
+    forms without corporate words (0.9), a product-name lead word (0.8), a multi-word brand's first
+    word (0.7).
+
+    >>> sorted(brand_forms(Target("1", "CPSC", brand="Black Diamond", brand_aliases=["Cervelo SA"])).items())
+    [('black', 0.7), ('black diamond', 1.0), ('cervelo', 0.9), ('cervelo sa', 0.9), ('diamond', 0.7)]
+    """
+    out: dict[str, float] = {}
+
+    def put(form: str, w: float) -> None:
+        if form and len(form) >= 2 and out.get(form, 0.0) < w:
+            out[form] = w
+
+    for i, b in enumerate([t.brand, *t.brand_aliases]):
+        full = normalize_text(b)
+        put(full, 1.0 if i == 0 else 0.9)
+        core = [w for w in full.split() if w not in _CORPORATE]
+        put(" ".join(core), 1.0 if i == 0 else 0.9)
+        if len(core) > 1:
+            for w in core:
+                if len(w) >= 4 and w not in _GENERIC_LEAD and not w.isdigit():
+                    put(w, 0.7)
+    lead = [w for w in normalize_text(t.product_name).split() if not w.isdigit()][:1]
+    if lead and len(lead[0]) >= 4 and lead[0] not in _GENERIC_LEAD and lead[0] not in normalize_text(t.product_type):
+        put(lead[0], 0.8)
+    return out
+
+
 @dataclass
 class TargetProfile:
     target: Target
     brand_norm: str
-    brand_forms: frozenset[str]  # brand and aliases, normalised
+    brand_forms: dict[str, float]  # normalised brand forms and their strength
     brand_tokens: frozenset[str]
     name_tokens: tuple[str, ...]
     type_tokens: frozenset[str]
@@ -102,19 +143,19 @@ class ListingProfile:
 
 def target_profile(t: Target) -> TargetProfile:
     """The matching view of one target."""
-    brand_forms = {normalize_text(b) for b in [t.brand, *t.brand_aliases] if b and normalize_text(b)}
+    forms = brand_forms(t)
     brand_norm = normalize_text(t.brand)
-    brand_tokens = frozenset(w for b in brand_forms for w in b.split() if len(w) > 1)
+    brand_tokens = frozenset(w for b in forms for w in b.split() if len(w) > 1)
     name_tokens = tuple(tokens(t.product_name or t.product_type))
     type_tokens = frozenset(tokens(t.product_type))
-    text_tokens = frozenset(tokens(" ".join([t.text, t.product_name, t.product_type, t.brand])))
+    text_tokens = frozenset(tokens(" ".join([t.text, t.product_name, t.product_type, t.brand, *t.brand_aliases])))
     models = frozenset(m for m in (canonical_model(x) for x in t.model_numbers) if len(m) >= 2)
     gtins = frozenset(g for g in (normalize_gtin(x) for x in t.gtins) if g)
     low = (t.product_name + " " + t.product_type).lower()
     is_acc = any(w in low for w in ("adapter", "accessor", "charger", "strap", "cover", "case", "replacement"))
     key = frozenset(name_tokens) | type_tokens | brand_tokens
     return TargetProfile(
-        t, brand_norm, frozenset(brand_forms), brand_tokens, name_tokens, type_tokens, text_tokens,
+        t, brand_norm, forms, brand_tokens, name_tokens, type_tokens, text_tokens,
         models, gtins, normalize_text(t.product_name), is_acc, key,
     )  # fmt: skip
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from recallguard.domain.models import DecisionKind, Listing, Match, Target
 from recallguard.domain.policy import DecisionPolicy
-from recallguard.matching.features import FEATURES, pair_features
+from recallguard.matching.features import FEATURES, add_listwise, pair_features
 from recallguard.matching.index import TargetIndex
 from recallguard.matching.profiles import listing_profile
 from recallguard.matching.scorer import PairScorer, RuleScorer
@@ -71,10 +71,13 @@ class Screener:
             if not cands:
                 continue
             brand_hits = self.index.brand_hits(lp)
+            group = []
             for ti, blockers in cands.items():
                 vec, ev = pair_features(lp, self.index.profiles[ti], self.index, brand_hits.get(ti), blockers)
-                rows.append(vec)
+                group.append(vec)
                 meta.append((li, ti, ev))
+            add_listwise(group)
+            rows.extend(group)
         return rows, meta
 
     def screen_batch(self, listings: Sequence[Listing]) -> list[list[Match]]:

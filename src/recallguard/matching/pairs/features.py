@@ -28,51 +28,14 @@ from recallguard.matching.pairs.prepare import PreparedRecord, analyze, char_ngr
 from recallguard.matching.pairs.records import ProductRecord
 
 NAN = float("nan")
-BASE_FEATURES = [
-    "title_ratio",
-    "title_token_set",
-    "title_token_sort",
-    "title_partial",
-    "title_jaccard",
-    "title_word_cos",
-    "title_char_cos",
-    "text_word_cos",
-    "idf_shared",
-    "idf_only_max",
-    "idf_only_min",
-    "rare_shared_max",
-    "len_ratio",
-    "desc_cos",
-    "desc_missing",
-    "title_desc_cos",
-    "brand_sim",
-    "brand_missing",
-    "brand_in_other",
-    "first_word_equal",
-    "code_match",
-    "code_match_len",
-    "code_conflict",
-    "code_best_sim",
-    "code_variant",
-    "code_count_min",
-    "code_unmatched_max",
-    "model_field_match",
-    "model_field_conflict",
-    "brand_code_conflict",
-    "gtin_equal",
-    "gtin_conflict",
-    "head_equal",
-    "head_in_other",
-    "accessory_xor",
-    "accessory_both",
-    "for_other_brand",
-    "unit_agree",
-    "unit_conflict",
-    "number_jaccard",
-    "pack_conflict",
-    "price_ratio",
-    "category_sim",
-]
+BASE_FEATURES = """title_ratio title_token_set title_token_sort title_partial title_jaccard title_word_cos
+    title_char_cos text_word_cos idf_shared idf_only_max idf_only_min rare_shared_max len_ratio
+    desc_cos desc_missing title_desc_cos brand_sim brand_missing brand_in_other first_word_equal
+    code_match code_match_len code_conflict code_best_sim code_variant code_count_min
+    code_unmatched_max model_field_match model_field_conflict brand_code_conflict gtin_equal
+    gtin_conflict head_equal head_in_other accessory_xor accessory_both for_other_brand unit_agree
+    unit_conflict number_jaccard pack_conflict price_ratio category_sim core_token_set
+    core_contain_min core_contain_max core_first_equal number_conflict""".split()
 SEMANTIC_FEATURES = ["semantic_cos", "semantic_title_cos"]
 
 
@@ -156,6 +119,7 @@ class Featurizer:
         brand_agrees = out[BASE_FEATURES.index("brand_sim")] >= 0.85
         out.append(1.0 if brand_agrees and code[2] == 1.0 else 0.0)  # brand_code_conflict
         out += _other_features(a, b)
+        out += _core_features(self, a, b)
         if self.semantic is not None:
             if a.embedding is None:
                 a = self.prepare_many([a.record])[0]
@@ -173,7 +137,7 @@ class Featurizer:
         >>> f = Featurizer.fit([ProductRecord("1", "red bike")])
         >>> a, b = f.prepare(ProductRecord("1", "red bike")), f.prepare(ProductRecord("2", "bike"))
         >>> f.matrix([a], [b]).shape
-        (1, 43)
+        (1, 48)
         """
         rows = [self.pair_features(a, b) for a, b in zip(left, right, strict=True)]
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(self.feature_names))
@@ -189,10 +153,10 @@ def cosine(u: dict[str, float], v: dict[str, float]) -> float:
 def _text_features(f: Featurizer, a: PreparedRecord, b: PreparedRecord) -> list[float]:
     sa, sb = a.word_set, b.word_set
     shared, union = sa & sb, sa | sb
-    idf_shared = sum(f.idf(w) for w in shared)
-    idf_union = sum(f.idf(w) for w in union) or 1.0
-    only_a = sum(f.idf(w) for w in sa - sb) / (sum(f.idf(w) for w in sa) or 1.0)
-    only_b = sum(f.idf(w) for w in sb - sa) / (sum(f.idf(w) for w in sb) or 1.0)
+    idf_shared = math.fsum(f.idf(w) for w in shared)
+    idf_union = math.fsum(f.idf(w) for w in union) or 1.0
+    only_a = math.fsum(f.idf(w) for w in sa - sb) / (math.fsum(f.idf(w) for w in sa) or 1.0)
+    only_b = math.fsum(f.idf(w) for w in sb - sa) / (math.fsum(f.idf(w) for w in sb) or 1.0)
     has_da, has_db = bool(a.description), bool(b.description)
     desc_cos = cosine(a.vectors["desc"], b.vectors["desc"]) if has_da and has_db else NAN
     td = [
@@ -294,6 +258,34 @@ def _code_features(a: PreparedRecord, b: PreparedRecord) -> list[float]:
         unmatched,
         field_match,
         field_conflict,
+    ]
+
+
+def _core_features(f: Featurizer, a: PreparedRecord, b: PreparedRecord) -> list[float]:
+    """Titles without either side's brand words: the product's own name, compared."""
+    brand_words = set(a.brand.split()) | set(b.brand.split())
+    for p in (a, b):
+        if not p.brand and p.first_word:
+            brand_words.add(p.first_word)  # the first word of a brandless title is usually its brand
+    core_a = [w for w in a.words if w not in brand_words]
+    core_b = [w for w in b.words if w not in brand_words]
+    if not core_a or not core_b:
+        return [NAN, NAN, NAN, NAN, NAN]
+    sa, sb = set(core_a), set(core_b)
+
+    def contained(x: set[str], y: set[str]) -> float:
+        total = math.fsum(f.idf(w) for w in x) or 1.0
+        return math.fsum(f.idf(w) for w in x & y) / total
+
+    ca, cb = contained(sa, sb), contained(sb, sa)
+    na = {w.lstrip("v") for w in a.words if w.lstrip("v").isdigit()}
+    nb = {w.lstrip("v") for w in b.words if w.lstrip("v").isdigit()}
+    return [
+        fuzz.token_set_ratio(" ".join(core_a), " ".join(core_b)) / 100.0,
+        min(ca, cb),
+        max(ca, cb),
+        float(core_a[0] == core_b[0]),
+        float(not na & nb) if na and nb else NAN,
     ]
 
 

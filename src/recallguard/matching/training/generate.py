@@ -9,11 +9,14 @@ Positives (label 1 for their own target)
     ``misspelt``      lower case, brand and name words with swapped, dropped or doubled letters
     ``b2b``           wholesale style: piece counts, MOQ, OEM/ODM
     ``brand_type``    just brand and product type (the weakest positive)
+    ``unbranded``     the product name without its brand, with a sentence copied from the recall
+    ``company``       the recalling company's name used as the brand
 Hard negatives (label 0 for every candidate)
     ``other_product`` same brand, another recall's product type
     ``other_brand``   same product words, another brand
     ``accessory``     an accessory "for" the recalled product
     ``other_model``   same brand and type, a different model number
+    ``generic``       the product type alone, no brand, no recall text (an ordinary product of that kind)
     ``background``    ordinary products from a small everyday vocabulary
 
 No listing of any benchmark is read; everything is made from targets and fixed word lists, with a
@@ -48,6 +51,16 @@ EVERYDAY = ["stainless steel water bottle", "wireless mouse", "yoga mat", "led d
             "cotton t-shirt", "garden hose", "kitchen knife set", "usb c cable", "bluetooth speaker",
             "running shoes", "coffee mug", "backpack", "dog leash", "throw pillow", "wall clock",
             "hair dryer", "notebook", "sunglasses", "bath towel", "printer paper", "camera tripod"]
+SELLER_TEXT = [
+    "Brand new in box. Ships within 24 hours from our warehouse.",
+    "Package includes 1 x {t}. Please allow 1-3 cm difference due to manual measurement.",
+    "Material: ABS plastic and metal. Colour: {c}. Suitable for home and outdoor use.",
+    "100% satisfaction guarantee. Contact us with any questions before buying.",
+    "Great gift for family and friends. Easy to use and clean.",
+    "Colour may vary slightly due to lighting. Item is in stock and ready to ship.",
+    "High quality {t} at factory price. OEM orders welcome, sample available.",
+]
+COLOURS = ["black", "white", "blue", "red", "pink", "grey", "green"]
 BRANDS = ["Nordik", "Velmora", "Kestrel", "Aurelio", "Brightway", "Tandem", "Lumio", "Corvex", "Halden",
           "Pinecrest", "Solano", "Quartz", "Orbix", "Meridian", "Zentro", "Vantage"]
 
@@ -93,6 +106,9 @@ def _other_model(model: str, rnd: random.Random) -> str:
 
 
 def _listing(lid: str, title: str, rnd: random.Random, **kw: object) -> Listing:
+    if not kw.get("description") and rnd.random() < 0.35:
+        words = title.split()
+        kw["description"] = rnd.choice(SELLER_TEXT).format(t=" ".join(words[-2:]), c=rnd.choice(COLOURS))
     site = "b2b" if "pcs" in title.lower() or "wholesale" in title.lower() else "b2c"
     return Listing(listing_id=lid, title=re.sub(r"\s+", " ", title).strip(), site=site,
                    price=round(rnd.uniform(5, 300), 2), ship_to=["*"], **kw)  # type: ignore[arg-type]
@@ -133,6 +149,16 @@ def generate(targets: Sequence[Target], per_kind: int = 2, seed: int = 0) -> lis
             add(f"{rnd.choice(B2B_HEAD)} {count}pcs {brand} {bare} {model} {rnd.choice(B2B_TAIL)}",
                 t.recall_number, "b2b", brand=brand, model=model)
             add(f"{brand} {' '.join(ptype.split()[-2:])} {mk}", t.recall_number, "brand_type", brand=brand)
+            sent = _sentence(t, rnd)
+            if sent:
+                add(f"{mk} {bare}", t.recall_number, "unbranded", brand=rnd.choice(["", bare.split()[0]]),
+                    description=sent)
+            if t.brand_aliases:
+                company = rnd.choice(t.brand_aliases).split()[0]
+                add(f"{rnd.choice(B2B_HEAD)} {company} {bare} {rnd.choice(B2B_TAIL)}", t.recall_number, "company",
+                    brand=company)
+            add(f"{rnd.choice(['Kids', 'Adult', 'Portable', 'Classic', ''])} {' '.join(ptype.split()[-2:])} {mk}",
+                "", "generic")
             other_type = rnd.choice(types)
             if other_type.lower() not in name.lower():
                 add(f"{brand} {' '.join(other_type.split()[-2:])} {mk}", "", "other_product", brand=brand)

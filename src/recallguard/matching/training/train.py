@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from recallguard.domain.models import Target
-from recallguard.matching.features import FEATURES
+from recallguard.matching.features import FEATURES, MONOTONE
 from recallguard.matching.learned import META_FILE, MODEL_FILE
 from recallguard.matching.scorer import RuleScorer
 from recallguard.matching.screen import Screener
@@ -38,14 +38,39 @@ PARAMS: dict[str, Any] = {
     "verbose": -1,
     "num_threads": 2,
     "seed": 7,
+    "monotone_constraints": [MONOTONE.get(f, 0) for f in FEATURES],
+    "monotone_constraints_method": "advanced",
 }
 ROUNDS = 300
+
+
+def augment(targets: Sequence[Target], seed: int = 0, share: float = 0.3) -> list[Target]:
+    """Copies of the targets where a share without GTINs or model numbers get made-up valid ones, so the
+    model sees identifier agreement and conflict often enough (most real recalls carry neither)."""
+    import random
+    from dataclasses import replace
+
+    from stdnum import ean
+
+    rnd = random.Random(seed)
+    out = []
+    for t in targets:
+        t = replace(t, model_numbers=list(t.model_numbers), gtins=list(t.gtins))
+        if not t.gtins and rnd.random() < share:
+            body = "0" + "".join(str(rnd.randint(0, 9)) for _ in range(10))
+            t.gtins.append(body + ean.calc_check_digit(body))
+        if not t.model_numbers and rnd.random() < share:
+            letters = "".join(rnd.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(rnd.randint(1, 3)))
+            t.model_numbers.append(f"{letters}{rnd.choice(['-', ''])}{rnd.randint(10, 9999)}")
+        out.append(t)
+    return out
 
 
 def pair_dataset(
     targets: Sequence[Target], per_kind: int = 2, seed: int = 0
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int_], list[str]]:
     """Feature rows, labels and listing kinds for every candidate pair of the generated listings."""
+    targets = augment(targets, seed)
     gen = generate(targets, per_kind=per_kind, seed=seed)
     screener = Screener(targets, scorer=RuleScorer())
     rows, meta = screener.candidate_pairs([g.listing for g in gen])

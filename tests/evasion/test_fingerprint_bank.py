@@ -132,3 +132,13 @@ def test_adds_are_visible_to_screens_running_at_the_same_time() -> None:
         t.join()
     assert errors == [] and len(bank) == 50
     assert bank.screen(Listing("Q", "Brand7 widget ZX-0007-9"))[0].recall_number == "R7"
+
+
+def test_removed_title_buried_in_keyword_stuffing_is_caught(bank: FingerprintBank) -> None:
+    stuffed = Listing(
+        "L-204",
+        f"{REMOVED.title} Graco stroller Razor scooter Bell helmet Intex pool Shimano stem Cybex seat",
+        seller_id="S-9",
+    )
+    m = bank.screen(stuffed)[0]
+    assert m.recall_number == "26568" and m.decision is not DecisionKind.NONE

@@ -125,8 +125,8 @@ def pair_features(
     if brand_hit:
         ev.append(f"brand {tp.target.brand} ({brand_hit[1]})")
     brand_conflict = 0.0
-    if lp.brand_norm and tp.brand_forms and brand_sim < 0.6:
-        words = [w for w in lp.brand_norm.split() if len(w) > 2]
+    if lp.brand_norm and tp.brand_forms and not (brand_hit and brand_hit[1].startswith("brand field")):
+        words = [w for w in lp.brand_norm.split() if len(w) >= 2]
         in_text = any(w in tp.text_tokens or w in tp.brand_tokens for w in words)
         if not in_text and max(fuzz.ratio(lp.brand_norm, f) for f in tp.brand_forms) < 70:
             brand_conflict = 1.0

@@ -163,10 +163,10 @@ def generate(targets: Sequence[Target], per_kind: int = 2, seed: int = 0) -> lis
             if other_type.lower() not in name.lower():
                 add(f"{brand} {' '.join(other_type.split()[-2:])} {mk}", "", "other_product", brand=brand)
             ob = rnd.choice(BRANDS)
-            add(f"{ob} {bare} {mk}", "", "other_brand", brand=ob)
+            add(f"{ob} {bare if rnd.random() < 0.5 else name} {mk}", "", "other_brand", brand=ob)
             add(f"{rnd.choice(ACCESSORIES)} {brand} {bare}", "", "accessory")
-            if model:
-                om = _other_model(model, rnd)
+            if model or rnd.random() < 0.5:
+                om = _other_model(model, rnd) if model else f"{rnd.choice('ABCKMSTX')}{rnd.randint(100, 9999)}"
                 add(f"{brand} {ptype} {om} {mk}", "", "other_model", brand=brand, model=om)
             add(f"{rnd.choice(BRANDS)} {rnd.choice(EVERYDAY)} {mk}", "", "background")
     return out

@@ -54,4 +54,11 @@ def test_undeliverable_action_is_dead_lettered_failed_and_still_refused(tmp_path
             assert dead["attempts"] == 2 and "HTTP 500" in dead["last_error"]
             gate = client.get("/v1/gate", params={"listing_id": "L1", "country": "US"}, headers=mp).json()
             assert gate["allowed"] is False
+            # the marketplace is back: an admin sends it again; it is delivered with the same idempotency key
+            rx.script.clear()
+            assert client.post(f"/v1/actions/{action_id}/resend", headers=admin).status_code == 200
+            assert client.get(f"/v1/actions/{action_id}", headers=mp).json()["state"] == "sent"
+            assert rx.applied == [f"{action_id}:action.approved"] and len(rx.requests) == 3
+            again = client.post(f"/v1/actions/{action_id}/resend", headers=admin)
+            assert again.status_code == 409 and again.json()["error"]["code"] == "illegal_transition"
         enf.close()

@@ -265,9 +265,10 @@ class Enforcer:
         if self.connector is None or not self.settings.webhook_url:
             return out
         for a in actions:
-            if a.state != S.APPROVED:
+            if a.state not in (S.APPROVED, S.FAILED):  # a failed action is sent again (retry)
                 continue
-            sent = self.move(a.action_id, S.SENT, actor, "sent to the marketplace")
+            why = "sent to the marketplace" if a.state == S.APPROVED else "sent again after a failure"
+            sent = self.move(a.action_id, S.SENT, actor, why)
             d = action_delivery(self.settings.webhook_url, _action_json(sent))
             self._save_delivery(d)
             self.connector.on_change = self._save_delivery

@@ -152,6 +152,36 @@ def fail(
     return ActionPublic.from_domain(new)
 
 
+@router.post(
+    "/actions/{action_id}/resend",
+    summary="Send a failed action to the marketplace again (its delivery was dead-lettered or it failed)",
+    response_model=ActionPublic,
+)
+def resend(
+    request: Request,
+    action_id: str,
+    tasks: BackgroundTasks,
+    principal: Principal = Depends(Permit("deliveries:retry")),
+) -> ActionPublic:
+    enf = get_enforcer(request)
+    with enf.store.transaction() as uow:
+        current = EnforcementRepo(uow.session).action(action_id)
+    if current is None:
+        raise NotFoundError(f"no action {action_id}")
+    if current.state != S.FAILED:
+        from recallguard.enforcement.state_machine import IllegalTransition
+
+        raise IllegalTransition(
+            f"action {action_id} is {current.state.value}; only a failed action is sent again"
+        )
+    if enf.connector is None:
+        from recallguard.errors import ConfigurationError
+
+        raise ConfigurationError("no marketplace webhook configured (RECALLGUARD_WEBHOOK_URL)")
+    tasks.add_task(enf.dispatch, [current])
+    return ActionPublic.from_domain(current)
+
+
 @router.get(
     "/deliveries",
     summary="Outbound webhook deliveries (status=dead: the dead-letter list)",

@@ -48,13 +48,11 @@ def default_screener(targets: Sequence[Target], rules: bool = True) -> ScreenerL
 
 
 def extract(recall: Recall) -> list[Target]:
-    """The targets of one recall (priority carried over from the recall)."""
-    from recallguard.sources.extract import extract_targets
+    """The targets of one recall by its format (``recallguard.sources.targets_by_format``), priority
+    carried over from the recall."""
+    from recallguard.sources.targets_by_format import targets_for_recall
 
-    out = extract_targets(recall)
-    for t in out:
-        t.priority = t.priority or recall.priority
-    return out
+    return targets_for_recall(recall)
 
 
 def scan_version(fingerprint: Sequence[tuple[str, str, str]], model_version: str, policy: str) -> str:

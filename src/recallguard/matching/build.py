@@ -19,15 +19,13 @@ from recallguard.matching.screen import Check, Screener
 
 def targets_for(recalls: Sequence[Recall]) -> list[Target]:
     """Targets of every active recall (priority carried over from the recall)."""
-    from recallguard.sources.extract import extract_targets
+    from recallguard.sources.targets_by_format import targets_for_recall
 
     out: list[Target] = []
     for r in recalls:
         if r.status is RecallStatus.WITHDRAWN:
             continue
-        for t in extract_targets(r):
-            t.priority = t.priority or r.priority
-            out.append(t)
+        out.extend(targets_for_recall(r))  # by format: structured fields first, prose to fill gaps
     return out
 
 

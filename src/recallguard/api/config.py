@@ -51,6 +51,9 @@ class ServiceSettings(Settings):
     gate_refresh_s: float = Field(
         default=2.0, gt=0, description="How often the gate picks up other processes' actions."
     )
+    sla_check_s: float = Field(
+        default=60.0, ge=0, description="How often the server checks SLA clocks (0: never)."
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for SLA e-mails.")
     smtp_port: int = Field(default=25, description="SMTP port.")
     smtp_sender: str = Field(default="recallguard@localhost", description="From address of SLA e-mails.")

@@ -10,7 +10,6 @@ recallguard audit verify --file audit.jsonl --public-key audit_pub.pem   # no da
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -237,71 +236,19 @@ def sla_check(
     database_url: str | None = DbOpt,
 ) -> None:
     """Evaluate every SLA clock; record and deliver new warnings and breaches. Exit 1 when any is breached."""
-    from recallguard.enforcement.sla import SlaState, escalations, evaluate
+    from recallguard.api.sla_timer import check_sla
+    from recallguard.enforcement.sla import SlaState
 
     enf = _enforcer(database_url)
-    now = datetime.now(UTC)
     try:
-        from recallguard.store.enforcement_tables import EnforcementRepo
-
-        with enf.store.transaction() as uow:
-            repo = EnforcementRepo(uow.session)
-            cases = repo.sla_cases()
-            already = repo.escalation_keys()
-        statuses = [evaluate(c, now) for c in cases]
-        new = escalations(cases, now, already)
-        problems = _notifier(enf).send(new) if notify and new else {}
-        with enf.store.transaction() as uow:
-            repo = EnforcementRepo(uow.session)
-            for e in new:
-                repo.add_escalation(
-                    e.key,
-                    e.level.value,
-                    e.case.listing_id,
-                    e.case.authority,
-                    e.case.recall_number,
-                    e.deadline,
-                    "; ".join(problems.values()),
-                )
-                uow.audit.append(
-                    f"sla.{e.level.value}",
-                    f"listing:{e.case.listing_id}",
-                    "sla",
-                    e.summary(),
-                    {
-                        "recall": f"{e.case.authority}:{e.case.recall_number}",
-                        "deadline": e.deadline.isoformat(),
-                    },
-                )
+        run = check_sla(enf, notify=notify)
     finally:
         enf.close()
-    counts = {s.value: sum(1 for x in statuses if x.state == s) for s in SlaState}
-    tta = [x.time_to_action.total_seconds() for x in statuses if x.time_to_action is not None]
-    mean = f", mean time to action {sum(tta) / len(tta):.0f}s" if tta else ""
-    typer.echo(
-        f"sla: {len(cases)} clocks: {counts['open']} open, {counts['met']} met, {counts['breached']} breached"
-        f"; {len(new)} new escalations{mean}"
-    )
-    for name, p in problems.items():
+    typer.echo(run.summary())
+    for name, p in run.problems.items():
         err.print(f"[red]delivery via {name} failed:[/red] {p}")
-    if counts["breached"]:
+    if run.count(SlaState.BREACHED):
         raise typer.Exit(1)
-
-
-def _notifier(enf):  # type: ignore[no-untyped-def]
-    from recallguard.enforcement.connector import RetryPolicy, WebhookConnector
-    from recallguard.enforcement.notify import EmailChannel, Notifier, WebhookChannel
-
-    cfg = enf.settings
-    channels: list = []
-    if cfg.smtp_host and cfg.email_recipients():
-        channels.append(EmailChannel(cfg.smtp_host, cfg.smtp_port, cfg.smtp_sender, cfg.email_recipients()))
-    if cfg.notify_webhook_url:
-        conn = WebhookConnector(
-            cfg.resolved_webhook_secret(), RetryPolicy(max_attempts=cfg.webhook_max_attempts)
-        )
-        channels.append(WebhookChannel(cfg.notify_webhook_url, conn))
-    return Notifier(channels)
 
 
 def register(app: typer.Typer) -> None:

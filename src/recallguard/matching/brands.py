@@ -34,11 +34,13 @@ class BrandIndex:
         self.exact: dict[str, set[int]] = defaultdict(set)
         self._del: dict[str, set[str]] = defaultdict(set)
         self._anagram: dict[str, set[str]] = defaultdict(set)
+        self._cache: dict[str, list[tuple[str, str, float]]] = {}
 
     def add(self, form: str, target_id: int) -> None:
         """Index one brand form of a target."""
         if not form:
             return
+        self._cache.clear()
         self.exact[form].add(target_id)
         key = form.replace(" ", "")
         if len(key) >= MIN_FUZZY_LEN:
@@ -48,7 +50,15 @@ class BrandIndex:
             self._anagram[anagram_key(key)].add(form)
 
     def lookup(self, word: str) -> list[tuple[str, str, float]]:
-        """Known brand forms ``word`` may be: (form, how, similarity), best first."""
+        """Known brand forms ``word`` may be: (form, how, similarity), best first (memoised: words repeat)."""
+        hit = self._cache.get(word)
+        if hit is None:
+            if len(self._cache) > 500_000:
+                self._cache.clear()
+            hit = self._cache[word] = self._lookup(word)
+        return hit
+
+    def _lookup(self, word: str) -> list[tuple[str, str, float]]:
         if word in self.exact:
             return [(word, "exact", 1.0)]
         key = word.replace(" ", "")

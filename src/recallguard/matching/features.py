@@ -75,15 +75,10 @@ def add_listwise(group: list[list[float]]) -> None:
         r[_IDX["n_candidates"]] = float(n)
 
 
-def _weighted_cover(needles: tuple[str, ...] | frozenset[str], hay: set[str], index: TargetIndex) -> float:
-    total = 0.0
-    got = 0.0
-    for t in needles:
-        w = index.token_idf(t)
-        total += w
-        if t in hay:
-            got += w
-    return got / total if total else 0.0
+def _cover(weights: tuple[tuple[str, float], ...], total: float, hay: set[str]) -> float:
+    if not total:
+        return 0.0
+    return sum(w for t, w in weights if t in hay) / total
 
 
 def _prefix_model_match(listing_models: frozenset[str], target_models: frozenset[str]) -> bool:
@@ -95,75 +90,59 @@ def _prefix_model_match(listing_models: frozenset[str], target_models: frozenset
     return False
 
 
+def _brand_conflict(lp: ListingProfile, tp: TargetProfile, brand_hit: tuple[str, str, float] | None) -> bool:
+    """The listing declares a brand that is none of the target's brand forms and not in the recall text."""
+    if not lp.brand_norm or not tp.brand_forms or (brand_hit and brand_hit[1].startswith("brand field")):
+        return False
+    words = [w for w in lp.brand_norm.split() if len(w) >= 2]
+    if any(w in tp.text_tokens or w in tp.brand_tokens for w in words):
+        return False
+    return max(fuzz.ratio(lp.brand_norm, f) for f in tp.brand_forms) < 70
+
+
 def pair_features(
     lp: ListingProfile,
     tp: TargetProfile,
     index: TargetIndex,
     brand_hit: tuple[str, str, float] | None,
     blockers: set[str],
-) -> tuple[list[float], list[str]]:
-    """Feature vector (in ``FEATURES`` order) and evidence phrases for one candidate pair."""
-    ev: list[str] = []
-    gtin_match = bool(lp.gtins & tp.gtins)
-    if gtin_match:
-        ev.append(f"GTIN {next(iter(lp.gtins & tp.gtins)).lstrip('0')} matches")
-    gtin_conflict = bool(lp.gtins) and bool(tp.gtins) and not gtin_match
-    field_hit = lp.field_models & tp.models
-    desc_hit = (lp.all_models & tp.models) - field_hit
-    model_match = bool(field_hit) or _prefix_model_match(lp.field_models, tp.models)
-    if field_hit:
-        ev.append(f"model {', '.join(sorted(field_hit))} in title/model")
-    elif model_match:
-        ev.append("model number extends a recalled one")
-    if desc_hit:
-        ev.append(f"model {', '.join(sorted(desc_hit))} in description")
-    model_conflict = bool(lp.field_models) and bool(tp.models) and not model_match and not desc_hit
-    if model_conflict:
-        ev.append(f"model conflict: listing {', '.join(sorted(lp.field_models))[:40]} not recalled")
-    brand_sim = brand_hit[2] if brand_hit else 0.0
-    brand_in_title = 1.0 if brand_hit and brand_hit[1].startswith("title") else 0.0
-    if brand_hit:
-        ev.append(f"brand {tp.target.brand} ({brand_hit[1]})")
-    brand_conflict = 0.0
-    if lp.brand_norm and tp.brand_forms and not (brand_hit and brand_hit[1].startswith("brand field")):
-        words = [w for w in lp.brand_norm.split() if len(w) >= 2]
-        in_text = any(w in tp.text_tokens or w in tp.brand_tokens for w in words)
-        if not in_text and max(fuzz.ratio(lp.brand_norm, f) for f in tp.brand_forms) < 70:
-            brand_conflict = 1.0
-            ev.append(f"brand conflict: listing brand {lp.listing.brand!r}")
+    key_hit: bool = False,
+) -> list[float]:
+    """Feature vector (in ``FEATURES`` order) for one candidate pair; no strings built (hot path)."""
+    gtin_match = not lp.gtins.isdisjoint(tp.gtins)
+    field_hit = not lp.field_models.isdisjoint(tp.models)
+    desc_hit = not field_hit and not lp.all_models.isdisjoint(tp.models)
+    model_match = field_hit or key_hit or (bool(lp.field_models) and _prefix_model_match(lp.field_models, tp.models))
     title_set = lp.title_set
-    name_cover = _weighted_cover(tp.name_tokens, title_set, index)
-    type_cover = _weighted_cover(tp.type_tokens, title_set, index) if tp.type_tokens else name_cover
-    content = [t for t in title_set if t not in tp.brand_tokens and t.isalpha() and len(t) > 2]
-    title_cover = _weighted_cover(tuple(content), set(tp.text_tokens), index) if content else 0.0
-    if name_cover >= 0.5:
-        ev.append(f"product name {tp.target.product_name!r} {name_cover:.0%} in title")
-    name_ratio = fuzz.token_set_ratio(lp.title_norm, tp.name_norm) / 100.0 if tp.name_norm else 0.0
-    desc_present = len(lp.desc_tokens) >= 4
-    desc_overlap = len(lp.desc_tokens & tp.text_tokens) / len(lp.desc_tokens) if desc_present else 0.0
-    if desc_overlap >= 0.6:
-        ev.append(f"description {desc_overlap:.0%} from the recall text")
-    accessory = 1.0 if lp.accessory and not tp.is_accessory else 0.0
-    if accessory:
-        ev.append(f"accessory cue {lp.accessory!r}")
-    vec = [
+    name_cover = _cover(tp.name_weights, tp.name_mass, title_set)
+    type_cover = _cover(tp.type_weights, tp.type_mass, title_set) if tp.type_weights else name_cover
+    content = [t for t in title_set if len(t) > 2 and t not in tp.brand_tokens and t.isalpha()]
+    if content:
+        idf = index.token_idf
+        tot = sum(idf(t) for t in content)
+        title_cover = sum(idf(t) for t in content if t in tp.text_tokens) / tot
+    else:
+        title_cover = 0.0
+    n_desc = len(lp.desc_tokens)
+    desc_present = n_desc >= 4
+    return [
         float(gtin_match),
-        float(gtin_conflict),
+        float(bool(lp.gtins) and bool(tp.gtins) and not gtin_match),
         float(model_match),
-        float(bool(desc_hit)),
-        float(model_conflict),
+        float(desc_hit),
+        float(bool(lp.field_models) and bool(tp.models) and not model_match and not desc_hit),
         float(bool(lp.field_models)),
         float(bool(tp.models)),
-        brand_sim,
-        brand_in_title,
-        brand_conflict,
+        brand_hit[2] if brand_hit else 0.0,
+        1.0 if brand_hit and brand_hit[1].startswith("title") else 0.0,
+        float(_brand_conflict(lp, tp, brand_hit)),
         name_cover,
         type_cover,
         title_cover,
-        name_ratio,
-        desc_overlap,
+        fuzz.token_set_ratio(lp.title_norm, tp.name_norm) / 100.0 if tp.name_norm else 0.0,
+        len(lp.desc_tokens & tp.text_tokens) / n_desc if desc_present else 0.0,
         float(desc_present),
-        accessory,
+        1.0 if lp.accessory and not tp.is_accessory else 0.0,
         float(len(blockers)),
         0.0,  # gaps and candidate count: filled per listing by add_listwise
         0.0,
@@ -171,4 +150,47 @@ def pair_features(
         0.0,
         0.0,
     ]
-    return vec, ev
+
+
+def explain(
+    lp: ListingProfile,
+    tp: TargetProfile,
+    vec: list[float],
+    brand_hit: tuple[str, str, float] | None,
+    written: str = "",
+) -> str:
+    """The evidence a reviewer reads for one scored pair, from its features.
+
+    e.g. "model KY055 in title/model; brand Gudook (brand field exact); product name 'Gudook Adult Bike
+    Helmets' 100% in title"
+    """
+    f = dict(zip(FEATURES, vec, strict=True))
+    ev: list[str] = []
+    if f["gtin_match"]:
+        ev.append(f"GTIN {sorted(lp.gtins & tp.gtins)[0].lstrip('0')} matches")
+    if f["gtin_conflict"]:
+        ev.append("GTIN differs from the recalled ones")
+    hit = lp.field_models & tp.models
+    if hit:
+        ev.append(f"model {', '.join(sorted(hit))} in title/model")
+    elif f["model_match"] and written:
+        ev.append(f"model {written!r} read as a recalled model number")
+    elif f["model_match"]:
+        ev.append("model number extends a recalled one")
+    if f["model_match_desc"]:
+        ev.append(f"model {', '.join(sorted(lp.all_models & tp.models))} in description")
+    if f["model_conflict"]:
+        ev.append(f"model conflict: listing {', '.join(sorted(lp.field_models))[:40]} not recalled")
+    if brand_hit:
+        ev.append(f"brand {tp.target.brand or brand_hit[0]} ({brand_hit[1]})")
+    if f["brand_conflict"]:
+        ev.append(f"brand conflict: listing brand {lp.listing.brand!r}")
+    if f["name_cover"] >= 0.5:
+        ev.append(f"product name {tp.target.product_name!r} {f['name_cover']:.0%} in title")
+    if f["desc_overlap"] >= 0.6:
+        ev.append(f"description {f['desc_overlap']:.0%} from the recall text")
+    if f["accessory"]:
+        ev.append(f"accessory cue {lp.accessory!r}")
+    if lp.fixed_tokens:
+        ev.append(f"misspelt words read as {', '.join(sorted(lp.fixed_tokens))}")
+    return "; ".join(ev) or "text similarity"

@@ -290,6 +290,34 @@ class FingerprintBank:
             if entry.images:
                 self._images.add(key, [ImageHash(str(v), *map(int, rest)) for v, *rest in entry.images])
 
+    def add_entry(self, raw: dict[str, Any]) -> None:
+        """Insert one entry as :meth:`snapshot` writes it (precomputed: nothing is fetched or hashed);
+        an entry of the same listing and recall is replaced."""
+        raw = dict(raw)
+        raw["evidence"] = ActionEvidence(**raw["evidence"])
+        self.remove(raw["listing_id"], raw["evidence"].recall_number)
+        self._insert(BankEntry(**raw))
+
+    def remove(self, listing_id: str, recall_number: str) -> bool:
+        """Forget one removed listing (its action was reversed or withdrawn); False when absent."""
+        key = f"{listing_id}|{recall_number}"
+        with self._lock:
+            entry = self._entries.pop(key, None)
+            if entry is None:
+                return False
+            self._lsh.remove(key)
+            self._title_lsh.remove(key)
+            for k in entry.model_keys:
+                self._models.get(k, set()).discard(key)
+            for g in entry.gtins:
+                self._gtins.get(g, set()).discard(key)
+            if entry.images:  # the image index has no delete: rebuilt from the remaining entries
+                self._images = ImageIndex()
+                for k, e in self._entries.items():
+                    if e.images:
+                        self._images.add(k, [ImageHash(str(v), *map(int, rest)) for v, *rest in e.images])
+            return True
+
     def screen(self, listing: Listing, images: list[Image.Image] | None = None) -> list[Match]:
         """Matches of ``listing`` against every removed listing: one per original recall, best first."""
         text = listing_text(listing)

@@ -20,11 +20,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from recallguard.domain.models import Target
+from recallguard.matching import evasion
 from recallguard.matching.brands import BrandIndex
 from recallguard.matching.normalize import NOISE
 from recallguard.matching.profiles import ListingProfile, TargetProfile, target_profile
 
-TEXT_TOP_K = 12
+TEXT_TOP_K = 8
+MIN_TEXT_COVER = 0.25  # a text candidate must share this share of the target's key-token IDF mass
 MAX_POSTING_SHARE = 0.2  # tokens carried by more than this share of targets do not nominate candidates
 FUZZY_TITLE_WORDS = 4
 
@@ -36,6 +38,7 @@ class TargetIndex:
         self.profiles: list[TargetProfile] = [target_profile(t) for t in targets]
         self.by_gtin: dict[str, set[int]] = defaultdict(set)
         self.by_model: dict[str, set[int]] = defaultdict(set)
+        self.by_model_key: dict[str, set[int]] = defaultdict(set)  # letter/digit swaps folded
         self.brands = BrandIndex()
         self.postings: dict[str, list[int]] = defaultdict(list)
         for i, p in enumerate(self.profiles):
@@ -44,6 +47,7 @@ class TargetIndex:
             for m in p.models:
                 if len(m) >= 3:
                     self.by_model[m].add(i)
+                    self.by_model_key[evasion.model_key(m)].add(i)
             for form in p.brand_forms:
                 self.brands.add(form, i)
             for tok in p.key_tokens:
@@ -51,6 +55,12 @@ class TargetIndex:
         n = max(1, len(self.profiles))
         self.idf: dict[str, float] = {t: math.log((n + 1) / (len(ids) + 0.5)) for t, ids in self.postings.items()}
         self._max_df = max(3, int(n * MAX_POSTING_SHARE))
+        self.key_mass = [sum(self.idf[t] for t in p.key_tokens) or 1.0 for p in self.profiles]
+        for p in self.profiles:
+            p.name_weights = tuple((t, self.token_idf(t)) for t in p.name_tokens)
+            p.name_mass = sum(w for _, w in p.name_weights)
+            p.type_weights = tuple((t, self.token_idf(t)) for t in p.type_tokens)
+            p.type_mass = sum(w for _, w in p.type_weights)
         self.vocab = BrandIndex()  # rare target words, for misspelt title words
         for tok, ids in self.postings.items():
             if len(ids) <= self._max_df and tok.isalpha():
@@ -111,7 +121,13 @@ class TargetIndex:
         for m in lp.all_models:
             for i in self.by_model.get(m, ()):
                 out[i].add("model")
-        for i in self.brand_hits(lp):
+        if not out and any(c.isdigit() for c in lp.listing.title):  # model numbers broken up or with swaps
+            for key, written in evasion.model_candidates(f"{lp.listing.title} {lp.listing.model}").items():
+                for i in self.by_model_key.get(key, ()):
+                    out[i].add("model")
+                    lp.model_key_hits[i] = written
+        lp.brand_hits = self.brand_hits(lp)
+        for i in lp.brand_hits:
             out[i].add("brand")
         scores: dict[int, float] = defaultdict(float)
         for tok in lp.title_set | lp.desc_tokens:
@@ -121,6 +137,8 @@ class TargetIndex:
                 for i in ids:
                     scores[i] += w
         if scores:
-            for i, _ in sorted(scores.items(), key=lambda kv: -kv[1])[:TEXT_TOP_K]:
+            mass = self.key_mass
+            good = [(i, sc) for i, sc in scores.items() if sc >= MIN_TEXT_COVER * mass[i]]
+            for i, _ in sorted(good, key=lambda kv: -kv[1])[:TEXT_TOP_K]:
                 out[i].add("text")
         return dict(out)

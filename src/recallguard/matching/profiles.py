@@ -120,6 +120,10 @@ class TargetProfile:
     name_norm: str
     is_accessory: bool
     key_tokens: frozenset[str] = field(default_factory=frozenset)  # indexed for candidates
+    name_weights: tuple[tuple[str, float], ...] = ()  # (token, idf) set by the index
+    name_mass: float = 0.0
+    type_weights: tuple[tuple[str, float], ...] = ()
+    type_mass: float = 0.0
 
 
 @dataclass
@@ -134,6 +138,8 @@ class ListingProfile:
     gtins: frozenset[str]
     accessory: str
     fixed_tokens: frozenset[str] = frozenset()  # misspelt title words mapped to known target words
+    brand_hits: dict[int, tuple[str, str, float]] = field(default_factory=dict)  # set by the index
+    model_key_hits: dict[int, str] = field(default_factory=dict)  # targets whose model matched once folded
 
     @property
     def title_set(self) -> set[str]:
@@ -160,8 +166,45 @@ def target_profile(t: Target) -> TargetProfile:
     )  # fmt: skip
 
 
+_LEET_WORD = re.compile(r"\b(?=[\w@$!|]*[a-z])(?=[\w@$!|]*[0134578@$!|])[\w@$!|]{3,}\b", re.I)
+
+
+def undisguised(text: str) -> str:
+    """``text`` with disguises taken off for matching: confusable letters folded to ASCII, product words in
+    other languages followed by their English type, leetspeak words followed by their decoded form.
+    Clean ASCII text without leetspeak comes back as it is (the cheap path).
+
+    >>> undisguised("Rаzоr K1ds sc00ter")
+    'Razor k1ds sc00ter kids scooter'
+    """
+    from recallguard.matching import evasion
+
+    out = text
+    if not text.isascii():
+        out = evasion.skeleton(text)
+        types = evasion.translate_product_terms(text)
+        if types:
+            out = f"{out} {' '.join(types)}"
+        if out.lower() == text.lower():
+            out = text
+        elif text[:1].isupper() and out[:1].islower():
+            out = out[:1].upper() + out[1:]
+    if _LEET_WORD.search(out):
+        words = [
+            w
+            for w in (m.group(0) for m in _LEET_WORD.finditer(out))
+            if not w[0].isdigit() and sum(c.isalpha() for c in w) > sum(c.isdigit() for c in w) + 1
+        ]
+        decoded = [evasion.leet_variants(w)[-1] for w in words]
+        extra = [d for w, d in zip(words, decoded, strict=True) if d != w and not d[:1].isdigit()]
+        if extra:
+            out = f"{out} {' '.join(extra)}"
+    return out
+
+
 def listing_profile(listing: Listing) -> ListingProfile:
     """The matching view of one listing."""
+    title = undisguised(listing.title)
     head = f"{listing.title} {listing.model}"
     field_models = model_tokens(head)
     all_models = field_models | model_tokens(listing.description) if listing.description else field_models
@@ -171,10 +214,10 @@ def listing_profile(listing: Listing) -> ListingProfile:
         gtins.update(gtin_candidates(listing.title))
     return ListingProfile(
         listing=listing,
-        title_norm=normalize_text(listing.title),
-        title_tokens=tuple(tokens(listing.title)),
+        title_norm=normalize_text(title),
+        title_tokens=tuple(tokens(title)),
         desc_tokens=frozenset(tokens(listing.description)) if listing.description else frozenset(),
-        brand_norm=normalize_text(listing.brand),
+        brand_norm=normalize_text(undisguised(listing.brand) if listing.brand else ""),
         field_models=field_models,
         all_models=all_models,
         gtins=frozenset(gtins),

@@ -22,9 +22,9 @@ import numpy as np
 
 from recallguard.domain.models import DecisionKind, Listing, Match, Target
 from recallguard.domain.policy import DecisionPolicy
-from recallguard.matching.features import FEATURES, add_listwise, pair_features
+from recallguard.matching.features import FEATURES, add_listwise, explain, pair_features
 from recallguard.matching.index import TargetIndex
-from recallguard.matching.profiles import listing_profile
+from recallguard.matching.profiles import ListingProfile, listing_profile
 from recallguard.matching.scorer import PairScorer, RuleScorer
 
 Check = Callable[[Listing], list[Match]]
@@ -61,21 +61,22 @@ class Screener:
 
     def candidate_pairs(
         self, listings: Sequence[Listing]
-    ) -> tuple[list[list[float]], list[tuple[int, int, list[str]]]]:
-        """Feature rows and (listing index, target index, evidence) for every candidate pair of a batch."""
+    ) -> tuple[list[list[float]], list[tuple[int, int, ListingProfile]]]:
+        """Feature rows and (listing index, target index, listing profile) for every candidate pair of a batch."""
         rows: list[list[float]] = []
-        meta: list[tuple[int, int, list[str]]] = []
+        meta: list[tuple[int, int, ListingProfile]] = []
         for li, listing in enumerate(listings):
             lp = listing_profile(listing)
             cands = self.index.candidates(lp)
             if not cands:
                 continue
-            brand_hits = self.index.brand_hits(lp)
             group = []
             for ti, blockers in cands.items():
-                vec, ev = pair_features(lp, self.index.profiles[ti], self.index, brand_hits.get(ti), blockers)
-                group.append(vec)
-                meta.append((li, ti, ev))
+                group.append(
+                    pair_features(lp, self.index.profiles[ti], self.index, lp.brand_hits.get(ti), blockers,
+                                  ti in lp.model_key_hits)
+                )  # fmt: skip
+                meta.append((li, ti, lp))
             add_listwise(group)
             rows.extend(group)
         return rows, meta
@@ -90,7 +91,7 @@ class Screener:
             best: dict[int, float] = {}
             for (li, _, _), p in zip(meta, probs, strict=True):
                 best[li] = max(best.get(li, 0.0), float(p))
-            for k, ((li, ti, ev), p) in enumerate(zip(meta, probs, strict=True)):
+            for k, ((li, ti, lp), p) in enumerate(zip(meta, probs, strict=True)):
                 score = float(p)
                 if score < best[li] * SECOND_MATCH_RATIO:
                     continue
@@ -101,7 +102,9 @@ class Screener:
                 feats = dict(zip(FEATURES, rows[k], strict=True))
                 out[li].append(
                     Match(listings[li].listing_id, t.recall_number, t.authority, round(score, 4), decision,
-                          "; ".join(ev) or "text similarity", feats, self.model_version)
+                          explain(lp, self.index.profiles[ti], rows[k], lp.brand_hits.get(ti),
+                                  lp.model_key_hits.get(ti, "")), feats,
+                          self.model_version)
                 )  # fmt: skip
         for li, listing in enumerate(listings):
             for check in self.checks:

@@ -71,3 +71,18 @@ def test_openapi_is_published_and_documents_the_error_shape(client: TestClient) 
     doc = client.get("/openapi.json").json()
     assert "/v1/gate" in doc["paths"] and "/v1/listings:screen" in doc["paths"]
     assert "ErrorPublic" in doc["components"]["schemas"]
+
+
+def test_an_unexpected_failure_is_a_500_in_the_same_shape_without_internals(
+    app: object, token: Callable[..., dict[str, str]]
+) -> None:
+    class BrokenGate:
+        def check(self, listing_id: str, country: str) -> None:
+            raise RuntimeError("database password is hunter2")
+
+    app.state.enforcer.gate = BrokenGate()  # type: ignore[attr-defined]
+    with TestClient(app, raise_server_exceptions=False) as c:  # type: ignore[arg-type]
+        r = c.get("/v1/gate", params={"listing_id": "L1", "country": "US"}, headers=token("marketplace"))
+    assert r.status_code == 500
+    assert _shape(r) == {"code": "internal_error", "message": "internal error", "details": {}}
+    assert "hunter2" not in r.text

@@ -36,6 +36,7 @@ from recallguard.service.screening import (
     policy_of,
     scan_version,
 )
+from recallguard.service.withdraw import lift_withdrawn
 from recallguard.store import Store, UnitOfWork
 
 Extractor = Callable[[Recall], list[Target]]
@@ -125,6 +126,7 @@ def store_recalls(
             )
     report.quarantined += len(bad)
     changed: list[tuple[Recall, list[Target]]] = []
+    withdrawn: list[tuple[Recall, list[Target]]] = []
     with store.transaction() as uow:  # the whole batch, and the re-screening it causes, or nothing
         _quarantine(uow, "recall", bad, report.source, actor)
         for i, r in enumerate(items, 1):
@@ -150,9 +152,14 @@ def store_recalls(
                 report.withdrawn += became_withdrawn
                 kind = "recall.withdrawn" if became_withdrawn else "recall.amended"
                 uow.audit.append(kind, f"recall:{r.key}", actor, f"new content from {report.source}", data)
-                changed.append((r, targets))
+                (withdrawn if became_withdrawn else changed).append((r, targets))
             if on_progress:
                 on_progress(i, len(items))
+        if withdrawn:  # exactly what they caused is lifted; what other recalls need is kept or added
+            for rep in lift_withdrawn(uow, [r for r, _ in withdrawn], report.source, actor, factory):
+                report.counts.withdrawn += rep.matches_withdrawn
+                report.counts.actions_withdrawn += rep.actions_withdrawn
+                report.counts.add(rep.counts)
         if changed:
             n, counts = _rescreen_for_recalls(uow, changed, factory, actor)
             report.rescreened += n

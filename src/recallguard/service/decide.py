@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields
 from recallguard.domain.models import ActionState, Match
 from recallguard.enforcement.actions import LIVE_STATES, action_for, implied_kinds, transition
 from recallguard.errors import NotFoundError
+from recallguard.service.bank_record import action_changed as bank_action_changed
 from recallguard.store import UnitOfWork
 
 #: Which (authority, recall number) pairs a screening covered; None means every one.
@@ -70,6 +71,7 @@ def _withdraw_actions(uow: UnitOfWork, m: Match, why: str, actor: str, counts: R
         if a.state in LIVE_STATES:
             a2 = transition(a, ActionState.WITHDRAWN, why)
             uow.actions.save_state(a2)
+            bank_action_changed(uow, a2)
             counts.actions_withdrawn += 1
             uow.audit.append(
                 "action.withdrawn", f"action:{a.action_id}", actor, why,
@@ -82,7 +84,8 @@ def _ensure_actions(uow: UnitOfWork, m: Match, actor: str, counts: ReconcileCoun
     for a in uow.actions.for_match(m.listing_id, m.authority, m.recall_number):
         if a.kind not in wanted and a.state in LIVE_STATES:
             why = f"decision is now {m.decision.value}"
-            uow.actions.save_state(transition(a, ActionState.WITHDRAWN, why))
+            uow.actions.save_state(a2 := transition(a, ActionState.WITHDRAWN, why))
+            bank_action_changed(uow, a2)
             counts.actions_withdrawn += 1
             uow.audit.append(
                 "action.withdrawn", f"action:{a.action_id}", actor, why, {"listing_id": m.listing_id}
@@ -97,6 +100,7 @@ def _ensure_actions(uow: UnitOfWork, m: Match, actor: str, counts: ReconcileCoun
             continue
         if existing is None:
             a = uow.actions.add(proposed)
+            bank_action_changed(uow, a)  # approved: the listing's fingerprint joins the bank
             counts.actions_created += 1
             uow.audit.append(
                 "action.created", f"action:{a.action_id}", actor, a.reason,
@@ -104,7 +108,8 @@ def _ensure_actions(uow: UnitOfWork, m: Match, actor: str, counts: ReconcileCoun
                  "countries": a.countries, "state": a.state.value},
             )  # fmt: skip
         elif existing.state == ActionState.WITHDRAWN:
-            uow.actions.save_state(transition(existing, ActionState.APPROVED, proposed.reason))
+            uow.actions.save_state(back := transition(existing, ActionState.APPROVED, proposed.reason))
+            bank_action_changed(uow, back)
             counts.actions_reinstated += 1
             uow.audit.append(
                 "action.reinstated", f"action:{existing.action_id}", actor, proposed.reason,

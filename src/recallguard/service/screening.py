@@ -33,7 +33,8 @@ ScreenerFactory = Callable[[Sequence[Target], bool], ScreenerLike]
 
 def default_screener(targets: Sequence[Target], rules: bool = True) -> ScreenerLike:
     """The matcher's ``Screener`` over ``targets`` with the default decision policy (and the shipped
-    category-ban rules when ``rules``)."""
+    category-ban rules when ``rules``); with the fingerprint bank and the seller policy when a bank is
+    open in this process (``service.bank.open_bank``)."""
     from recallguard.matching.screen import Screener
 
     checks = []
@@ -44,7 +45,9 @@ def default_screener(targets: Sequence[Target], rules: bool = True) -> ScreenerL
             checks = rule_checks()
         except ImportError:
             checks = []
-    return Screener(list(targets), policy=DecisionPolicy(), checks=checks)
+    from recallguard.service.bank import with_bank  # the process's fingerprint bank, when one is open
+
+    return with_bank(Screener(list(targets), policy=DecisionPolicy(), checks=checks), targets)
 
 
 def extract(recall: Recall) -> list[Target]:

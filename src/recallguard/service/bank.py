@@ -1,0 +1,441 @@
+"""The fingerprint bank of a running process, kept in step with the store.
+
+A :class:`BankService` holds an in-memory :class:`~recallguard.matching.fingerprints.FingerprintBank`
+of every actioned listing, an :class:`~recallguard.enforcement.offenders.OffenderBook` fed from the
+same entries (seller ids and seller-link attributes of actioned listings) and an image index of
+removed listings' and recalls' photos. It is
+
+- **rebuilt from the store** at startup (checkpoint read in one transaction, built aside, swapped
+  in whole), after repairing the bank for actions changed outside the decide path;
+- **updated incrementally**: ``bank_changes`` rows after the last applied ``seq`` are applied at
+  once after a commit in this process, and by a poll thread every ``poll_s`` seconds for commits of
+  other processes (out-of-order commits on PostgreSQL are caught by re-reading open gaps);
+- **used by screening**: :func:`open_bank` makes it the process's bank, and
+  ``service.screening.default_screener`` then adds :meth:`BankService.check` to the screener and
+  wraps it in the seller policy (:mod:`recallguard.service.offenders`).
+
+Photos are never fetched while screening: a listing whose photos are not hashed yet is queued for
+the bounded image worker, which hashes them, and screens the listing's photos again once they are.
+
+>>> from recallguard.store import Store
+>>> svc = open_bank(Store("sqlite://"), poll_s=None)
+>>> current_bank() is svc, svc.status()["entries"]
+(True, 0)
+>>> close_bank(svc)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from recallguard.domain.models import DecisionKind, Listing, Match, Target
+from recallguard.domain.policy import DecisionPolicy
+from recallguard.enforcement.offenders import OffenderBook
+from recallguard.matching.fingerprints import NUM_PERM, FingerprintBank
+from recallguard.matching.images import ImageHash, ImageIndex, query_hashes, reference_hashes
+from recallguard.service.bank_images import (
+    ImageSettings,
+    ImageWorker,
+    QueryHashCache,
+    from_rows,
+    hash_urls,
+    to_rows,
+)
+from recallguard.service.bank_record import on_bank_commit, sync_with_actions
+from recallguard.service.offenders import OffenderPolicy
+from recallguard.store import Store
+from recallguard.store.bank_repos import BankRecord, BankRepo, StoredHashes
+
+log = logging.getLogger(__name__)
+MAX_IMAGES = 5  # photos per listing considered
+GAP_WAIT_S = 60.0  # how long a missing seq is re-read (a transaction that committed late)
+SYNC_EVERY = 10  # polls between repairs from the actions table
+
+
+def _naive(at: datetime | None) -> datetime:
+    return (at or datetime.now(UTC)).astimezone().replace(tzinfo=None)  # OffenderBook's clock
+
+
+class BankService:
+    """The bank of one store in this process (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        policy: DecisionPolicy | None = None,
+        images: ImageSettings | None = None,
+        poll_s: float | None = 1.0,
+        actor: str = "bank",
+    ) -> None:
+        self.store, self.actor = store, actor
+        self.policy = policy or DecisionPolicy()
+        self.images = images or ImageSettings.from_env()
+        self.poll_s = None if _in_memory(store) else poll_s  # one shared connection: no thread
+        self.query_cache = QueryHashCache(self.images.cache)
+        self.worker = ImageWorker(self.images.workers, self.images.queue)
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._gaps: dict[int, float] = {}
+        self.rebuilds = self.polls = self.rescreened = 0
+        self.last_poll_at: datetime | None = None
+        self._swap(FingerprintBank(self.policy, image_loader=None), {}, 0, {})
+
+    # --- state ----------------------------------------------------------------------------------
+    def _swap(
+        self,
+        bank: FingerprintBank,
+        records: dict[int, BankRecord],
+        seq: int,
+        recalls: dict[str, list[ImageHash]],
+    ) -> None:
+        book = OffenderBook()
+        for r in records.values():
+            if r.seller_id:
+                book.record_action(r.seller_id, r.recall_number, at=_naive(r.actioned_at), links=r.links)
+        index = ImageIndex()
+        for key, hashes in recalls.items():
+            index.add(f"recall:{key}", hashes)
+        for r in records.values():
+            if r.fingerprint.get("images"):
+                index.add(f"bank:{r.entry_id}", from_rows(r.fingerprint["images"]))
+        with self._lock:
+            self.bank, self._records, self._last_seq, self.offenders = bank, records, seq, book
+            self._recall_images, self._image_index = recalls, index
+            self._imaged = {r.entry_id for r in records.values() if r.fingerprint.get("images")}
+            self._watched = {r.seller_id for r in records.values() if r.seller_id}
+            self._attrs = {pair for r in records.values() for pair in r.links.items()}
+
+    def rebuild(self) -> dict[str, Any]:
+        """Repair the bank from the actions table, then load every active entry and swap it in whole."""
+        with self.store.transaction() as uow:
+            added, removed = sync_with_actions(uow)
+        with self.store.transaction() as uow:
+            repo = BankRepo(uow.session)
+            seq = repo.last_seq()
+            records = {r.entry_id: r for r in repo.iter_active()}
+            recalls = self._stored_recall_images(uow, repo)
+            for h in repo.recent_hashes("query", self.images.cache):
+                self.query_cache.put(h.url, from_rows(h.hashes))
+        bank = FingerprintBank(self.policy, image_loader=None)
+        bank.load({"version": 1, "num_perm": NUM_PERM, "entries": [_text_only(r) for r in records.values()]})
+        self._swap(bank, records, seq, recalls)
+        self.rebuilds += 1
+        self.worker.submit("entry-images", self.process_images)
+        self.worker.submit("recall-images", self.hash_recall_images)
+        return {"entries": len(records), "seq": seq, "repaired_added": added, "repaired_removed": removed}
+
+    def sync(self) -> int:
+        """Repair the bank from the actions table (actions approved or reversed by code that does not
+        call the hook), then :meth:`poll`; returns the changes applied."""
+        with self.store.transaction() as uow:
+            sync_with_actions(uow)
+        return self.poll()
+
+    def poll(self) -> int:
+        """Apply the changes committed since the last one applied (and open gaps); returns how many."""
+        with self._lock:
+            last, gaps = self._last_seq, list(self._gaps)
+        with self.store.transaction() as uow:
+            changes = BankRepo(uow.session).changes_since(last, gaps)
+        now = time.monotonic()
+        with self._lock:
+            for seq, _op, rec in changes:
+                self._apply(rec)
+                self._gaps.pop(seq, None)
+                if seq > self._last_seq:
+                    self._gaps.update({s: now for s in range(self._last_seq + 1, seq)})
+                    self._last_seq = seq
+            self._gaps = {s: t for s, t in self._gaps.items() if now - t < GAP_WAIT_S}
+            self.polls += 1
+            self.last_poll_at = datetime.now(UTC)
+        return len(changes)
+
+    def _apply(self, rec: BankRecord) -> None:
+        key = f"{rec.listing_id}|{rec.recall_number}"
+        old = self._records.pop(rec.entry_id, None)
+        if rec.state == "active":
+            self._records[rec.entry_id] = rec
+            self.bank.add_entry(_text_only(rec))
+            if rec.fingerprint.get("images") and rec.entry_id not in self._imaged:
+                self._image_index.add(f"bank:{rec.entry_id}", from_rows(rec.fingerprint["images"]))
+                self._imaged.add(rec.entry_id)
+            if old is None and rec.seller_id:
+                self.offenders.record_action(
+                    rec.seller_id, rec.recall_number, _naive(rec.actioned_at), links=rec.links
+                )
+                self._watched.add(rec.seller_id)
+                self._attrs.update(rec.links.items())
+            return
+        if old is None:
+            return
+        self.bank.remove(rec.listing_id, rec.recall_number)
+        for other in self._records.values():  # another action of the same listing and recall still holds
+            if f"{other.listing_id}|{other.recall_number}" == key:
+                self.bank.add_entry(_text_only(other))
+        self._swap(self.bank, self._records, self._last_seq, self._recall_images)  # offenders, images
+
+    # --- screening --------------------------------------------------------------------------------
+    def check(self, listing: Listing) -> list[Match]:
+        """Matches of ``listing`` against the bank (text, identifiers, photos) and recall photos.
+
+        A Screener check: no I/O (photos not hashed yet are queued for the worker)."""
+        found = [m for m in self.bank.screen(listing) if not _names_itself(m, listing)]
+        by_recall = {(m.authority, m.recall_number): m for m in found}
+        for m in self._image_matches(listing):
+            key = (m.authority, m.recall_number)
+            if (other := by_recall.get(key)) is not None:
+                score = round(1 - (1 - other.score) * (1 - m.score), 4)
+                decision = self.policy.decide(score, m.authority)
+                evidence, feats = f"{other.evidence}; {m.evidence}", {**other.features, **m.features}
+                m = Match(
+                    m.listing_id, m.recall_number, m.authority, score, decision, evidence, feats, "bank-1"
+                )
+            if m.decision != DecisionKind.NONE:
+                by_recall[key] = m
+        return sorted(by_recall.values(), key=lambda m: -m.score)
+
+    def _image_matches(self, listing: Listing) -> list[Match]:
+        urls = listing.image_urls[:MAX_IMAGES]
+        if not urls or not len(self._image_index):
+            return []
+        hashes: list[ImageHash] = []
+        missing = False
+        for url in urls:
+            cached = self.query_cache.get(url)
+            missing |= cached is None
+            hashes += cached or []
+        if missing and any(self.images.allowed(u) for u in urls):
+            self.worker.submit(f"listing:{listing.listing_id}", lambda: self._hash_listing(listing))
+        out = []
+        for hit in self._image_index.search(hashes) if hashes else []:
+            kind, _, ident = hit.key.partition(":")
+            bits = f"{hit.phash_distance}/{hit.dhash_distance} bits"
+            how = f"{hit.family} hashes {bits}, {hit.query_view} vs {hit.view}"
+            score = 0.92 if hit.distance <= 16 else 0.8
+            if kind == "recall":
+                authority, _, number = ident.partition(":")
+                why = f"photo matches the published photo of recall {number} ({how})"
+            else:
+                rec = self._records.get(int(ident))
+                if rec is None or rec.listing_id == listing.listing_id:
+                    continue
+                authority, number = rec.authority, rec.recall_number
+                ev = rec.fingerprint.get("evidence", {})
+                why = (f"photo of removed listing {rec.listing_id} (recall {number}; {how}); original action "
+                       f"{rec.action_id}: {ev.get('reason') or 'removed'}")  # fmt: skip
+            decision = self.policy.decide(score, authority)
+            out.append(
+                Match(
+                    listing.listing_id,
+                    number,
+                    authority,
+                    score,
+                    decision,
+                    why,
+                    {"image_score": score},
+                    "bank-1",
+                )
+            )
+        return out
+
+    # --- images (worker jobs) ----------------------------------------------------------------------
+    def _hash_listing(self, listing: Listing) -> None:
+        urls = [u for u in listing.image_urls[:MAX_IMAGES] if self.query_cache.get(u) is None]
+        with self.store.transaction() as uow:
+            stored = BankRepo(uow.session).hashes("query", urls)
+        todo = [u for u in urls if u not in stored and self.images.allowed(u)]
+        done, errors = hash_urls(todo, self.images, query_hashes)
+        with self.store.transaction() as uow:
+            repo = BankRepo(uow.session)
+            for url, h in done.items():
+                repo.save_hashes(
+                    StoredHashes(url, "query", f"listing:{listing.listing_id}", "ok", to_rows(h))
+                )
+            for url, err in errors.items():
+                repo.save_hashes(
+                    StoredHashes(url, "query", f"listing:{listing.listing_id}", "failed", [], err)
+                )
+        for url in urls:
+            s = stored.get(url)
+            self.query_cache.put(url, done.get(url) or (from_rows(s.hashes) if s else []))
+        if self._image_matches(listing):
+            self._rescreen(listing.listing_id)
+
+    def _rescreen(self, listing_id: str) -> None:
+        """Store the photo matches of a listing whose photos were just hashed (only stronger ones)."""
+        from recallguard.service.decide import reconcile
+
+        with self.store.transaction() as uow:
+            listing = uow.listings.get(listing_id)
+            if listing is None:
+                return  # screened through the API without being stored: the cache serves next time
+            found = self.offender_policy(None).apply(listing, self.check(listing))
+            existing = uow.matches.active_for_listings([listing_id]).get(listing_id, [])
+            old = {(m.authority, m.recall_number): m.score for m in existing}
+            better = [m for m in found if m.score > old.get((m.authority, m.recall_number), -1.0)]
+            if better:
+                scope = {(m.authority, m.recall_number) for m in better}
+                reconcile(
+                    uow, listing_id, better, existing, self.actor, scope=scope, why="listing photos hashed"
+                )
+                self.rescreened += 1
+
+    def process_images(self, limit: int = 200) -> int:
+        """Hash the photos of bank entries still pending; returns how many entries were done."""
+        with self.store.transaction() as uow:
+            pending = BankRepo(uow.session).pending_images(limit)
+        for rec in pending:
+            done, _errors = hash_urls(rec.image_urls[:MAX_IMAGES], self.images, reference_hashes)
+            rows = [row for h in done.values() for row in to_rows(h)]
+            with self.store.transaction() as uow:
+                BankRepo(uow.session).set_images(rec.entry_id, rows, "done" if rows else "failed")
+        if pending:
+            self.poll()
+        return len(pending)
+
+    def _stored_recall_images(self, uow: Any, repo: BankRepo) -> dict[str, list[ImageHash]]:
+        want = {u: f"{t.authority}:{t.recall_number}" for t in uow.recalls.active_targets() for u in t.images}
+        out: dict[str, list[ImageHash]] = {}
+        for url, h in repo.hashes("reference", want).items():
+            if h.status == "ok":
+                out.setdefault(want[url], []).extend(from_rows(h.hashes))
+        return out
+
+    def hash_recall_images(self) -> int:
+        """Hash the photos of active recalls not hashed yet (where this deployment may fetch them)."""
+        with self.store.transaction() as uow:
+            targets: Sequence[Target] = uow.recalls.active_targets()
+            want = {u: f"recall:{t.authority}:{t.recall_number}" for t in targets for u in t.images}
+            stored = BankRepo(uow.session).hashes("reference", want)
+        todo = [u for u in want if u not in stored and self.images.allowed(u)]
+        done, errors = hash_urls(todo, self.images, reference_hashes)
+        with self.store.transaction() as uow:
+            repo = BankRepo(uow.session)
+            for url, h in done.items():
+                repo.save_hashes(StoredHashes(url, "reference", want[url], "ok", to_rows(h)))
+            for url, err in errors.items():
+                repo.save_hashes(StoredHashes(url, "reference", want[url], "failed", [], err))
+            recalls = self._stored_recall_images(uow, repo)
+        if recalls != self._recall_images:
+            with self._lock:
+                self._swap(self.bank, self._records, self._last_seq, recalls)
+        return len(done)
+
+    # --- wiring --------------------------------------------------------------------------------
+    def offender_policy(self, screener: Any, targets: Sequence[Target] = ()) -> OffenderPolicy:
+        """``screener`` wrapped in the seller policy fed by this bank."""
+        prio = {(t.authority, t.recall_number) for t in targets if t.priority}
+        return OffenderPolicy(screener, self.offenders, lambda: self._watched, lambda: self._attrs, prio)
+
+    def start(self) -> BankService:
+        """Rebuild, then poll in a daemon thread (when ``poll_s`` is set)."""
+        self.rebuild()
+        if self.poll_s and self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="rg-bank-poll", daemon=True)
+            self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        n = 0
+        while not self._stop.wait(self.poll_s):
+            n += 1
+            try:
+                if n % SYNC_EVERY == 0:
+                    self.sync()
+                    self.worker.submit("entry-images", self.process_images)
+                else:
+                    self.poll()
+            except Exception:  # the database may be away for a moment; the next poll retries
+                log.exception("fingerprint bank poll failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.worker.close()
+
+    def status(self) -> dict[str, Any]:
+        """In-memory figures (``recallguard bank status`` adds the stored ones)."""
+        with self._lock:
+            return {
+                "entries": len(self.bank), "last_seq": self._last_seq, "open_gaps": len(self._gaps),
+                "image_entries": len(self._imaged), "recall_images": len(self._recall_images),
+                "watched_sellers": len(self._watched), "query_images_cached": len(self.query_cache),
+                "image_queue": len(self.worker), "image_jobs_dropped": self.worker.dropped,
+                "rebuilds": self.rebuilds, "polls": self.polls, "photo_rescreens": self.rescreened,
+            }  # fmt: skip
+
+
+def _text_only(rec: BankRecord) -> dict[str, Any]:
+    return {**rec.fingerprint, "images": []}  # photos are matched by the service's own index
+
+
+def _names_itself(m: Match, listing: Listing) -> bool:
+    return m.evidence.startswith(f"re-listing of removed listing {listing.listing_id} (")
+
+
+def _in_memory(store: Store) -> bool:
+    return store.engine.dialect.name == "sqlite" and store.engine.url.database in (None, "", ":memory:")
+
+
+# --- the process's banks ------------------------------------------------------------------------
+_services: dict[int, BankService] = {}
+_current: BankService | None = None
+_registry_lock = threading.Lock()
+
+
+def open_bank(store: Store, **kw: Any) -> BankService:
+    """The bank of ``store`` in this process, started (rebuilt, polling) on first use, and made the
+    process's current bank (what ``default_screener`` adds)."""
+    global _current
+    with _registry_lock:
+        svc = _services.get(id(store.engine))
+        if svc is None:
+            svc = _services[id(store.engine)] = BankService(store, **kw).start()
+        _current = svc
+    return svc
+
+
+def current_bank() -> BankService | None:
+    """The bank opened last in this process (None: screening runs without a bank)."""
+    return _current
+
+
+def close_bank(svc: BankService) -> None:
+    """Stop a bank and forget it."""
+    global _current
+    svc.stop()
+    with _registry_lock:
+        _services.pop(id(svc.store.engine), None)
+        if _current is svc:
+            _current = next(iter(_services.values()), None)
+
+
+def with_bank(screener: Any, targets: Sequence[Target]) -> Any:
+    """``screener`` with the current bank as a check and the seller policy around it (unchanged when
+    no bank is open)."""
+    svc = current_bank()
+    if svc is None:
+        return screener
+    screener.checks.append(svc.check)
+    return svc.offender_policy(screener, targets)
+
+
+def _committed(engine: Engine) -> None:
+    for svc in list(_services.values()):
+        if svc.store.engine is engine:
+            svc.poll()
+            svc.worker.submit("entry-images", svc.process_images)
+
+
+on_bank_commit(_committed)

@@ -1,0 +1,132 @@
+"""Recording actioned listings in the fingerprint bank, in the transaction that changes the action.
+
+:func:`action_changed` is called wherever an action's state is written (``service.decide`` calls it
+for every action it creates, reinstates or withdraws): an action that becomes approved (or is sent,
+confirmed, failed) adds its listing's fingerprint to ``bank_entries``; one that is withdrawn or
+reversed removes it. Both are logged in ``bank_changes`` (numbered), in the same transaction, so
+the bank never disagrees with the actions. Image URLs are *not* fetched here: the entry is marked
+``pending`` and a bounded worker hashes the photos after the commit. Processes holding a bank in
+memory hear about the commit at once (same process) or within a poll (others).
+
+:func:`sync_with_actions` repairs the bank for actions changed by code that does not call the
+hook (the API's reviewer approvals and appeals), at startup, on ``recallguard bank rebuild`` and in
+the poll loop.
+
+>>> from recallguard.domain.models import Listing
+>>> from recallguard.matching.fingerprints import ActionEvidence
+>>> removed = Listing("L1", "Joolz Aer2 adapter NL311", seller_id="S1")
+>>> e = fingerprint_entry(removed, ActionEvidence("26568", "CPSC"))
+>>> e["listing_id"], e["evidence"]["recall_number"], len(e["minhash"])
+('L1', '26568', 64)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+from recallguard.domain.models import Action, ActionKind, ActionState, Listing
+from recallguard.matching.fingerprints import ActionEvidence, FingerprintBank, seller_links
+from recallguard.store import UnitOfWork
+from recallguard.store.bank_repos import ACTIONED_STATES, BankRecord, BankRepo
+from recallguard.store.convert import utc
+from recallguard.store.tables import ActionRow
+
+_SCRATCH = "\x00scratch"
+_scratch = FingerprintBank(image_loader=None)
+_scratch_lock = threading.Lock()
+#: Called with the engine after a transaction that changed the bank commits (in-process banks).
+_commit_listeners: list[Callable[[Engine], None]] = []
+
+
+def fingerprint_entry(listing: Listing, evidence: ActionEvidence) -> dict[str, Any]:
+    """One bank entry for ``listing`` as ``FingerprintBank.snapshot()`` writes it (no images: those
+    are hashed later, off the hot path)."""
+    with _scratch_lock:
+        _scratch.add(
+            dataclasses.replace(listing, listing_id=_SCRATCH), ActionEvidence(_SCRATCH, ""), images=[]
+        )
+        raw = _scratch.snapshot()["entries"][0]
+    raw["listing_id"] = listing.listing_id
+    raw["evidence"] = dataclasses.asdict(evidence)
+    return raw
+
+
+def on_bank_commit(listener: Callable[[Engine], None]) -> None:
+    """Register a callback run after any transaction that changed the bank commits."""
+    if listener not in _commit_listeners:
+        _commit_listeners.append(listener)
+
+
+def _after_commit(session: Session) -> None:
+    if not session.info.pop("bank_changed", False):
+        return
+    engine = session.get_bind()
+    for listener in list(_commit_listeners):
+        listener(engine)  # type: ignore[arg-type]
+
+
+def _mark_changed(uow: UnitOfWork) -> None:
+    info = uow.session.info
+    info["bank_changed"] = True
+    if not info.get("bank_listening"):
+        info["bank_listening"] = True
+        event.listen(uow.session, "after_commit", _after_commit)
+
+
+def record_action(uow: UnitOfWork, action: Action) -> BankRecord | None:
+    """Add the actioned listing's fingerprint (same transaction); None when the listing is unknown."""
+    listing = uow.listings.get(action.listing_id)
+    if listing is None:
+        return None
+    at = action.updated_at or action.created_at or datetime.now(UTC)
+    evidence = ActionEvidence(
+        action.recall_number, action.authority, action.action_id, action.reason[:1000], at.isoformat()
+    )
+    rec = BankRepo(uow.session).record(
+        action.action_id, listing.listing_id, action.authority, action.recall_number, listing.seller_id,
+        seller_links(listing), fingerprint_entry(listing, evidence), list(listing.image_urls), at,
+    )  # fmt: skip
+    _mark_changed(uow)
+    return rec
+
+
+def action_changed(uow: UnitOfWork, action: Action) -> None:
+    """Bring the bank in line with one action's new state (call after writing the state).
+
+    Approved, sent, confirmed or failed: the listing is in the bank. Withdrawn or reversed: it is
+    not. Proposed: nothing yet.
+    """
+    if action.state.value in ACTIONED_STATES:
+        if (rec := BankRepo(uow.session).get(action.action_id)) is None or rec.state != "active":
+            record_action(uow, action)
+    elif action.state in (ActionState.WITHDRAWN, ActionState.REVERSED):
+        why = f"action {action.state.value}: {action.reason}"[:500]
+        if BankRepo(uow.session).remove(action.action_id, why):
+            _mark_changed(uow)
+
+
+def sync_with_actions(uow: UnitOfWork, limit: int = 10_000) -> tuple[int, int]:
+    """Add entries for actioned actions that have none, remove entries whose action is no longer
+    actioned; returns (added, removed)."""
+    repo = BankRepo(uow.session)
+    added = removed = 0
+    for action_id in repo.actions_without_entry(limit):
+        row = uow.session.get(ActionRow, action_id)
+        if row is not None:
+            action = Action(
+                row.listing_id, row.recall_number, row.authority, ActionKind(row.kind), list(row.countries),
+                ActionState(row.state), row.action_id, row.reason, utc(row.created_at), utc(row.updated_at),
+            )  # fmt: skip
+            added += record_action(uow, action) is not None
+    for action_id, state in repo.entries_without_action(limit):
+        removed += repo.remove(action_id, f"action {state}") is not None
+    if added or removed:
+        _mark_changed(uow)
+    return added, removed

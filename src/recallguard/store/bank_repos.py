@@ -1,0 +1,271 @@
+"""The fingerprint bank's repository: entries of actioned listings, the numbered change log that
+in-memory banks poll, and image hashes computed once. Works inside one unit of work
+(``BankRepo(uow.session)``) and returns plain dataclasses.
+
+>>> from datetime import UTC, datetime
+>>> from recallguard.store import Store
+>>> store = Store("sqlite://")
+>>> with store.transaction() as uow:
+...     bank = BankRepo(uow.session)
+...     rec = bank.record("A1", "L1", "CPSC", "26568", "S1", {}, {"title": "x"}, [], datetime.now(UTC))
+...     [(seq, op, r.listing_id) for seq, op, r in bank.changes_since(0)]
+[(1, 'add', 'L1')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recallguard.store.bank_tables import (
+    ENTRY_ACTIVE,
+    ENTRY_REMOVED,
+    BankChangeRow,
+    BankEntryRow,
+    ImageHashRow,
+)
+from recallguard.store.convert import now, utc
+from recallguard.store.tables import ActionRow
+
+#: Action states in which a listing counts as actioned (approved and on its way or done).
+ACTIONED_STATES = ("approved", "sent", "confirmed", "failed")
+
+
+@dataclass
+class BankRecord:
+    """One bank entry as stored."""
+
+    entry_id: int
+    action_id: str
+    listing_id: str
+    authority: str
+    recall_number: str
+    seller_id: str
+    links: dict[str, str]
+    fingerprint: dict[str, Any]
+    image_urls: list[str]
+    images_state: str
+    state: str
+    reason: str = ""
+    actioned_at: datetime | None = None
+
+
+@dataclass
+class BankCounts:
+    """What ``recallguard bank status`` shows."""
+
+    active: int = 0
+    removed: int = 0
+    images: dict[str, int] = field(default_factory=dict)  # images_state → active entries
+    last_seq: int = 0
+    sellers: int = 0
+
+
+@dataclass
+class StoredHashes:
+    """Hashes of one image URL (``[[view, phash, dhash, vphash, vdhash], …]``) or why there are none."""
+
+    url: str
+    kind: str
+    owner: str
+    status: str
+    hashes: list[list[Any]]
+    error: str = ""
+
+
+def _record(row: BankEntryRow) -> BankRecord:
+    return BankRecord(
+        row.id, row.action_id, row.listing_id, row.authority, row.recall_number, row.seller_id,
+        dict(row.links or {}), dict(row.fingerprint or {}), list(row.image_urls or []), row.images_state,
+        row.state, row.reason, utc(row.actioned_at),
+    )  # fmt: skip
+
+
+class BankRepo:
+    """Bank entries, their change log, and image hashes."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def _log(self, entry_id: int, op: str) -> None:
+        self.s.add(BankChangeRow(entry_id=entry_id, op=op, at=now()))
+
+    def _row(self, action_id: str) -> BankEntryRow | None:
+        return self.s.scalars(select(BankEntryRow).where(BankEntryRow.action_id == action_id)).one_or_none()
+
+    def record(
+        self,
+        action_id: str,
+        listing_id: str,
+        authority: str,
+        recall_number: str,
+        seller_id: str,
+        links: dict[str, str],
+        fingerprint: dict[str, Any],
+        image_urls: list[str],
+        actioned_at: datetime,
+    ) -> BankRecord:
+        """Add (or re-activate and refresh) the entry of one action; logs an ``add`` change."""
+        row = self._row(action_id)
+        images_state = "pending" if image_urls else "none"
+        values = {
+            "listing_id": listing_id, "authority": authority, "recall_number": recall_number,
+            "seller_id": seller_id, "links": links, "fingerprint": fingerprint, "image_urls": image_urls,
+            "images_state": images_state, "state": ENTRY_ACTIVE, "reason": "", "actioned_at": actioned_at,
+            "updated_at": now(),
+        }  # fmt: skip
+        if row is None:
+            row = BankEntryRow(action_id=action_id, **values)
+            self.s.add(row)
+        else:
+            if row.images_state == "done" and row.image_urls == image_urls:  # keep hashes already made
+                values["images_state"] = "done"
+                fingerprint["images"] = (row.fingerprint or {}).get("images", [])
+            for k, v in values.items():
+                setattr(row, k, v)
+        self.s.flush()
+        self._log(row.id, "add")
+        return _record(row)
+
+    def remove(self, action_id: str, reason: str) -> BankRecord | None:
+        """Mark the entry of an action removed (reversed or withdrawn); None when none was active."""
+        row = self._row(action_id)
+        if row is None or row.state != ENTRY_ACTIVE:
+            return None
+        row.state, row.reason, row.updated_at = ENTRY_REMOVED, reason, now()
+        self.s.flush()
+        self._log(row.id, "remove")
+        return _record(row)
+
+    def get(self, action_id: str) -> BankRecord | None:
+        row = self._row(action_id)
+        return _record(row) if row else None
+
+    def set_images(self, entry_id: int, hashes: list[list[Any]], state: str) -> None:
+        """Store the image hashes of an entry (``done``, or ``failed`` when no image could be read)."""
+        row = self.s.get(BankEntryRow, entry_id)
+        if row is None:
+            return
+        row.fingerprint = {**(row.fingerprint or {}), "images": hashes}
+        row.images_state, row.updated_at = state, now()
+        self.s.flush()
+        self._log(row.id, "images")
+
+    def pending_images(self, limit: int = 100) -> list[BankRecord]:
+        """Active entries whose images are not hashed yet, oldest first."""
+        q = (
+            select(BankEntryRow)
+            .where(BankEntryRow.images_state == "pending", BankEntryRow.state == ENTRY_ACTIVE)
+            .order_by(BankEntryRow.id)
+            .limit(limit)
+        )
+        return [_record(r) for r in self.s.scalars(q)]
+
+    def iter_active(self, chunk: int = 2000) -> Iterator[BankRecord]:
+        """Every active entry, in id order (what a rebuild loads)."""
+        q = (
+            select(BankEntryRow)
+            .where(BankEntryRow.state == ENTRY_ACTIVE)
+            .order_by(BankEntryRow.id)
+            .execution_options(yield_per=chunk)
+        )
+        for row in self.s.scalars(q):
+            yield _record(row)
+
+    def last_seq(self) -> int:
+        return int(self.s.scalar(select(func.max(BankChangeRow.seq))) or 0)
+
+    def changes_since(self, seq: int, also: Collection[int] = ()) -> list[tuple[int, str, BankRecord]]:
+        """Changes after ``seq`` (and the listed older ones, e.g. gaps still open), with the entry's
+        current state, in ``seq`` order."""
+        cond = BankChangeRow.seq > seq
+        if also:
+            cond = cond | BankChangeRow.seq.in_(list(also))
+        q = (
+            select(BankChangeRow.seq, BankChangeRow.op, BankEntryRow)
+            .join(BankEntryRow, BankEntryRow.id == BankChangeRow.entry_id)
+            .where(cond)
+            .order_by(BankChangeRow.seq)
+        )
+        return [(int(s), op, _record(row)) for s, op, row in self.s.execute(q)]
+
+    def counts(self) -> BankCounts:
+        c = BankCounts(last_seq=self.last_seq())
+        q = select(BankEntryRow.state, BankEntryRow.images_state, func.count()).group_by(
+            BankEntryRow.state, BankEntryRow.images_state
+        )
+        for state, images, n in self.s.execute(q):
+            if state == ENTRY_ACTIVE:
+                c.active += n
+                c.images[images] = c.images.get(images, 0) + n
+            else:
+                c.removed += n
+        sellers = select(func.count(func.distinct(BankEntryRow.seller_id))).where(
+            BankEntryRow.state == ENTRY_ACTIVE, BankEntryRow.seller_id != ""
+        )
+        c.sellers = int(self.s.scalar(sellers) or 0)
+        return c
+
+    # --- keeping the bank in step with actions changed outside the decide path -----------------
+    def actions_without_entry(self, limit: int = 10_000) -> list[str]:
+        """Ids of actioned actions (approved, sent, confirmed, failed) with no active entry."""
+        active = select(BankEntryRow.action_id).where(BankEntryRow.state == ENTRY_ACTIVE)
+        q = (
+            select(ActionRow.action_id)
+            .where(ActionRow.state.in_(ACTIONED_STATES), ActionRow.action_id.not_in(active))
+            .limit(limit)
+        )
+        return list(self.s.scalars(q))
+
+    def entries_without_action(self, limit: int = 10_000) -> list[tuple[str, str]]:
+        """(action id, action state) of active entries whose action is no longer actioned."""
+        q = (
+            select(BankEntryRow.action_id, ActionRow.state)
+            .join(ActionRow, ActionRow.action_id == BankEntryRow.action_id, isouter=True)
+            .where(BankEntryRow.state == ENTRY_ACTIVE)
+            .where(ActionRow.state.is_(None) | ActionRow.state.not_in(ACTIONED_STATES))
+            .limit(limit)
+        )
+        return [(a, s or "deleted") for a, s in self.s.execute(q)]
+
+    # --- image hashes -------------------------------------------------------------------------
+    def hashes(self, kind: str, urls: Collection[str]) -> dict[str, StoredHashes]:
+        """Stored hashes of these URLs (``reference`` or ``query``), by URL."""
+        if not urls:
+            return {}
+        q = select(ImageHashRow).where(ImageHashRow.kind == kind, ImageHashRow.url.in_(list(urls)))
+        return {
+            r.url: StoredHashes(r.url, r.kind, r.owner, r.status, list(r.hashes or []), r.error)
+            for r in self.s.scalars(q)
+        }
+
+    def save_hashes(self, h: StoredHashes) -> None:
+        """Store (or replace) the hashes of one URL."""
+        row = self.s.get(ImageHashRow, (h.kind, h.url))
+        if row is None:
+            self.s.add(ImageHashRow(kind=h.kind, url=h.url, owner=h.owner[:200], status=h.status,
+                                    hashes=h.hashes, error=h.error[:2000], at=now()))  # fmt: skip
+            return
+        row.owner, row.status, row.hashes, row.error, row.at = (
+            h.owner[:200],
+            h.status,
+            h.hashes,
+            h.error,
+            now(),
+        )
+
+    def recent_hashes(self, kind: str, limit: int = 50_000) -> list[StoredHashes]:
+        """The newest ``ok`` hashes of a kind (to warm a cache at startup)."""
+        q = (
+            select(ImageHashRow)
+            .where(ImageHashRow.kind == kind, ImageHashRow.status == "ok")
+            .order_by(ImageHashRow.at.desc())
+            .limit(limit)
+        )
+        return [StoredHashes(r.url, r.kind, r.owner, r.status, list(r.hashes or []), r.error)
+                for r in self.s.scalars(q)]  # fmt: skip

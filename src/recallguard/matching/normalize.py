@@ -98,6 +98,7 @@ def tokens(text: str, drop_noise: bool = True) -> list[str]:
 
 
 _MODEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-./]*[A-Za-z0-9]|[0-9]")
+_SHORT_CODE = re.compile(r"^[A-Za-z]{1,2}-\d{1,2}$")
 _PURE_SIZE = re.compile(r"^\d+(\.\d+)?(mm|cm|in|inch|ft|oz|lb|lbs|kg|g|ml|l|v|w|mah|gb|tb|pcs|pc|pk|x)$", re.I)
 
 
@@ -125,6 +126,8 @@ def model_tokens(text: str) -> frozenset[str]:
     for raw in found:
         if not any(c.isdigit() for c in raw) or _PURE_SIZE.match(raw):
             continue
+        if _SHORT_CODE.match(raw):  # "H-4": short, but written as a code
+            out.add(canonical_model(raw))
         if is_plausible_model(raw):
             out.add(canonical_model(raw))
         for part in re.split(r"[\-./]", raw):

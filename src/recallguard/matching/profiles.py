@@ -152,13 +152,15 @@ def target_profile(t: Target) -> TargetProfile:
     forms = brand_forms(t)
     brand_norm = normalize_text(t.brand)
     brand_tokens = frozenset(w for b in forms for w in b.split() if len(w) > 1)
-    name_tokens = tuple(tokens(t.product_name or t.product_type))
+    # the product name without the brand's words: "Yamaha" alone says nothing about which product
+    name_tokens = tuple(w for w in tokens(t.product_name or t.product_type) if w not in brand_tokens) or tuple(
+        tokens(t.product_type)
+    )
     type_tokens = frozenset(tokens(t.product_type))
     text_tokens = frozenset(tokens(" ".join([t.text, t.product_name, t.product_type, t.brand, *t.brand_aliases])))
     models = frozenset(m for m in (canonical_model(x) for x in t.model_numbers) if len(m) >= 2)
     gtins = frozenset(g for g in (normalize_gtin(x) for x in t.gtins) if g)
-    low = (t.product_name + " " + t.product_type).lower()
-    is_acc = any(w in low for w in ("adapter", "accessor", "charger", "strap", "cover", "case", "replacement"))
+    is_acc = bool(accessory_cue(t.product_name)) or "accessor" in t.product_name.lower()
     key = frozenset(name_tokens) | type_tokens | brand_tokens
     return TargetProfile(
         t, brand_norm, forms, brand_tokens, name_tokens, type_tokens, text_tokens,

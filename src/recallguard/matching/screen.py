@@ -28,7 +28,10 @@ from recallguard.matching.profiles import ListingProfile, listing_profile
 from recallguard.matching.scorer import PairScorer, RuleScorer
 
 Check = Callable[[Listing], list[Match]]
-SECOND_MATCH_RATIO = 0.8  # another recall is kept for the same listing only when it scores this close
+#: Per listing and authority the best recall is kept, and another only when it scores within this margin:
+#: one restriction per authority already keeps the listing from that authority's buyers, and a clearly
+#: weaker second recall is usually a sibling product or an older notice of the same one.
+SECOND_MATCH_MARGIN = 0.03
 
 
 class Screener:
@@ -88,14 +91,15 @@ class Screener:
         if rows:
             x = np.asarray(rows, dtype=np.float64)[:, self._cols]
             probs = self.scorer.predict(x)
-            best: dict[int, float] = {}
-            for (li, _, _), p in zip(meta, probs, strict=True):
-                best[li] = max(best.get(li, 0.0), float(p))
+            best: dict[tuple[int, str], float] = {}
+            for (li, ti, _), p in zip(meta, probs, strict=True):
+                key = (li, self.index.profiles[ti].target.authority)
+                best[key] = max(best.get(key, 0.0), float(p))
             for k, ((li, ti, lp), p) in enumerate(zip(meta, probs, strict=True)):
                 score = float(p)
-                if score < best[li] * SECOND_MATCH_RATIO:
-                    continue
                 t = self.index.profiles[ti].target
+                if score < best[(li, t.authority)] - SECOND_MATCH_MARGIN:
+                    continue
                 decision = self.policy.decide(score, t.authority, t.priority)
                 if decision is DecisionKind.NONE:
                     continue

@@ -46,7 +46,8 @@ B2B_HEAD = ["Wholesale", "Factory Direct", "Bulk Order", "OEM/ODM", "Custom Logo
 B2B_TAIL = ["MOQ 100pcs", "Custom Logo", "Drop Shipping", "Factory Direct", "Wholesale", "OEM/ODM"]
 ACCESSORIES = ["Replacement Strap for", "Silicone Cover for", "Storage Bag for", "Compatible with",
                "Charger for", "Carrying Case for", "Spare Parts for", "Mount for", "Protective Case for",
-               "Replacement Battery for", "Decal Sticker Kit for", "Seat Cushion for"]
+               "Replacement Battery for", "Decal Sticker Kit for", "Seat Cushion for", "Mounting Bracket fits",
+               "Screen Protector for", "Wall Adapter for", "Spare Wheel for"]
 EVERYDAY = ["stainless steel water bottle", "wireless mouse", "yoga mat", "led desk lamp", "phone case",
             "cotton t-shirt", "garden hose", "kitchen knife set", "usb c cable", "bluetooth speaker",
             "running shoes", "coffee mug", "backpack", "dog leash", "throw pillow", "wall clock",
@@ -164,7 +165,8 @@ def generate(targets: Sequence[Target], per_kind: int = 2, seed: int = 0) -> lis
                 add(f"{brand} {' '.join(other_type.split()[-2:])} {mk}", "", "other_product", brand=brand)
             ob = rnd.choice(BRANDS)
             add(f"{ob} {bare if rnd.random() < 0.5 else name} {mk}", "", "other_brand", brand=ob)
-            add(f"{rnd.choice(ACCESSORIES)} {brand} {bare}", "", "accessory")
+            acc_model = f" {model}" if model and rnd.random() < 0.5 else ""
+            add(f"{rnd.choice(ACCESSORIES)} {brand} {bare}{acc_model}", "", "accessory")
             if model or rnd.random() < 0.5:
                 om = _other_model(model, rnd) if model else f"{rnd.choice('ABCKMSTX')}{rnd.randint(100, 9999)}"
                 add(f"{brand} {ptype} {om} {mk}", "", "other_model", brand=brand, model=om)

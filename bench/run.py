@@ -1,6 +1,6 @@
 """``make bench``: run every benchmark module and collect their JSON under bench/results/.
 
-    python -m bench.run [--only screen,em] [--data-dir ../shared/data]
+python -m bench.run [--only screen,em] [--data-dir ../shared/data]
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ WORK = ROOT / "bench" / "work"
 
 
 def run_screen(recalls: Path, listings: Path, out: Path, one_core: bool) -> float:
-    cmd = [sys.executable, "-m", "recallguard", "screen", "--recalls", str(recalls), "--listings", str(listings),
+    cmd = [sys.executable, "-m", "recallguard", "screen", "--recalls", str(recalls),
+           "--listings", str(listings),
            "--out", str(out)]  # fmt: skip
     if one_core and shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]

@@ -62,14 +62,18 @@ def run(out: Path, recalls: Path, listings: Path, console: Console) -> int:
     table.add_row("targets extracted", str(counts["targets"]))
     table.add_row("listings screened", str(counts["listings"]))
     table.add_row("bad listing records quarantined", str(counts["quarantined"]))
-    table.add_row("blocked (restricted for US buyers)", f"{len(blocks)} listings, {counts['actions']} actions")
+    table.add_row(
+        "blocked (restricted for US buyers)", f"{len(blocks)} listings, {counts['actions']} actions"
+    )
     table.add_row("sent to review", str(len(reviews)))
     table.add_row("audit chain", "intact" if chain.ok else f"BROKEN at {chain}")
     table.add_row("time taken", f"{elapsed:.1f} s")
     console.print(table)
     console.print("[bold]Three strongest matches[/bold]")
     for m in sorted(matches, key=lambda m: -m.score)[:3]:
-        console.print(f"  {m.listing_id} → recall {m.recall_number}  p={m.score:.3f} {m.decision.value}: {m.evidence}")
+        console.print(
+            f"  {m.listing_id} → recall {m.recall_number}  p={m.score:.3f} {m.decision.value}: {m.evidence}"
+        )
     if bad:
         console.print("[bold]Quarantined records[/bold] (first ones)")
         for b in bad:

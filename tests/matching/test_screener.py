@@ -95,7 +95,9 @@ def test_batch_and_single_screening_agree(screener: Screener) -> None:
         Listing("B", "garden hose"),
         Listing("C", "Baby bottle", gtin="669028116546"),
     ]
-    batch = [[(m.recall_number, m.score) for m in ms] for _, ms in screener.screen_many(listings, batch_size=2)]
+    batch = [
+        [(m.recall_number, m.score) for m in ms] for _, ms in screener.screen_many(listings, batch_size=2)
+    ]
     single = [[(m.recall_number, m.score) for m in screener.screen(x)] for x in listings]
     assert batch == single
 

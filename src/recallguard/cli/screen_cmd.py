@@ -24,7 +24,9 @@ err = Console(stderr=True)
 
 
 def screen(
-    recalls: Path = typer.Option(..., "--recalls", help="Recall file: CPSC API JSON, Safety Gate JSON or own format."),
+    recalls: Path = typer.Option(
+        ..., "--recalls", help="Recall file: CPSC API JSON, Safety Gate JSON or own format."
+    ),
     listings: Path = typer.Option(..., "--listings", help="Listings: JSONL, CSV or Parquet."),
     out: Path = typer.Option(..., "--out", help="Where to write MATCHES.csv."),
     rules: list[Path] = typer.Option([], "--rules", help="Extra category-ban rule files (YAML)."),

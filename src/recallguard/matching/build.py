@@ -1,7 +1,8 @@
 """Build a ready screener from recalls: extract targets, load category-ban rules, pick the scorer.
 
 >>> from recallguard.domain.models import Recall
->>> s = build_screener([Recall("1", "CPSC", "Acme Recalls Kids Helmets", product_names=["Acme Kids Helmets"])],
+>>> r = Recall("1", "CPSC", "Acme Recalls Kids Helmets", product_names=["Acme Kids Helmets"])
+>>> s = build_screener([r],
 ...                    include_rules=False)
 >>> len(s.targets)
 1

@@ -112,7 +112,9 @@ def pair_features(
     gtin_match = not lp.gtins.isdisjoint(tp.gtins)
     field_hit = not lp.field_models.isdisjoint(tp.models)
     desc_hit = not field_hit and not lp.all_models.isdisjoint(tp.models)
-    model_match = field_hit or key_hit or (bool(lp.field_models) and _prefix_model_match(lp.field_models, tp.models))
+    model_match = (
+        field_hit or key_hit or (bool(lp.field_models) and _prefix_model_match(lp.field_models, tp.models))
+    )
     title_set = lp.title_set
     name_cover = _cover(tp.name_weights, tp.name_mass, title_set)
     type_cover = _cover(tp.type_weights, tp.type_mass, title_set) if tp.type_weights else name_cover

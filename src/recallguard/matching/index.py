@@ -6,7 +6,8 @@ forms in the brand field or the title), ``text`` (an inverted index over the tar
 and brand tokens, weighted by IDF, top-k).
 
 >>> from recallguard.domain.models import Listing, Target
->>> idx = TargetIndex([Target("1", "CPSC", brand="Cervelo", product_name="Wolf SL Carbon Fiber Bicycle Forks"),
+>>> fork = Target("1", "CPSC", brand="Cervelo", product_name="Wolf SL Carbon Fiber Bicycle Forks")
+>>> idx = TargetIndex([fork,
 ...                    Target("2", "CPSC", brand="Joolz", product_name="Aer2 Car Seat Adapters")])
 >>> from recallguard.matching.profiles import listing_profile
 >>> sorted(idx.candidates(listing_profile(Listing("L", "cerevlo fiber bicycle fork"))))
@@ -53,7 +54,9 @@ class TargetIndex:
             for tok in p.key_tokens:
                 self.postings[tok].append(i)
         n = max(1, len(self.profiles))
-        self.idf: dict[str, float] = {t: math.log((n + 1) / (len(ids) + 0.5)) for t, ids in self.postings.items()}
+        self.idf: dict[str, float] = {
+            t: math.log((n + 1) / (len(ids) + 0.5)) for t, ids in self.postings.items()
+        }
         self._max_df = max(3, int(n * MAX_POSTING_SHARE))
         self.key_mass = [sum(self.idf[t] for t in p.key_tokens) or 1.0 for p in self.profiles]
         for p in self.profiles:

@@ -15,6 +15,7 @@ needs them).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from functools import lru_cache
@@ -24,8 +25,25 @@ from recallguard.domain.identifiers import canonical_model, is_plausible_model
 _PUNCT = re.compile(r"[^\w'\s]+|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _INVISIBLE = dict.fromkeys(
-    [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067,
-     0x2068, 0x2069, 0x200E, 0x200F]
+    [
+        0x200B,
+        0x200C,
+        0x200D,
+        0x2060,
+        0xFEFF,
+        0x00AD,
+        0x202A,
+        0x202B,
+        0x202C,
+        0x202D,
+        0x202E,
+        0x2066,
+        0x2067,
+        0x2068,
+        0x2069,
+        0x200E,
+        0x200F,
+    ]
 )
 _APOS = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "™": " ", "®": " ", "©": " "})
 
@@ -98,8 +116,11 @@ def tokens(text: str, drop_noise: bool = True) -> list[str]:
 
 
 _MODEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-./]*[A-Za-z0-9]|[0-9]")
+_UNITS = frozenset("oz in mm cm m ft lb lbs kg g ml l v w x no qty size".split())
 _SHORT_CODE = re.compile(r"^[A-Za-z]{1,2}-\d{1,2}$")
-_PURE_SIZE = re.compile(r"^\d+(\.\d+)?(mm|cm|in|inch|ft|oz|lb|lbs|kg|g|ml|l|v|w|mah|gb|tb|pcs|pc|pk|x)$", re.I)
+_PURE_SIZE = re.compile(
+    r"^\d+(\.\d+)?(mm|cm|in|inch|ft|oz|lb|lbs|kg|g|ml|l|v|w|mah|gb|tb|pcs|pc|pk|x)$", re.I
+)
 
 
 @lru_cache(maxsize=200_000)
@@ -110,12 +131,13 @@ def model_tokens(text: str) -> frozenset[str]:
     if not text:
         return frozenset()
     found = [m.group(0) for m in _MODEL_RE.finditer(strip_invisible(text))]
-    for a, b in zip(found, found[1:], strict=False):  # model numbers broken by a space: "BS 100"
+    for a, b in itertools.pairwise(found):  # model numbers broken by a space: "BS 100"
         if (
             (a.isupper() or len(a) <= 3)
             and len(a) <= 5
             and a.isalpha()
             and a.lower() not in NOISE
+            and a.lower() not in _UNITS
             and any(c.isdigit() for c in b)
             and len(b) <= 8
             and not _PURE_SIZE.match(b)

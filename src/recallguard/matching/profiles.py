@@ -101,7 +101,12 @@ def brand_forms(t: Target) -> dict[str, float]:
                 if len(w) >= 4 and w not in _GENERIC_LEAD and not w.isdigit():
                     put(w, 0.7)
     lead = [w for w in normalize_text(t.product_name).split() if not w.isdigit()][:1]
-    if lead and len(lead[0]) >= 4 and lead[0] not in _GENERIC_LEAD and lead[0] not in normalize_text(t.product_type):
+    if (
+        lead
+        and len(lead[0]) >= 4
+        and lead[0] not in _GENERIC_LEAD
+        and lead[0] not in normalize_text(t.product_type)
+    ):
         put(lead[0], 0.8)
     return out
 
@@ -153,11 +158,13 @@ def target_profile(t: Target) -> TargetProfile:
     brand_norm = normalize_text(t.brand)
     brand_tokens = frozenset(w for b in forms for w in b.split() if len(w) > 1)
     # the product name without the brand's words: "Yamaha" alone says nothing about which product
-    name_tokens = tuple(w for w in tokens(t.product_name or t.product_type) if w not in brand_tokens) or tuple(
-        tokens(t.product_type)
-    )
+    name_tokens = tuple(
+        w for w in tokens(t.product_name or t.product_type) if w not in brand_tokens
+    ) or tuple(tokens(t.product_type))
     type_tokens = frozenset(tokens(t.product_type))
-    text_tokens = frozenset(tokens(" ".join([t.text, t.product_name, t.product_type, t.brand, *t.brand_aliases])))
+    text_tokens = frozenset(
+        tokens(" ".join([t.text, t.product_name, t.product_type, t.brand, *t.brand_aliases]))
+    )
     models = frozenset(m for m in (canonical_model(x) for x in t.model_numbers) if len(m) >= 2)
     gtins = frozenset(g for g in (normalize_gtin(x) for x in t.gtins) if g)
     is_acc = bool(accessory_cue(t.product_name)) or "accessor" in t.product_name.lower()

@@ -7,7 +7,8 @@ listings) plug in as callables ``(Listing) -> list[Match]`` and answer in the sa
 >>> from recallguard.domain.models import Listing, Target
 >>> s = Screener([Target("26561", "CPSC", brand="BABESIDE", product_name="Doll and Stroller Toys",
 ...                      product_type="doll stroller toy", model_numbers=["BS-100"])])
->>> [(m.recall_number, m.decision.value) for m in s.screen(Listing("L1", "BABESIDE doll stroller toy BS-100"))]
+>>> l1 = Listing("L1", "BABESIDE doll stroller toy BS-100")
+>>> [(m.recall_number, m.decision.value) for m in s.screen(l1)]
 [('26561', 'block')]
 >>> s.screen(Listing("L2", "Garden hose 20 m"))
 []
@@ -56,7 +57,9 @@ class Screener:
         """Matches (block or review) for one listing, best first."""
         return self.screen_batch([listing])[0]
 
-    def screen_many(self, listings: Iterable[Listing], batch_size: int = 512) -> Iterator[tuple[Listing, list[Match]]]:
+    def screen_many(
+        self, listings: Iterable[Listing], batch_size: int = 512
+    ) -> Iterator[tuple[Listing, list[Match]]]:
         """Screen a stream of listings in batches; yields every listing with its matches."""
         it = iter(listings)
         while batch := list(islice(it, batch_size)):
@@ -65,7 +68,7 @@ class Screener:
     def candidate_pairs(
         self, listings: Sequence[Listing]
     ) -> tuple[list[list[float]], list[tuple[int, int, ListingProfile]]]:
-        """Feature rows and (listing index, target index, listing profile) for every candidate pair of a batch."""
+        """Feature rows and (listing index, target index, listing profile) per candidate pair of a batch."""
         rows: list[list[float]] = []
         meta: list[tuple[int, int, ListingProfile]] = []
         for li, listing in enumerate(listings):

@@ -40,18 +40,66 @@ from dataclasses import dataclass
 
 from recallguard.domain.models import Listing, Target
 
-MARKETING = ["New", "Hot Sale", "Best Gift", "High Quality", "Top Rated", "Upgraded", "Limited Stock",
-             "Free Shipping", "Fast Delivery", "2025 New", "Original", "Premium", "Durable", "Portable"]
+MARKETING = [
+    "New",
+    "Hot Sale",
+    "Best Gift",
+    "High Quality",
+    "Top Rated",
+    "Upgraded",
+    "Limited Stock",
+    "Free Shipping",
+    "Fast Delivery",
+    "2025 New",
+    "Original",
+    "Premium",
+    "Durable",
+    "Portable",
+]
 B2B_HEAD = ["Wholesale", "Factory Direct", "Bulk Order", "OEM/ODM", "Custom Logo", "MOQ 100pcs"]
 B2B_TAIL = ["MOQ 100pcs", "Custom Logo", "Drop Shipping", "Factory Direct", "Wholesale", "OEM/ODM"]
-ACCESSORIES = ["Replacement Strap for", "Silicone Cover for", "Storage Bag for", "Compatible with",
-               "Charger for", "Carrying Case for", "Spare Parts for", "Mount for", "Protective Case for",
-               "Replacement Battery for", "Decal Sticker Kit for", "Seat Cushion for", "Mounting Bracket fits",
-               "Screen Protector for", "Wall Adapter for", "Spare Wheel for"]
-EVERYDAY = ["stainless steel water bottle", "wireless mouse", "yoga mat", "led desk lamp", "phone case",
-            "cotton t-shirt", "garden hose", "kitchen knife set", "usb c cable", "bluetooth speaker",
-            "running shoes", "coffee mug", "backpack", "dog leash", "throw pillow", "wall clock",
-            "hair dryer", "notebook", "sunglasses", "bath towel", "printer paper", "camera tripod"]
+ACCESSORIES = [
+    "Replacement Strap for",
+    "Silicone Cover for",
+    "Storage Bag for",
+    "Compatible with",
+    "Charger for",
+    "Carrying Case for",
+    "Spare Parts for",
+    "Mount for",
+    "Protective Case for",
+    "Replacement Battery for",
+    "Decal Sticker Kit for",
+    "Seat Cushion for",
+    "Mounting Bracket fits",
+    "Screen Protector for",
+    "Wall Adapter for",
+    "Spare Wheel for",
+]
+EVERYDAY = [
+    "stainless steel water bottle",
+    "wireless mouse",
+    "yoga mat",
+    "led desk lamp",
+    "phone case",
+    "cotton t-shirt",
+    "garden hose",
+    "kitchen knife set",
+    "usb c cable",
+    "bluetooth speaker",
+    "running shoes",
+    "coffee mug",
+    "backpack",
+    "dog leash",
+    "throw pillow",
+    "wall clock",
+    "hair dryer",
+    "notebook",
+    "sunglasses",
+    "bath towel",
+    "printer paper",
+    "camera tripod",
+]
 SELLER_TEXT = [
     "Brand new in box. Ships within 24 hours from our warehouse.",
     "Package includes 1 x {t}. Please allow 1-3 cm difference due to manual measurement.",
@@ -62,8 +110,24 @@ SELLER_TEXT = [
     "High quality {t} at factory price. OEM orders welcome, sample available.",
 ]
 COLOURS = ["black", "white", "blue", "red", "pink", "grey", "green"]
-BRANDS = ["Nordik", "Velmora", "Kestrel", "Aurelio", "Brightway", "Tandem", "Lumio", "Corvex", "Halden",
-          "Pinecrest", "Solano", "Quartz", "Orbix", "Meridian", "Zentro", "Vantage"]
+BRANDS = [
+    "Nordik",
+    "Velmora",
+    "Kestrel",
+    "Aurelio",
+    "Brightway",
+    "Tandem",
+    "Lumio",
+    "Corvex",
+    "Halden",
+    "Pinecrest",
+    "Solano",
+    "Quartz",
+    "Orbix",
+    "Meridian",
+    "Zentro",
+    "Vantage",
+]
 
 
 @dataclass
@@ -111,8 +175,14 @@ def _listing(lid: str, title: str, rnd: random.Random, **kw: object) -> Listing:
         words = title.split()
         kw["description"] = rnd.choice(SELLER_TEXT).format(t=" ".join(words[-2:]), c=rnd.choice(COLOURS))
     site = "b2b" if "pcs" in title.lower() or "wholesale" in title.lower() else "b2c"
-    return Listing(listing_id=lid, title=re.sub(r"\s+", " ", title).strip(), site=site,
-                   price=round(rnd.uniform(5, 300), 2), ship_to=["*"], **kw)  # type: ignore[arg-type]
+    return Listing(
+        listing_id=lid,
+        title=re.sub(r"\s+", " ", title).strip(),
+        site=site,
+        price=round(rnd.uniform(5, 300), 2),
+        ship_to=["*"],
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def generate(targets: Sequence[Target], per_kind: int = 2, seed: int = 0) -> list[GeneratedListing]:
@@ -136,30 +206,65 @@ def generate(targets: Sequence[Target], per_kind: int = 2, seed: int = 0) -> lis
         for _ in range(per_kind):
             mk = rnd.choice(MARKETING)
             desc = _sentence(t, rnd) if rnd.random() < 0.6 else ""
-            add(f"{brand} {ptype} {model} {mk}", t.recall_number, "brand_model", brand=brand, model=model,
-                description=desc)
-            add(f"{mk} {brand} {bare}" if rnd.random() < 0.5 else f"{name} {mk}", t.recall_number, "name",
-                brand=brand if rnd.random() < 0.7 else "", description=_sentence(t, rnd) if rnd.random() < 0.5 else "")
+            add(
+                f"{brand} {ptype} {model} {mk}",
+                t.recall_number,
+                "brand_model",
+                brand=brand,
+                model=model,
+                description=desc,
+            )
+            add(
+                f"{mk} {brand} {bare}" if rnd.random() < 0.5 else f"{name} {mk}",
+                t.recall_number,
+                "name",
+                brand=brand if rnd.random() < 0.7 else "",
+                description=_sentence(t, rnd) if rnd.random() < 0.5 else "",
+            )
             if t.gtins:
                 generic = " ".join(ptype.split()[-2:]).title()
                 add(f"{generic} {mk}", t.recall_number, "gtin", gtin=rnd.choice(t.gtins))
-            misspelt = " ".join(_misspell(w, rnd) if rnd.random() < 0.5 else w for w in f"{brand} {bare}".split())
-            add(misspelt.lower() + (f" {model.lower()}" if model and rnd.random() < 0.4 else ""), t.recall_number,
-                "misspelt", brand=_misspell(brand, rnd), description=desc.lower())
+            misspelt = " ".join(
+                _misspell(w, rnd) if rnd.random() < 0.5 else w for w in f"{brand} {bare}".split()
+            )
+            add(
+                misspelt.lower() + (f" {model.lower()}" if model and rnd.random() < 0.4 else ""),
+                t.recall_number,
+                "misspelt",
+                brand=_misspell(brand, rnd),
+                description=desc.lower(),
+            )
             count = rnd.choice([50, 100, 200, 500])
-            add(f"{rnd.choice(B2B_HEAD)} {count}pcs {brand} {bare} {model} {rnd.choice(B2B_TAIL)}",
-                t.recall_number, "b2b", brand=brand, model=model)
+            add(
+                f"{rnd.choice(B2B_HEAD)} {count}pcs {brand} {bare} {model} {rnd.choice(B2B_TAIL)}",
+                t.recall_number,
+                "b2b",
+                brand=brand,
+                model=model,
+            )
             add(f"{brand} {' '.join(ptype.split()[-2:])} {mk}", t.recall_number, "brand_type", brand=brand)
             sent = _sentence(t, rnd)
             if sent:
-                add(f"{mk} {bare}", t.recall_number, "unbranded", brand=rnd.choice(["", bare.split()[0]]),
-                    description=sent)
+                add(
+                    f"{mk} {bare}",
+                    t.recall_number,
+                    "unbranded",
+                    brand=rnd.choice(["", bare.split()[0]]),
+                    description=sent,
+                )
             if t.brand_aliases:
                 company = rnd.choice(t.brand_aliases).split()[0]
-                add(f"{rnd.choice(B2B_HEAD)} {company} {bare} {rnd.choice(B2B_TAIL)}", t.recall_number, "company",
-                    brand=company)
-            add(f"{rnd.choice(['Kids', 'Adult', 'Portable', 'Classic', ''])} {' '.join(ptype.split()[-2:])} {mk}",
-                "", "generic")
+                add(
+                    f"{rnd.choice(B2B_HEAD)} {company} {bare} {rnd.choice(B2B_TAIL)}",
+                    t.recall_number,
+                    "company",
+                    brand=company,
+                )
+            add(
+                f"{rnd.choice(['Kids', 'Adult', 'Portable', ''])} {' '.join(ptype.split()[-2:])} {mk}",
+                "",
+                "generic",
+            )
             other_type = rnd.choice(types)
             if other_type.lower() not in name.lower():
                 add(f"{brand} {' '.join(other_type.split()[-2:])} {mk}", "", "other_product", brand=brand)
@@ -168,7 +273,9 @@ def generate(targets: Sequence[Target], per_kind: int = 2, seed: int = 0) -> lis
             acc_model = f" {model}" if model and rnd.random() < 0.5 else ""
             add(f"{rnd.choice(ACCESSORIES)} {brand} {bare}{acc_model}", "", "accessory")
             if model or rnd.random() < 0.5:
-                om = _other_model(model, rnd) if model else f"{rnd.choice('ABCKMSTX')}{rnd.randint(100, 9999)}"
+                om = (
+                    _other_model(model, rnd) if model else f"{rnd.choice('ABCKMSTX')}{rnd.randint(100, 9999)}"
+                )
                 add(f"{brand} {ptype} {om} {mk}", "", "other_model", brand=brand, model=om)
             add(f"{rnd.choice(BRANDS)} {rnd.choice(EVERYDAY)} {mk}", "", "background")
     return out

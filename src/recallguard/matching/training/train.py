@@ -96,7 +96,9 @@ def threshold_for_precision(p: npt.NDArray[np.float64], y: npt.NDArray[np.int_],
     return float(p[order][ok.max()]) if len(ok) else 1.0
 
 
-def train(targets: Sequence[Target], out: Path, per_kind: int = 2, seed: int = 0, folds: int = 5) -> dict[str, Any]:
+def train(
+    targets: Sequence[Target], out: Path, per_kind: int = 2, seed: int = 0, folds: int = 5
+) -> dict[str, Any]:
     """Train, calibrate and save the model; returns the metadata written."""
     import lightgbm as lgb
 
@@ -115,8 +117,10 @@ def train(targets: Sequence[Target], out: Path, per_kind: int = 2, seed: int = 0
     meta = {
         "features": list(FEATURES),
         "calibration": {"x": cx, "y": cy},
-        "thresholds": {f"precision_{p}": threshold_for_precision(calibrated, y, p) for p in (0.9, 0.95, 0.99, 0.995)},
-        "training": {"targets": len(targets), "pairs": int(len(y)), "positives": int(y.sum()),
+        "thresholds": {
+            f"precision_{p}": threshold_for_precision(calibrated, y, p) for p in (0.9, 0.95, 0.99, 0.995)
+        },
+        "training": {"targets": len(targets), "pairs": len(y), "positives": int(y.sum()),
                      "generator_seed": seed, "per_kind": per_kind, "seconds": round(time.time() - t0, 1),
                      "kinds": {k: kinds.count(k) for k in sorted(set(kinds))}},
     }  # fmt: skip

@@ -43,7 +43,7 @@ _TITLE_BY = re.compile(
 _STOPWORDS = frozenset(
     """
     the a an this these all certain some various new other and or of by
-    """.split()  # noqa: SIM905
+    """.split()
 )
 
 
@@ -164,7 +164,7 @@ _GENERIC_COMPANY_WORDS = frozenset(
     group trading international technology industrial electronics electronic commerce e-commerce
     store official direct usa america american china global products industries enterprises brands
     holdings imports import manufacturing company corporation home furniture toys toy sports outdoor
-    """.split()  # noqa: SIM905
+    """.split()
 )
 
 

@@ -47,7 +47,7 @@ _PLAIN_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_./]*")
 _COMMON_CAPS = frozenset(
     """
     AND OR THE NOT USA LED USB UPC SKU NO NEW TYPE SIZE INCH INCHES OZ LBS
-    """.split()  # noqa: SIM905
+    """.split()
 )
 
 

@@ -54,14 +54,14 @@ COMMON_WORDS = frozenset(
     dive drone drones charging keyboard speaker speakers headphone headphones earbud earbuds phone
     phones case cases laptop tablet tablets remote control controls coffee maker makers machine
     machines pump pumps sprayer sprayers mower mowers trimmer trimmers blower blowers chainsaw
-    """.split()  # noqa: SIM905
+    """.split()
 )
 
 _PLURAL_ONLY = frozenset(
     """
     eyeglasses sunglasses scissors pants shorts jeans leggings pajamas clothes tongs pliers
     binoculars goggles earmuffs headphones earbuds series species chassis news overalls tights
-    """.split()  # noqa: SIM905
+    """.split()
 )
 _VAGUE = frozenset(
     {"various", "certain", "multiple", "assorted", "select", "recalled", "new", "brand", "branded"}

@@ -73,7 +73,7 @@ _GENERIC_START = frozenset(
     hardware home sporting toy mass retail retailers stores store promotional free select selected
     many several national regional local mail catalog catalogs and the a in on at by through
     exclusively
-    """.split()  # noqa: SIM905
+    """.split()
 )
 _STATES = frozenset(
     """
@@ -81,7 +81,7 @@ _STATES = frozenset(
     Idaho Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan
     Minnesota Mississippi Missouri Montana Nebraska Nevada Ohio Oklahoma Oregon Pennsylvania
     Tennessee Texas Utah Vermont Virginia Washington Wisconsin Wyoming Canada Mexico
-    """.split()  # noqa: SIM905
+    """.split()
 ) | {
     "New Jersey", "New York", "New Mexico", "New Hampshire", "Rhode Island", "North Carolina",
     "South Carolina",

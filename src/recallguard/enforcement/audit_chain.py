@@ -18,7 +18,9 @@ GENESIS = ""
 
 def canonical_json(payload: dict[str, Any]) -> bytes:
     """The byte form that is hashed: sorted keys, no whitespace, UTF-8."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode()
 
 
 def event_hash(prev_hash: str, payload: dict[str, Any]) -> str:

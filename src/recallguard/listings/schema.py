@@ -36,8 +36,20 @@ class ListingIn(BaseModel):
     image_urls: list[str] = Field(default_factory=list)
     language: str = Field(default="", max_length=20)
 
-    @field_validator("listing_id", "title", "description", "brand", "model", "gtin", "category",
-                     "currency", "seller_id", "site", "language", mode="before")
+    @field_validator(
+        "listing_id",
+        "title",
+        "description",
+        "brand",
+        "model",
+        "gtin",
+        "category",
+        "currency",
+        "seller_id",
+        "site",
+        "language",
+        mode="before",
+    )
     @classmethod
     def _text(cls, v: Any) -> Any:
         if v is None:

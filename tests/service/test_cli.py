@@ -53,6 +53,7 @@ def test_stateful_commands_and_exit_codes(
         "quarantined",
         "matches",
         "actions",
+        "priority",
     ]
     assert counts["recalls"] == 3 and counts["listings"] == 24 and counts["quarantined"] == 1
     assert counts["matches"] >= 2 and counts["actions"] >= 2  # the learned model decides here

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -78,14 +79,18 @@ def _quarantine(uow: UnitOfWork, kind: str, bad: Sequence[BadRecord], source: st
     )  # fmt: skip
 
 
-def _rescreen_for_recalls(
-    uow: UnitOfWork, changed: Sequence[tuple[Recall, list[Target]]], factory: ScreenerFactory, actor: str
+def rescreen_for_recalls(
+    uow: UnitOfWork,
+    changed: Sequence[tuple[Recall, list[Target]]],
+    factory: ScreenerFactory,
+    actor: str,
+    why: str = "",
 ) -> tuple[int, ReconcileCounts]:
     """Screen every stored listing again against the amended (or withdrawn) recalls, in one pass."""
     keys = {(r.authority, r.recall_number) for r, _ in changed}
     targets = [t for r, ts in changed if r.status == RecallStatus.ACTIVE for t in ts]
     screener = factory(targets, False) if targets else None
-    why = "recall " + ", ".join(sorted(r.key for r, _ in changed))[:200] + " amended"
+    why = why or "recall " + ", ".join(sorted(r.key for r, _ in changed))[:200] + " amended"
     counts, n, after = ReconcileCounts(), 0, ""
     while page := uow.listings.page(after, RESCREEN_PAGE):
         after, n = page[-1].listing_id, n + len(page)
@@ -129,10 +134,15 @@ def store_recalls(
     withdrawn: list[tuple[Recall, list[Target]]] = []
     with store.transaction() as uow:  # the whole batch, and the re-screening it causes, or nothing
         _quarantine(uow, "recall", bad, report.source, actor)
+        priority = uow.recalls.priority_keys() if items else set()
         for i, r in enumerate(items, 1):
             if r.key not in targets_by_key:
                 continue
             targets = targets_by_key[r.key]
+            if not r.priority and (r.authority, r.recall_number) in priority:
+                r = dataclasses.replace(r, priority=True)  # a priority list outlives feed re-publication
+                for t in targets:
+                    t.priority = True
             res = uow.recalls.upsert(r, targets)
             data: dict[str, Any] = {
                 "version": res.version,
@@ -161,7 +171,7 @@ def store_recalls(
                 report.counts.actions_withdrawn += rep.actions_withdrawn
                 report.counts.add(rep.counts)
         if changed:
-            n, counts = _rescreen_for_recalls(uow, changed, factory, actor)
+            n, counts = rescreen_for_recalls(uow, changed, factory, actor)
             report.rescreened += n
             report.counts.add(counts)
     return report

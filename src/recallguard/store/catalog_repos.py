@@ -150,6 +150,18 @@ class RecallRepo:
     def count(self) -> int:
         return int(self.s.scalar(select(func.count()).select_from(RecallRow)) or 0)
 
+    def priority_keys(self) -> set[tuple[str, str]]:
+        """(authority, number) of every recall marked priority (kept when a feed publishes it again)."""
+        q = select(RecallRow.authority, RecallRow.recall_number).where(RecallRow.priority.is_(True))
+        return {(a, n) for a, n in self.s.execute(q)}
+
+    def count_priority(self) -> int:
+        """Active recalls marked priority (``recallguard status``)."""
+        q = select(func.count()).select_from(RecallRow).where(
+            RecallRow.priority.is_(True), RecallRow.status == RecallStatus.ACTIVE.value
+        )
+        return int(self.s.scalar(q) or 0)
+
     def count_targets(self) -> int:
         return int(self.s.scalar(select(func.count()).select_from(TargetRow)) or 0)
 

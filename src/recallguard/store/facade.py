@@ -22,7 +22,7 @@ from recallguard.store.catalog_repos import ListingRepo, QuarantineRepo, RecallR
 from recallguard.store.enforcement_repos import ActionRepo, MatchRepo
 from recallguard.store.engine import make_engine, migrate
 
-COUNT_KEYS = ("recalls", "targets", "listings", "quarantined", "matches", "actions")
+COUNT_KEYS = ("recalls", "targets", "listings", "quarantined", "matches", "actions", "priority")
 
 
 class UnitOfWork:
@@ -68,7 +68,7 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """What ``recallguard status`` shows: recalls, targets, listings, quarantined, matches (active),
-        actions."""
+        actions, priority (active recalls marked priority)."""
         with self.transaction() as uow:
             return {
                 "recalls": uow.recalls.count(),
@@ -77,6 +77,7 @@ class Store:
                 "quarantined": uow.quarantine.count(),
                 "matches": uow.matches.count(),
                 "actions": uow.actions.count(),
+                "priority": uow.recalls.count_priority(),
             }
 
     def close(self) -> None:

@@ -20,6 +20,7 @@ from stdnum import ean
 
 _DIGITS = re.compile(r"\D+")
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+_QUANTITY = re.compile(r"\d+(INCH|IN|MM|CM|M|FT|LB|LBS|OZ|KG|G|V|W|MAH|PCS|PC|PACK|PK)")
 
 
 def normalize_gtin(value: str) -> str | None:
@@ -61,4 +62,4 @@ def is_plausible_model(value: str) -> bool:
         return False
     if c.isdigit() and len(c) == 4 and c[:2] in ("19", "20"):
         return False
-    return not re.fullmatch(r"\d+(INCH|IN|MM|CM|M|FT|LB|LBS|OZ|KG|G|V|W|MAH|PCS|PC|PACK|PK)", c)
+    return not _QUANTITY.fullmatch(c)

@@ -116,6 +116,7 @@ def tokens(text: str, drop_noise: bool = True) -> list[str]:
 
 
 _MODEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-./]*[A-Za-z0-9]|[0-9]")
+_SEPARATORS = re.compile(r"[\-./]")
 _UNITS = frozenset("oz in mm cm m ft lb lbs kg g ml l v w x no qty size".split())
 _SHORT_CODE = re.compile(r"^[A-Za-z]{1,2}-\d{1,2}$")
 _PURE_SIZE = re.compile(
@@ -129,6 +130,8 @@ def model_tokens(text: str) -> frozenset[str]:
     compound codes ('AK626H-MBK', '885S-01/02') also their parts."""
     out: set[str] = set()
     if not text:
+        return frozenset()
+    if not any(c.isdigit() for c in text):
         return frozenset()
     found = [m.group(0) for m in _MODEL_RE.finditer(strip_invisible(text))]
     for a, b in itertools.pairwise(found):  # model numbers broken by a space: "BS 100"
@@ -152,7 +155,8 @@ def model_tokens(text: str) -> frozenset[str]:
             out.add(canonical_model(raw))
         if is_plausible_model(raw):
             out.add(canonical_model(raw))
-        for part in re.split(r"[\-./]", raw):
-            if part != raw and len(part) >= 3 and is_plausible_model(part):
-                out.add(canonical_model(part))
+        if "-" in raw or "." in raw or "/" in raw:
+            for part in _SEPARATORS.split(raw):
+                if len(part) >= 3 and is_plausible_model(part):
+                    out.add(canonical_model(part))
     return frozenset(out)

@@ -55,13 +55,19 @@ _ACCESSORY_RE = re.compile(
 )
 
 
+_CUE_WORDS = ("for", "compatible", "replacement", "fits", "spare", "accessor", "storage bag", "carrying case")
+
+
 def accessory_cue(text: str) -> str:
     """The accessory / compatibility phrase in ``text`` ('' when none).
 
     >>> accessory_cue("Replacement Strap for Nomic Ice Axe"), accessory_cue("Nomic Ice Axe")
     ('replacement', '')
     """
-    m = _ACCESSORY_RE.search(normalize_text(text))
+    t = normalize_text(text)
+    if not any(w in t for w in _CUE_WORDS):
+        return ""
+    m = _ACCESSORY_RE.search(t)
     return m.group(0).strip() if m else ""
 
 
@@ -175,7 +181,7 @@ def target_profile(t: Target) -> TargetProfile:
     )  # fmt: skip
 
 
-_LEET_WORD = re.compile(r"\b(?=[\w@$!|]*[a-z])(?=[\w@$!|]*[0134578@$!|])[\w@$!|]{3,}\b", re.I)
+_LEET_CHARS = frozenset("0134578@$!|")
 
 
 def undisguised(text: str) -> str:
@@ -198,11 +204,14 @@ def undisguised(text: str) -> str:
             out = text
         elif text[:1].isupper() and out[:1].islower():
             out = out[:1].upper() + out[1:]
-    if _LEET_WORD.search(out):
+    if any(c in _LEET_CHARS for c in out):
         words = [
             w
-            for w in (m.group(0) for m in _LEET_WORD.finditer(out))
-            if not w[0].isdigit() and sum(c.isalpha() for c in w) > sum(c.isdigit() for c in w) + 1
+            for w in out.split()
+            if len(w) >= 3
+            and not w[0].isdigit()
+            and any(c in _LEET_CHARS for c in w)
+            and sum(c.isalpha() for c in w) > sum(c.isdigit() for c in w) + 1
         ]
         decoded = [evasion.leet_variants(w)[-1] for w in words]
         extra = [d for w, d in zip(words, decoded, strict=True) if d != w and not d[:1].isdigit()]

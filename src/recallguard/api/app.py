@@ -75,12 +75,16 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from recallguard.service.bank import close_bank, open_bank
+
+        bank = open_bank(enf.store)  # publish-time screening checks the fingerprint bank too
         gc.collect()
         gc.freeze()  # long-lived state (gate, indexes, modules) out of the collector's way: steadier tails
         task = asyncio.create_task(_refresh_loop(enf, cfg.gate_refresh_s))
         try:
             yield
         finally:
+            close_bank(bank)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

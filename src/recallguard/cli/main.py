@@ -22,9 +22,17 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     """Attach every command module. Each module exposes ``register(app)``."""
-    from recallguard.cli import enforce_cmds, matcher_cmd, recalls_cmds, scale_cmds, screen_cmd, store_cmds
+    from recallguard.cli import (
+        bank_cmd,
+        enforce_cmds,
+        matcher_cmd,
+        recalls_cmds,
+        scale_cmds,
+        screen_cmd,
+        store_cmds,
+    )
 
-    for module in (screen_cmd, matcher_cmd, scale_cmds, store_cmds, enforce_cmds, recalls_cmds):
+    for module in (screen_cmd, matcher_cmd, scale_cmds, store_cmds, enforce_cmds, recalls_cmds, bank_cmd):
         module.register(app)
 
 

@@ -36,8 +36,12 @@ DbOpt = typer.Option(None, "--database-url", help=help_for("database_url"), show
 
 
 def _open(database_url: str | None) -> tuple[Store, Settings]:
+    from recallguard.service.bank import open_bank
+
     settings = load_settings(database_url=database_url)
-    return Store(settings.database_url, echo=settings.sql_echo), settings
+    store = Store(settings.database_url, echo=settings.sql_echo)
+    open_bank(store, background=False)  # screening here also checks the fingerprint bank
+    return store, settings
 
 
 @contextmanager

@@ -51,8 +51,13 @@ class ServiceSink:
 
     @classmethod
     def open(cls, database_url: str) -> ServiceSink:
-        """A sink over the store at ``database_url`` (schema created or migrated on first use)."""
-        return cls(Store(database_url))
+        """A sink over the store at ``database_url`` (schema created or migrated on first use), with
+        the store's fingerprint bank open (polled, so other processes' removals count at once)."""
+        from recallguard.service.bank import open_bank
+
+        sink = cls(Store(database_url))
+        open_bank(sink.store)
+        return sink
 
     def _screener_for(self, uow: UnitOfWork) -> ScreenerLike | None:
         fp = uow.recalls.active_fingerprint()

@@ -16,6 +16,8 @@ removed listings' and recalls' photos. It is
 
 Photos are never fetched while screening: a listing whose photos are not hashed yet is queued for
 the bounded image worker, which hashes them, and screens the listing's photos again once they are.
+``background=False`` (one-shot CLI commands) starts no thread and queues no photo work: pending
+photos are hashed by ``recallguard bank rebuild`` or by the next long-running process.
 
 >>> from recallguard.store import Store
 >>> svc = open_bank(Store("sqlite://"), poll_s=None)
@@ -33,7 +35,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from recallguard.domain.models import DecisionKind, Listing, Match, Target
 from recallguard.domain.policy import DecisionPolicy
@@ -73,12 +75,14 @@ class BankService:
         policy: DecisionPolicy | None = None,
         images: ImageSettings | None = None,
         poll_s: float | None = 1.0,
+        background: bool = True,
         actor: str = "bank",
     ) -> None:
-        self.store, self.actor = store, actor
+        self.store, self.actor, self.background = store, actor, background
         self.policy = policy or DecisionPolicy()
         self.images = images or ImageSettings.from_env()
-        self.poll_s = None if _in_memory(store) else poll_s  # one shared connection: no thread
+        # one shared connection (in-memory SQLite) or a one-shot command: no thread
+        self.poll_s = None if _in_memory(store) or not background else poll_s
         self.query_cache = QueryHashCache(self.images.cache)
         self.worker = ImageWorker(self.images.workers, self.images.queue)
         self._lock = threading.RLock()
@@ -129,8 +133,9 @@ class BankService:
         bank.load({"version": 1, "num_perm": NUM_PERM, "entries": [_text_only(r) for r in records.values()]})
         self._swap(bank, records, seq, recalls)
         self.rebuilds += 1
-        self.worker.submit("entry-images", self.process_images)
-        self.worker.submit("recall-images", self.hash_recall_images)
+        if self.background:
+            self.worker.submit("entry-images", self.process_images)
+            self.worker.submit("recall-images", self.hash_recall_images)
         return {"entries": len(records), "seq": seq, "repaired_added": added, "repaired_removed": removed}
 
     def sync(self) -> int:
@@ -213,7 +218,7 @@ class BankService:
             cached = self.query_cache.get(url)
             missing |= cached is None
             hashes += cached or []
-        if missing and any(self.images.allowed(u) for u in urls):
+        if missing and self.background and any(self.images.allowed(u) for u in urls):
             self.worker.submit(f"listing:{listing.listing_id}", lambda: self._hash_listing(listing))
         out = []
         for hit in self._image_index.search(hashes) if hashes else []:
@@ -402,6 +407,7 @@ def open_bank(store: Store, **kw: Any) -> BankService:
         svc = _services.get(id(store.engine))
         if svc is None:
             svc = _services[id(store.engine)] = BankService(store, **kw).start()
+            event.listen(store.engine, "engine_disposed", lambda _engine: close_bank(svc))  # Store.close()
         _current = svc
     return svc
 
@@ -412,13 +418,14 @@ def current_bank() -> BankService | None:
 
 
 def close_bank(svc: BankService) -> None:
-    """Stop a bank and forget it."""
+    """Stop a bank and forget it (also done when its store is closed)."""
     global _current
     svc.stop()
     with _registry_lock:
-        _services.pop(id(svc.store.engine), None)
+        if _services.get(id(svc.store.engine)) is svc:
+            del _services[id(svc.store.engine)]
         if _current is svc:
-            _current = next(iter(_services.values()), None)
+            _current = None  # never fall back to another store's bank
 
 
 def with_bank(screener: Any, targets: Sequence[Target]) -> Any:
@@ -435,7 +442,8 @@ def _committed(engine: Engine) -> None:
     for svc in list(_services.values()):
         if svc.store.engine is engine:
             svc.poll()
-            svc.worker.submit("entry-images", svc.process_images)
+            if svc.background:
+                svc.worker.submit("entry-images", svc.process_images)
 
 
 on_bank_commit(_committed)

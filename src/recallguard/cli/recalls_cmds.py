@@ -115,8 +115,34 @@ def recalls_list(
     err.print(f"{len(rows)} recalls" + (" (priority)" if priority else ""))
 
 
+def recalls_groups(
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array of product groups."),
+    show_all: bool = typer.Option(False, "--all", help="Also products recalled by one authority only."),
+    database_url: str | None = DbOpt,
+) -> None:
+    """Products recalled by several authorities, each shown once with its recalls and why they link."""
+    from recallguard.service.groups import product_groups
+
+    store, _ = _open(database_url)
+    with store:
+        groups = product_groups(store, several_only=not show_all)
+    if as_json:
+        print(json.dumps(groups, ensure_ascii=False))
+        return
+    for g in groups:
+        print(f"{g['product']}  [{', '.join(g['authorities'])}]")
+        for r in g["recalls"]:
+            flag = "P" if r["priority"] else " "
+            print(f"  {flag} {r['recall']:<28} {r['status']:<9} {r['date']:<10} {r['title'][:70]}")
+        reasons = sorted({f"{lk['reason']} {lk['detail']}".strip() for lk in g["links"]})
+        if reasons:
+            print(f"    linked by: {'; '.join(reasons)[:200]}")
+    err.print(f"{len(groups)} products" + ("" if show_all else " recalled by several authorities"))
+
+
 def register(app: typer.Typer) -> None:
     """Attach the commands to the ``recalls`` group (created by ``store_cmds``)."""
     recalls_app.command("withdraw")(recalls_withdraw)
     recalls_app.command("priority")(recalls_priority)
     recalls_app.command("list")(recalls_list)
+    recalls_app.command("groups")(recalls_groups)

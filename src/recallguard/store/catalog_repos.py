@@ -126,6 +126,15 @@ class RecallRepo:
         )
         return [target_from_json(d) for d in self.s.scalars(q)]
 
+    def all_targets(self) -> list[Target]:
+        """Every stored target, of active and withdrawn recalls (product groups, reports)."""
+        q = (
+            select(TargetRow.data)
+            .join(RecallRow)
+            .order_by(RecallRow.authority, RecallRow.recall_number, TargetRow.position)
+        )
+        return [target_from_json(d) for d in self.s.scalars(q)]
+
     def active_fingerprint(self) -> list[tuple[str, str, str]]:
         """(authority, number, content hash) of every active recall, sorted: a scan's recall set."""
         q = (
@@ -157,8 +166,10 @@ class RecallRepo:
 
     def count_priority(self) -> int:
         """Active recalls marked priority (``recallguard status``)."""
-        q = select(func.count()).select_from(RecallRow).where(
-            RecallRow.priority.is_(True), RecallRow.status == RecallStatus.ACTIVE.value
+        q = (
+            select(func.count())
+            .select_from(RecallRow)
+            .where(RecallRow.priority.is_(True), RecallRow.status == RecallStatus.ACTIVE.value)
         )
         return int(self.s.scalar(q) or 0)
 

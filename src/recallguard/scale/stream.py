@@ -101,10 +101,13 @@ class StreamWorker:
     def run(self, max_events: int | None = None, idle_exit_s: float | None = None, stop: Any = None) -> int:
         """Loop until ``max_events`` are handled, ``stop`` (a ``threading.Event``) is set, or nothing
         arrived for ``idle_exit_s`` seconds. Returns how many entries this worker handled."""
-        done, idle_since = 0, time.monotonic()
+        done, idle_since, gauges_at = 0, time.monotonic(), 0.0
         while not (stop is not None and stop.is_set()):
             n = self.run_once()
             done += n
+            if time.monotonic() - gauges_at >= 5.0:  # lag and pending gauges for /metrics
+                self.stats()
+                gauges_at = time.monotonic()
             if max_events is not None and done >= max_events:
                 break
             if n:

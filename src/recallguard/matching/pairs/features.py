@@ -35,7 +35,7 @@ BASE_FEATURES = """title_ratio title_token_set title_token_sort title_partial ti
     code_unmatched_max model_field_match model_field_conflict brand_code_conflict gtin_equal
     gtin_conflict head_equal head_in_other accessory_xor accessory_both for_other_brand unit_agree
     unit_conflict number_jaccard pack_conflict price_ratio category_sim core_token_set
-    core_contain_min core_contain_max core_first_equal number_conflict""".split()  # noqa: SIM905
+    core_contain_min core_contain_max core_first_equal number_conflict""".split()
 SEMANTIC_FEATURES = ["semantic_cos", "semantic_title_cos"]
 
 

@@ -73,7 +73,7 @@ class BrandIndex:
             for form in self._anagram.get(anagram_key(key), ()):
                 if form[0] == key[0] or form[-1] == key[-1]:
                     found.setdefault(form, ("scrambled", 0.75))
-        return sorted(((f, how, s) for f, (how, s) in found.items()), key=lambda x: -x[2])
+        return sorted(((f, how, s) for f, (how, s) in found.items()), key=lambda x: (-x[2], x[0]))
 
     def targets(self, form: str) -> set[int]:
         """The targets carrying an exact brand form."""

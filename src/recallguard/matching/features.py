@@ -90,6 +90,11 @@ def _prefix_model_match(listing_models: frozenset[str], target_models: frozenset
     return False
 
 
+def _model_conflict(lp: ListingProfile, tp: TargetProfile) -> bool:
+    """The listing names model numbers, the recall names some, and none of the listing's appear in it."""
+    return bool(lp.field_models) and bool(tp.text_models) and lp.field_models.isdisjoint(tp.text_models)
+
+
 def _brand_conflict(lp: ListingProfile, tp: TargetProfile, brand_hit: tuple[str, str, float] | None) -> bool:
     """The listing declares a brand that is none of the target's brand forms and not in the recall text."""
     if not lp.brand_norm or not tp.brand_forms or (brand_hit and brand_hit[1].startswith("brand field")):
@@ -132,7 +137,7 @@ def pair_features(
         float(bool(lp.gtins) and bool(tp.gtins) and not gtin_match),
         float(model_match),
         float(desc_hit),
-        float(bool(lp.field_models) and bool(tp.models) and not model_match and not desc_hit),
+        float(_model_conflict(lp, tp) and not model_match and not desc_hit),
         float(bool(lp.field_models)),
         float(bool(tp.models)),
         brand_hit[2] if brand_hit else 0.0,

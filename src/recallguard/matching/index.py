@@ -49,10 +49,20 @@ class TargetIndex:
                 if len(m) >= 3:
                     self.by_model[m].add(i)
                     self.by_model_key[evasion.model_key(m)].add(i)
-            for form in p.brand_forms:
-                self.brands.add(form, i)
             for tok in p.key_tokens:
                 self.postings[tok].append(i)
+        word_df: dict[str, int] = defaultdict(int)
+        for p in self.profiles:
+            for tok in {w for f in p.brand_forms for w in f.split()} | set(p.name_tokens) | p.type_tokens:
+                word_df[tok] += 1
+        for i, p in enumerate(self.profiles):
+            # a partial form (a word of a company name, a product-name lead word) must be distinctive:
+            # "bicycle" from "Santa Cruz Bicycles" or "factory" from "Factory Direct" would nominate everything
+            for form, strength in list(p.brand_forms.items()):
+                if strength < 0.9 and (form in NOISE or word_df.get(form, 0) > 2):
+                    del p.brand_forms[form]
+            for form in p.brand_forms:
+                self.brands.add(form, i)
         n = max(1, len(self.profiles))
         self.idf: dict[str, float] = {
             t: math.log((n + 1) / (len(ids) + 0.5)) for t, ids in self.postings.items()
@@ -84,7 +94,8 @@ class TargetIndex:
         def note(form: str, how: str, sim: float) -> None:
             for tid in self.brands.targets(form):
                 s = sim * self.profiles[tid].brand_forms.get(form, 0.7)
-                if tid not in hits or hits[tid][2] < s:
+                old = hits.get(tid)
+                if old is None or (s, old[0]) > (old[2], form):  # ties: the same form whatever the order
                     hits[tid] = (form, how, s)
 
         if lp.brand_norm:
@@ -142,6 +153,6 @@ class TargetIndex:
         if scores:
             mass = self.key_mass
             good = [(i, sc) for i, sc in scores.items() if sc >= MIN_TEXT_COVER * mass[i]]
-            for i, _ in sorted(good, key=lambda kv: -kv[1])[:TEXT_TOP_K]:
+            for i, _ in sorted(good, key=lambda kv: (-kv[1], kv[0]))[:TEXT_TOP_K]:
                 out[i].add("text")
         return dict(out)

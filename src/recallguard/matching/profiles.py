@@ -106,11 +106,13 @@ def brand_forms(t: Target) -> dict[str, float]:
             for w in core:
                 if len(w) >= 4 and w not in _GENERIC_LEAD and not w.isdigit():
                     put(w, 0.7)
-    lead = [w for w in normalize_text(t.product_name).split() if not w.isdigit()][:1]
+    lead = normalize_text(t.product_name).split()[:1]
     if (
         lead
         and len(lead[0]) >= 4
         and lead[0] not in _GENERIC_LEAD
+        and not lead[0].isdigit()
+        and tokens(lead[0])[:1] != tokens(t.product_type)[:1]
         and lead[0] not in normalize_text(t.product_type)
     ):
         put(lead[0], 0.8)
@@ -131,6 +133,7 @@ class TargetProfile:
     name_norm: str
     is_accessory: bool
     key_tokens: frozenset[str] = field(default_factory=frozenset)  # indexed for candidates
+    text_models: frozenset[str] = frozenset()  # model-like codes anywhere in the recall text
     name_weights: tuple[tuple[str, float], ...] = ()  # (token, idf) set by the index
     name_mass: float = 0.0
     type_weights: tuple[tuple[str, float], ...] = ()
@@ -178,6 +181,7 @@ def target_profile(t: Target) -> TargetProfile:
     return TargetProfile(
         t, brand_norm, forms, brand_tokens, name_tokens, type_tokens, text_tokens,
         models, gtins, normalize_text(t.product_name), is_acc, key,
+        model_tokens(f"{t.product_name} {t.text}") | models,
     )  # fmt: skip
 
 
@@ -225,6 +229,8 @@ def listing_profile(listing: Listing) -> ListingProfile:
     title = undisguised(listing.title)
     head = f"{listing.title} {listing.model}"
     field_models = model_tokens(head)
+    if listing.brand and field_models:  # a brand written in digits ("509") is not a model number
+        field_models = field_models - {canonical_model(listing.brand)}
     all_models = field_models | model_tokens(listing.description) if listing.description else field_models
     g = normalize_gtin(listing.gtin) if listing.gtin else None
     gtins = {g} if g else set()

@@ -33,6 +33,7 @@ Check = Callable[[Listing], list[Match]]
 #: one restriction per authority already keeps the listing from that authority's buyers, and a clearly
 #: weaker second recall is usually a sibling product or an older notice of the same one.
 SECOND_MATCH_MARGIN = 0.03
+MAX_MATCHES_PER_AUTHORITY = 3  # ties beyond this (one product recalled many times) add no protection
 
 
 class Screener:
@@ -114,10 +115,23 @@ class Screener:
                           self.model_version)
                 )  # fmt: skip
         for li, listing in enumerate(listings):
+            if len(out[li]) > MAX_MATCHES_PER_AUTHORITY:
+                out[li] = _cap_per_authority(out[li])
             for check in self.checks:
                 out[li].extend(check(listing))
             out[li].sort(key=lambda m: -m.score)
         return out
+
+
+def _cap_per_authority(matches: list[Match]) -> list[Match]:
+    """The best ``MAX_MATCHES_PER_AUTHORITY`` matches of each authority (ties broken by recall number, so the choice is stable)."""
+    kept: list[Match] = []
+    seen: dict[str, int] = {}
+    for m in sorted(matches, key=lambda m: (-m.score, m.recall_number)):
+        if seen.get(m.authority, 0) < MAX_MATCHES_PER_AUTHORITY:
+            kept.append(m)
+            seen[m.authority] = seen.get(m.authority, 0) + 1
+    return kept
 
 
 def default_scorer() -> PairScorer:

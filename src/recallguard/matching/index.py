@@ -17,6 +17,7 @@ and brand tokens, weighted by IDF, top-k).
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -26,6 +27,7 @@ from recallguard.matching.brands import BrandIndex
 from recallguard.matching.normalize import NOISE
 from recallguard.matching.profiles import ListingProfile, TargetProfile, target_profile
 
+_SPACED_OUT = re.compile(r"(?:\b[A-Za-z0-9]\b[ .\-]){2,}\b[A-Za-z0-9]\b")
 TEXT_TOP_K = 8
 MIN_TEXT_COVER = 0.25  # a text candidate must share this share of the target's key-token IDF mass
 MAX_POSTING_SHARE = 0.2  # tokens carried by more than this share of targets do not nominate candidates
@@ -135,7 +137,12 @@ class TargetIndex:
         for m in lp.all_models:
             for i in self.by_model.get(m, ()):
                 out[i].add("model")
-        if not out and any(c.isdigit() for c in lp.listing.title):  # model numbers broken up or with swaps
+        if not out and lp.field_models:  # letter/digit swaps: "KY-O55", "KYO55"
+            for m in lp.field_models:
+                for i in self.by_model_key.get(evasion.model_key(m), ()):
+                    out[i].add("model")
+                    lp.model_key_hits[i] = m
+        if not out and _SPACED_OUT.search(lp.listing.title):  # model numbers spaced out: "K Y 0 5 5"
             for key, written in evasion.model_candidates(f"{lp.listing.title} {lp.listing.model}").items():
                 for i in self.by_model_key.get(key, ()):
                     out[i].add("model")

@@ -98,3 +98,9 @@ class RuleFileError(UsageError):
         super().__init__(f"rule file {source}: field {field!r}: {message}")
         self.source = source
         self.field = field
+
+
+class CsrfRejected(UsageError):
+    """A page form without a valid CSRF token (the pages answer 400 and ask to reload)."""
+
+    code = "csrf_rejected"

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from recallguard import web
 from recallguard.api import errors, fastgate
 from recallguard.api.config import ServiceSettings, load_service_settings
 from recallguard.api.deps import Permit
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
     errors.install(app)
     for module in (health, gate, listings, recalls, actions, audit, tokens):
         app.include_router(module.router)
+    web.mount(app)  # the server-rendered pages: sign-in, review queue, regulator portal, seller notices
     app.state.route_permissions = route_permissions(app)  # refuses a route without its Permit
     gate_permission = app.state.route_permissions[("GET", fastgate.PATH)]
     app.add_middleware(

@@ -45,6 +45,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "tokens:read": frozenset({A}),
     "tokens:revoke": frozenset({A}),
     "session:read": EVERY_ROLE,  # who am I (any authenticated caller)
+    # the server-rendered pages (recallguard.web)
+    "review:read": frozenset({A, RV}),  # the review queue, match and appeal details, label photos
+    "review:decide": frozenset({A, RV}),  # approve / reject / escalate, bulk, appeal outcomes
+    "portal:read": frozenset({A, RG}),  # regulator portal (regulator: its authority's recalls)
+    "priority:submit": frozenset({A, RG}),  # submit a priority list (regulator: its authority's)
+    "notices:read": frozenset({A, SE}),  # seller pages: listings, actions, notices (seller: its own)
+    "appeals:create": frozenset({SE}),  # a seller appeals an action or attests its stock
 }
 """Permission → the roles that hold it. The documentation (docs/api.md) prints this table."""
 

@@ -145,7 +145,7 @@ class ImageWorker:
         self.dropped = 0
         self.failed = 0
 
-    def submit(self, key: str, job: Callable[[], None]) -> bool:
+    def submit(self, key: str, job: Callable[[], object]) -> bool:
         """Run ``job`` in the background unless a job of ``key`` is waiting or the queue is full."""
         with self._lock:
             if key in self._pending:
@@ -157,7 +157,7 @@ class ImageWorker:
             self._pending[key] = fut
             return True
 
-    def _run(self, key: str, job: Callable[[], None]) -> None:
+    def _run(self, key: str, job: Callable[[], object]) -> None:
         try:
             job()
         except Exception:  # a failing job must not kill the worker; the next poll retries

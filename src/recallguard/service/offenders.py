@@ -5,8 +5,8 @@ to a seller who has, by a shared contact, address, payment or device attribute),
 thresholds of every match are tightened by ``OffenderBook.adjusted`` — a review can become a
 block — and the evidence of every match of that listing says so, with the numbers::
 
-    seller S12 risk 0.52: inherited from S9 (linked by phone); S9 has 2 actions (recall 26568)
-    → block threshold 0.90→0.80, review 0.30→0.20 (decision review→block)
+    seller S12 risk 0.44: inherited from S9 (linked by phone); S9 has 2 actions (recall 26568)
+    → block threshold 0.90→0.81, review 0.30→0.21 (decision review→block)
 
 Sellers never seen in an action are answered from a set lookup, so clean listings cost nothing.
 

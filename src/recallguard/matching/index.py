@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cached_property
 from collections import defaultdict
 from collections.abc import Sequence
 
 from recallguard.domain.models import Target
 from recallguard.matching import evasion
 from recallguard.matching.brands import BrandIndex
+from recallguard.matching.fallback_blockers import EmbeddingNeighbours, ShingleLSH
 from recallguard.matching.normalize import NOISE
 from recallguard.matching.profiles import ListingProfile, TargetProfile, target_profile
 
@@ -47,7 +49,9 @@ class TargetIndex:
         for i, p in enumerate(self.profiles):
             for g in p.gtins:
                 self.by_gtin[g].add(i)
-            for m in p.models:
+            for m in p.models | {
+                c for c in p.text_models if len(c) >= 4
+            }:  # codes anywhere in the recall text
                 if len(m) >= 3:
                     self.by_model[m].add(i)
                     self.by_model_key[evasion.model_key(m)].add(i)
@@ -127,8 +131,22 @@ class TargetIndex:
                 fixed.add(form)
         lp.fixed_tokens = frozenset(fixed)
 
-    def candidates(self, lp: ListingProfile) -> dict[int, set[str]]:
-        """Candidate targets for a listing, each with the blockers that nominated it."""
+    @cached_property
+    def lsh(self) -> ShingleLSH:
+        """The MinHash LSH fallback blocker (built on first use)."""
+        return ShingleLSH(self.profiles)
+
+    @cached_property
+    def neighbours(self) -> EmbeddingNeighbours:
+        """The embedding nearest-neighbour fallback blocker (built on first use; empty without the model)."""
+        return EmbeddingNeighbours(self.profiles)
+
+    def candidates(self, lp: ListingProfile, exhaustive: bool = False) -> dict[int, set[str]]:
+        """Candidate targets for a listing, each with the blockers that nominated it.
+
+        The fuzzy fallback blockers (``lsh``, ``embedding``) run when the exact ones found nothing but
+        the title shares some words with the targets, or always with ``exhaustive`` (for measuring).
+        """
         self.correct_tokens(lp)
         out: dict[int, set[str]] = defaultdict(set)
         for g in lp.gtins:
@@ -162,4 +180,11 @@ class TargetIndex:
             good = [(i, sc) for i, sc in scores.items() if sc >= MIN_TEXT_COVER * mass[i]]
             for i, _ in sorted(good, key=lambda kv: (-kv[1], kv[0]))[:TEXT_TOP_K]:
                 out[i].add("text")
+        if exhaustive or (not out and (scores or lp.fixed_tokens)):
+            fuzzy = self.lsh.query(lp)
+            for i in fuzzy:
+                out[i].add("lsh")
+            if exhaustive or not fuzzy:
+                for i in self.neighbours.query(lp):
+                    out[i].add("embedding")
         return dict(out)

@@ -16,7 +16,7 @@ regular expressions, parse attributes (sizes, counts, grades, angles...) and sco
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -29,6 +29,73 @@ from recallguard.matching.rules.model import FIELDS, CategoryRule, Condition, Te
 VERSION = "rules-1"
 _TOKEN = re.compile(r"[^\W_]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a",
+                       "$": "s", "!": "i", "|": "l", "€": "e"})  # fmt: skip
+# leet inside a word: b4lls, m@gnetic, $peks, ball$
+_LEET_INSIDE = re.compile(r"[a-z][0134578@!|€]+[a-z]|[@$€][a-z]|[a-z]{2}[$@]")
+_LOOKALIKE = re.compile(r"[\u0370-\u04ff]")  # Greek and Cyrillic letters that may stand for Latin ones
+
+
+def _known(word: str, vocab: Container[str] | None) -> bool:
+    return vocab is None or word in vocab or word.removesuffix("s") in vocab
+
+
+def _undisguise_word(word: str, vocab: Container[str] | None) -> str | None:
+    """The word undisguised ("b@lls," → "balls", "m-agnetic" → "magnetic"), or None."""
+    tokens = _TOKEN.findall(word)
+    if _LEET_INSIDE.search(word):
+        decoded = _TOKEN.findall(word.translate(_LEET))
+        if any(_known(t, vocab) for t in decoded if t not in tokens):
+            return " ".join(decoded)
+    if len(tokens) > 1 and min(map(len, tokens)) == 1 and all(t.isalpha() for t in tokens):
+        joined = "".join(tokens)
+        if _known(joined, vocab):
+            return joined
+    return None
+
+
+def undisguise(text: str, vocab: Container[str] | None = None) -> str:
+    """Folded ``text``, followed by its undisguised form when sellers disguised words in it: leetspeak
+    inside words ("b@lls", "magnet1c"), words split by separators or spaces ("m-agnetic", "b a l l s"),
+    Latin words written with Cyrillic or Greek lookalikes. With ``vocab`` (the rules' words) only words
+    that decode to one of them are decoded, so model numbers ("f100xwh1") stay as they are. Phrases are
+    then found in either form; quantities and sizes ("216pcs", "5mm", "N52") are never decoded.
+
+    >>> undisguise("216pcs 5mm m-agnetic b@lls, n52")
+    '216pcs 5mm m-agnetic b@lls, n52 \\n 216pcs 5mm magnetic balls n52'
+    >>> undisguise("216pcs 5mm light-up magnetic balls x100f1", vocab={"magnetic", "ball"})
+    '216pcs 5mm light-up magnetic balls x100f1'
+    """
+    words = text.split(" ")
+    out: list[str] = []
+    changed = False
+    run: list[str] = []  # consecutive one-letter words: "b a l l s"
+    for w in [*words, ""]:
+        if len(w) == 1 and w.isalpha():
+            run.append(w)
+            continue
+        if run:
+            joined = "".join(run)
+            if len(run) >= 3 and _known(joined, vocab):
+                out.append(joined)
+                changed = True
+            else:
+                out.extend(run)
+            run = []
+        if w.isalpha() or not w:
+            out.append(w)
+            continue
+        plain = _undisguise_word(w, vocab)
+        changed = changed or plain is not None
+        out.append(w if plain is None else plain)
+    alt = " ".join(out).rstrip() if changed else text
+    if _LOOKALIKE.search(alt):
+        from recallguard.matching.evasion import skeleton  # confusables: Cyrillic а in "mаgnetic"
+
+        alt = skeleton(alt)
+    return text if alt == text else f"{text} \n {alt}"
 
 
 def _variants(word: str) -> tuple[str, ...]:
@@ -93,6 +160,7 @@ class _Compiled:
     groups: list[_Matcher]
     support: _Matcher
     exclusions: _Matcher
+    not_the_product: _Matcher
 
     @classmethod
     def build(cls, rule: CategoryRule) -> _Compiled:
@@ -103,6 +171,7 @@ class _Compiled:
             [_Matcher(g.terms) for g in rule.required_any],
             _Matcher(rule.support_terms),
             _Matcher(rule.exclusions),
+            _Matcher(rule.not_the_product),
         )
 
 
@@ -140,6 +209,14 @@ class RuleSet:
         self._compiled = [_Compiled.build(r) for r in self.rules]
         self._by_word: dict[str, list[int]] = {}
         self._cjk: list[tuple[str, int]] = []
+        self._vocab: set[str] = set()  # every word of every literal phrase: what undisguising may yield
+        for rule in self.rules:
+            phrases = [*rule.terms, *rule.related_terms, *rule.support_terms, *rule.exclusions]
+            phrases += [t for g in rule.required_any for t in g.terms]
+            for term in phrases:
+                if not term.regex:
+                    self._vocab.update(_TOKEN.findall(term.text))
+                    self._vocab.add("".join(_TOKEN.findall(term.text)))
         for i, rule in enumerate(self.rules):
             for term in (*rule.terms, *rule.related_terms):
                 if _CJK.search(term.text):
@@ -183,7 +260,7 @@ class RuleSet:
 
     def screen(self, listing: Listing) -> list[Match]:
         """Matches (block or review) of ``listing`` against every rule, best first."""
-        text = fold(" \n ".join([getattr(listing, f) or "" for f in FIELDS]))
+        text = undisguise(fold(" \n ".join([getattr(listing, f) or "" for f in FIELDS])), self._vocab)
         tokens = _TOKEN.findall(text)
         found = self.candidates(text, tokens)
         if not found:
@@ -197,7 +274,9 @@ class RuleSet:
                 vtext = (
                     text
                     if c.rule.fields == FIELDS
-                    else fold(" \n ".join(getattr(listing, f) or "" for f in c.rule.fields))
+                    else undisguise(
+                        fold(" \n ".join(getattr(listing, f) or "" for f in c.rule.fields)), self._vocab
+                    )
                 )
                 view = views[c.rule.fields] = (
                     vtext,
@@ -217,6 +296,8 @@ class RuleSet:
         related = [] if strong else c.related.find(text, tokens)
         if not strong and not related:
             return None
+        if not c.not_the_product.empty and c.not_the_product.find(text, tokens):
+            return None  # an accessory for the product, the product without its banned part…
         satisfied: dict[str, tuple[Condition, float]] = {}
         for cond in rule.attributes:
             values = attrs.values.get(cond.attribute, [])

@@ -27,8 +27,8 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9\-]{1,79}$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 _KEYS = {
     "id", "authority", "title", "description", "legal_basis", "url", "evidence", "terms",
-    "related_terms", "required_any", "support_terms", "exclusions", "attributes", "scores", "thresholds",
-    "exemplars", "fields",
+    "related_terms", "required_any", "support_terms", "exclusions", "not_the_product", "attributes", "scores",
+    "thresholds", "exemplars", "fields",
 }  # fmt: skip
 _COND_KEYS = {"attribute", "gt", "ge", "lt", "le", "use", "weight", "veto", "required", "evidence"}
 FIELDS = ("title", "description", "category", "brand", "model")
@@ -104,6 +104,7 @@ class CategoryRule:
     required_any: tuple[TermGroup, ...] = ()
     support_terms: tuple[Term, ...] = ()
     exclusions: tuple[Term, ...] = ()
+    not_the_product: tuple[Term, ...] = ()  # the listing says it is not the product: veto any hit
     attributes: tuple[Condition, ...] = ()
     scores: Scores = field(default_factory=Scores)
     thresholds: Thresholds = field(default_factory=lambda: Thresholds(block=0.85, review=0.5))
@@ -256,6 +257,7 @@ def rule_from_dict(data: Any, source: str) -> CategoryRule:
         required_any=tuple(groups),
         support_terms=_terms(data.get("support_terms"), "support_terms", src),
         exclusions=_terms(data.get("exclusions"), "exclusions", src),
+        not_the_product=_terms(data.get("not_the_product"), "not_the_product", src),
         attributes=conditions,
         scores=scores,
         thresholds=Thresholds(block=block, review=review),

@@ -131,15 +131,21 @@ def listings_import(
 
 def scan_cmd(
     batch_size: int | None = typer.Option(None, "--batch-size", min=1, help=help_for("scan_batch_size")),
+    rules: list[Path] = typer.Option(
+        [], "--rules", help="Category-ban rule files or folders (YAML), applied with the shipped rules."
+    ),
     database_url: str | None = DbOpt,
 ) -> None:
-    """Screen every stored listing against every active recall (resumes an interrupted scan)."""
+    """Screen every stored listing against every active recall and the category-ban rules (resumes an
+    interrupted scan)."""
     from recallguard.service.scan import scan
+    from recallguard.service.screening import screener_factory
 
+    factory = screener_factory(rules)
     store, settings = _open(database_url)
     with store, _progress("scanning") as progress:
         report = scan(store, batch_size=batch_size or settings.scan_batch_size, actor=settings.actor,
-                      on_progress=progress)  # fmt: skip
+                      on_progress=progress, factory=factory)  # fmt: skip
     if not report.recalls:
         err.print("no active recalls in the store: run `recallguard recalls import FILE` first")
         return

@@ -11,7 +11,9 @@ a new version, and ``recallguard scan`` brings every listing up to it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Protocol
 
 from recallguard.domain.models import Listing, Match, Recall, Target
@@ -31,10 +33,12 @@ class ScreenerLike(Protocol):
 ScreenerFactory = Callable[[Sequence[Target], bool], ScreenerLike]
 
 
-def default_screener(targets: Sequence[Target], rules: bool = True) -> ScreenerLike:
+def default_screener(
+    targets: Sequence[Target], rules: bool = True, rule_paths: Sequence[Path] = ()
+) -> ScreenerLike:
     """The matcher's ``Screener`` over ``targets`` with the default decision policy (and the shipped
-    category-ban rules when ``rules``); with the fingerprint bank and the seller policy when a bank is
-    open in this process (``service.bank.open_bank``)."""
+    category-ban rules plus those in ``rule_paths`` when ``rules``); with the fingerprint bank and the
+    seller policy when a bank is open in this process (``service.bank.open_bank``)."""
     from recallguard.matching.screen import Screener
 
     checks = []
@@ -42,7 +46,7 @@ def default_screener(targets: Sequence[Target], rules: bool = True) -> ScreenerL
         try:
             from recallguard.matching.build import rule_checks
 
-            checks = rule_checks()
+            checks = rule_checks(rule_paths)
         except ImportError:
             checks = []
     from recallguard.service.bank import with_bank  # the process's fingerprint bank, when one is open
@@ -63,6 +67,41 @@ def scan_version(fingerprint: Sequence[tuple[str, str, str]], model_version: str
     return sha256_json({"recalls": [list(x) for x in fingerprint], "model": model_version, "policy": policy})
 
 
+def screener_factory(rule_paths: Sequence[Path] = ()) -> ScreenerFactory:
+    """``default_screener`` with the category-ban rules in ``rule_paths`` added to the shipped ones
+    (``recallguard scan --rules PATH``); raises RuleFileError (exit 2) at once for a bad rule file.
+
+    >>> screener_factory()([], True).model_version != ""
+    True
+    """
+    if rule_paths:
+        from recallguard.matching.rules import RuleSet
+
+        RuleSet.load(list(rule_paths))  # fail before any work, naming the file and field
+
+    def make(targets: Sequence[Target], rules: bool = True) -> ScreenerLike:
+        return default_screener(targets, rules, rule_paths)
+
+    return make
+
+
+def rules_of(screener: ScreenerLike) -> list[str]:
+    """A stable text form of the category-ban rules a screener applies (ids and content, not file paths).
+
+    >>> any(r.startswith("cpsc-magnet-sets ") for r in rules_of(default_screener([], True)))
+    True
+    """
+    out = []
+    for check in getattr(screener, "checks", ()):
+        rules = getattr(getattr(check, "__self__", None), "rules", None)  # a RuleSet's bound ``screen``
+        if isinstance(rules, list):
+            out += [f"{r.id} {sha256_json(repr(dataclasses.replace(r, source='')))}" for r in rules]
+    return sorted(out)
+
+
 def policy_of(screener: ScreenerLike) -> str:
-    """A stable text form of the screener's decision policy (part of the scan version)."""
-    return repr(getattr(screener, "policy", ""))
+    """A stable text form of the screener's decision policy and category-ban rules (part of the scan
+    version: a scan with other rules, or changed ones, screens every listing again)."""
+    policy = repr(getattr(screener, "policy", ""))
+    rules = rules_of(screener)
+    return f"{policy} rules={sha256_json(rules)}" if rules else policy

@@ -41,10 +41,8 @@ def _ratio(a: int, b: int) -> float | None:
 
 def bench_rules(ruleset: RuleSet) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for rule in ruleset.rules:
-        path = SETS / f"{rule.id}.jsonl"
-        if not path.exists():
-            continue
+    for rule, path in [(r, p) for r in ruleset.rules for p in sorted(SETS.glob(f"{r.id}*.jsonl"))]:
+        # <id>.jsonl is the rule's labelled set; <id>.<name>.jsonl are later sets written after a rule change
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         tp = fp = fn = btp = bfp = cross = 0
         misses, alarms = [], []
@@ -63,7 +61,7 @@ def bench_rules(ruleset: RuleSet) -> dict[str, Any]:
                     f"{row['listing_id']}: {row['title'][:80]} [{mine[0].decision.value} {mine[0].score}]"
                 )
         positives = sum(int(r["label"]) == 1 for r in rows)
-        out[rule.id] = {
+        out[path.name.removesuffix(".jsonl")] = {
             "listings": len(rows),
             "positives": positives,
             "precision": _ratio(tp, tp + fp),

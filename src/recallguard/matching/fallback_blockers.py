@@ -7,7 +7,8 @@ each one's pair completeness).
 
 >>> from recallguard.domain.models import Listing, Target
 >>> from recallguard.matching.profiles import listing_profile, target_profile
->>> lsh = ShingleLSH([target_profile(Target("1", "CPSC", brand="Brompton", product_name="T-Line Foldable Bicycles"))])
+>>> t = Target("1", "CPSC", brand="Brompton", product_name="T-Line Foldable Bicycles")
+>>> lsh = ShingleLSH([target_profile(t)])
 >>> lsh.query(listing_profile(Listing("L", "bromtpon tline foldable bicycle")))
 [0]
 """

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 import re
-from functools import cached_property
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cached_property
 
 from recallguard.domain.models import Target
 from recallguard.matching import evasion
@@ -63,7 +63,7 @@ class TargetIndex:
                 word_df[tok] += 1
         for i, p in enumerate(self.profiles):
             # a partial form (a word of a company name, a product-name lead word) must be distinctive:
-            # "bicycle" from "Santa Cruz Bicycles" or "factory" from "Factory Direct" would nominate everything
+            # "bicycle" from "Santa Cruz Bicycles" or "factory" from "Factory Direct" would nominate all
             for form, strength in list(p.brand_forms.items()):
                 if strength < 0.9 and (form in NOISE or word_df.get(form, 0) > 2):
                     del p.brand_forms[form]

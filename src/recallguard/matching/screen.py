@@ -124,7 +124,7 @@ class Screener:
 
 
 def _cap_per_authority(matches: list[Match]) -> list[Match]:
-    """The best ``MAX_MATCHES_PER_AUTHORITY`` matches of each authority (ties broken by recall number, so the choice is stable)."""
+    """The best ``MAX_MATCHES_PER_AUTHORITY`` matches of each authority (ties broken by recall number)."""
     kept: list[Match] = []
     seen: dict[str, int] = {}
     for m in sorted(matches, key=lambda m: (-m.score, m.recall_number)):

@@ -181,8 +181,8 @@ def _listing(lid: str, title: str, rnd: random.Random, **kw: object) -> Listing:
         site=site,
         price=round(rnd.uniform(5, 300), 2),
         ship_to=["*"],
-        **kw,
-    )  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 def generate(targets: Sequence[Target], per_kind: int = 2, seed: int = 0) -> list[GeneratedListing]:

@@ -112,3 +112,18 @@ def test_extra_checks_answer_in_the_same_call() -> None:
 
     s = Screener([HELMET], checks=[bank])
     assert [m.evidence for m in s.screen(Listing("X", "relisted thing"))] == ["re-listing of L1"]
+
+
+def test_brand_alone_never_blocks() -> None:
+    sweater = Target(
+        "RR10868",
+        "CPSC",
+        brand="Madewell",
+        product_name="Madewell",
+        product_type="women's sweater",
+        model_numbers=["NT611"],
+        text="Madewell Recalls Women's Sweaters Due to Risk of Burn Hazard",
+    )
+    s = Screener([sweater])
+    for m in s.screen(Listing("J", "Madewell Black Hooded Ski Jacket Size M", brand="Madewell")):
+        assert m.decision is not DecisionKind.BLOCK

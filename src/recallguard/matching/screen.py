@@ -108,11 +108,14 @@ class Screener:
                 if decision is DecisionKind.NONE:
                     continue
                 feats = dict(zip(FEATURES, rows[k], strict=True))
+                evidence = explain(lp, self.index.profiles[ti], rows[k], lp.brand_hits.get(ti),
+                                   lp.model_key_hits.get(ti, ""))  # fmt: skip
+                if decision is DecisionKind.BLOCK and not has_product_evidence(feats):
+                    decision = DecisionKind.REVIEW  # never block on the brand alone
+                    evidence += "; nothing but the brand ties it to the recalled product: review"
                 out[li].append(
                     Match(listings[li].listing_id, t.recall_number, t.authority, round(score, 4), decision,
-                          explain(lp, self.index.profiles[ti], rows[k], lp.brand_hits.get(ti),
-                                  lp.model_key_hits.get(ti, "")), feats,
-                          self.model_version)
+                          evidence, feats, self.model_version)
                 )  # fmt: skip
         for li, listing in enumerate(listings):
             if len(out[li]) > MAX_MATCHES_PER_AUTHORITY:
@@ -121,6 +124,20 @@ class Screener:
                 out[li].extend(check(listing))
             out[li].sort(key=lambda m: -m.score)
         return out
+
+
+def has_product_evidence(f: dict[str, float]) -> bool:
+    """Whether anything beyond the brand ties a listing to the recalled product: an identifier, the
+    product type or name in the title, or the recall's own description.
+
+    >>> has_product_evidence({"gtin_match": 0, "model_match": 0, "type_cover": 0, "name_cover": 0.2,
+    ...                       "desc_overlap": 0})
+    False
+    """
+    return bool(
+        f["gtin_match"] or f["model_match"] or f["type_cover"] >= 0.5 or f["name_cover"] >= 0.5
+        or f["desc_overlap"] >= 0.5
+    )  # fmt: skip
 
 
 def _cap_per_authority(matches: list[Match]) -> list[Match]:

@@ -12,7 +12,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = ["screen_bench", "em_bench", "rules_bench", "evasion_bench", "gate_bench", "scale_bench"]
+BENCHES = [
+    "screen_bench",
+    "blocking_bench",
+    "em_bench",
+    "rules_bench",
+    "evasion_bench",
+    "bank_bench",
+    "gate_bench",
+    "rescan_bench",
+    "scale_bench",
+]
 
 
 def main() -> int:
@@ -29,7 +39,7 @@ def main() -> int:
         t0 = time.time()
         print(f"[bench] {name} ...", flush=True)
         args = [sys.executable, "-m", f"bench.{name}"]
-        if name in ("screen_bench", "evasion_bench"):
+        if name in ("screen_bench", "blocking_bench", "evasion_bench", "rules_bench", "scale_bench"):
             args += ["--data-dir", a.data_dir]
         elif name == "em_bench":
             args += ["--data-dir", str(Path(a.data_dir) / "em")]

@@ -27,12 +27,24 @@ def _register() -> None:
         enforce_cmds,
         matcher_cmd,
         recalls_cmds,
+        reports_cmd,
         scale_cmds,
         screen_cmd,
+        settings_cmd,
         store_cmds,
     )
 
-    for module in (screen_cmd, matcher_cmd, scale_cmds, store_cmds, enforce_cmds, recalls_cmds, bank_cmd):
+    for module in (
+        screen_cmd,
+        matcher_cmd,
+        scale_cmds,
+        store_cmds,
+        enforce_cmds,
+        recalls_cmds,
+        bank_cmd,
+        reports_cmd,
+        settings_cmd,
+    ):
         module.register(app)
 
 

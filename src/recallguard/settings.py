@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     )
     actor: str = Field(default="cli", description="Who is named in the audit log for CLI-initiated changes.")
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
+    appeal_days: int = Field(
+        default=182, ge=1, le=3650, description="Days a seller may appeal an action (DSA art. 20: 6 months)."
+    )
+    buyer_retention_days: int = Field(
+        default=365, ge=1, description="Buyer order data is deleted this many days after the order date."
+    )
+    buyer_purge_s: float = Field(
+        default=3600.0, ge=0, description="How often the server purges expired buyer data (0: never)."
+    )
 
 
 def env_name(name: str) -> str:

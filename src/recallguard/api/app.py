@@ -30,7 +30,18 @@ from recallguard.api import errors, fastgate
 from recallguard.api.config import ServiceSettings, load_service_settings
 from recallguard.api.deps import Permit
 from recallguard.api.metrics import Metrics, MetricsMiddleware
-from recallguard.api.routes import actions, audit, gate, health, listings, recalls, tokens
+from recallguard.api.routes import (
+    actions,
+    audit,
+    buyers,
+    gate,
+    health,
+    listings,
+    notices,
+    recalls,
+    reports,
+    tokens,
+)
 from recallguard.api.runtime import Enforcer
 from recallguard.errors import ConfigurationError
 from recallguard.settings import Settings
@@ -103,7 +114,7 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
     app.state.settings = cfg
     app.state.metrics = Metrics()
     errors.install(app)
-    for module in (health, gate, listings, recalls, actions, audit, tokens):
+    for module in (health, gate, listings, recalls, actions, audit, tokens, reports, notices, buyers):
         app.include_router(module.router)
     web.mount(app)  # the server-rendered pages: sign-in, review queue, regulator portal, seller notices
     app.state.route_permissions = route_permissions(app)  # refuses a route without its Permit

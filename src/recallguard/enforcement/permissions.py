@@ -52,6 +52,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "priority:submit": frozenset({A, RG}),  # submit a priority list (regulator: its authority's)
     "notices:read": frozenset({A, SE}),  # seller pages: listings, actions, notices (seller: its own)
     "appeals:create": frozenset({SE}),  # a seller appeals an action or attests its stock
+    # reports, notices, appeals and buyers over REST (docs/reports.md)
+    "reports:read": frozenset({A, RV, M, RG}),  # compliance report, statements (regulator: its authority)
+    "notices:settings": frozenset({SE}),  # a seller's notice language
+    "appeals:read": frozenset({A, RV, SE}),  # appeals and their photos (seller: its own)
+    "buyers:import": frozenset({A, M}),  # orders for buyer notification
+    "buyers:read": frozenset({A, M}),  # buyers of a recall's listings (personal data)
+    "buyers:purge": frozenset({A}),  # delete buyer data past retention now
 }
 """Permission → the roles that hold it. The documentation (docs/api.md) prints this table."""
 

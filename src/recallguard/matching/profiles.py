@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -188,6 +189,16 @@ def target_profile(t: Target) -> TargetProfile:
 _LEET_CHARS = frozenset("0134578@$!|")
 
 
+def _interleaved(word: str) -> bool:
+    """Letters and digits alternate at least twice ("B1k3", "5c0073r"), unlike model numbers ("KY055").
+
+    >>> _interleaved("H3lm37"), _interleaved("KY055"), _interleaved("2-pack")
+    (True, False, False)
+    """
+    kinds = [c.isdigit() for c in word if c.isalnum()]
+    return sum(a != b for a, b in itertools.pairwise(kinds)) >= 2 and sum(not k for k in kinds) >= 2
+
+
 def undisguised(text: str) -> str:
     """``text`` with disguises taken off for matching: confusable letters folded to ASCII, product words in
     other languages followed by their English type, leetspeak words followed by their decoded form.
@@ -210,15 +221,10 @@ def undisguised(text: str) -> str:
             out = out[:1].upper() + out[1:]
     if any(c in _LEET_CHARS for c in out):
         words = [
-            w
-            for w in out.split()
-            if len(w) >= 3
-            and not w[0].isdigit()
-            and any(c in _LEET_CHARS for c in w)
-            and sum(c.isalpha() for c in w) > sum(c.isdigit() for c in w) + 1
+            w for w in out.split() if len(w) >= 3 and any(c in _LEET_CHARS for c in w) and _interleaved(w)
         ]
         decoded = [evasion.leet_variants(w)[-1] for w in words]
-        extra = [d for w, d in zip(words, decoded, strict=True) if d != w and not d[:1].isdigit()]
+        extra = [d for w, d in zip(words, decoded, strict=True) if d != w and d.isalpha()]
         if extra:
             out = f"{out} {' '.join(extra)}"
     return out

@@ -2,9 +2,10 @@
 
 - The same input twice changes nothing (content hashes); bad records go to quarantine and are
   counted (exit code 1), the rest load.
-- An amended recall (same number, new content) replaces its targets and the stored listings are
-  screened again against it, in the same transaction (one pass for all amended recalls of an
-  import); matches that no longer hold are withdrawn. ``recallguard scan`` afterwards brings every
+- A new or amended recall (same number, new content: its targets replaced) is screened against the
+  stored listings that could match it — found through the listing-side indexes, ``service.rescan``
+  — in the same transaction (one pass for all recalls of an import); matches that no longer hold
+  are withdrawn. ``recallguard scan`` afterwards brings every
   listing to the new scan version (cross-recall effects included).
 - A listing that comes again with changed content is updated and screened again against every
   active recall in the same transaction. New listings wait for ``recallguard scan``.
@@ -29,6 +30,7 @@ from typing import Any
 
 from recallguard.domain.models import BadRecord, Listing, Recall, RecallStatus, Target
 from recallguard.service.decide import Progress, ReconcileCounts, reconcile
+from recallguard.service.rescan import rescan_recalls
 from recallguard.service.screening import (
     ScreenerFactory,
     ScreenerLike,
@@ -86,22 +88,11 @@ def rescreen_for_recalls(
     actor: str,
     why: str = "",
 ) -> tuple[int, ReconcileCounts]:
-    """Screen every stored listing again against the amended (or withdrawn) recalls, in one pass."""
-    keys = {(r.authority, r.recall_number) for r, _ in changed}
-    targets = [t for r, ts in changed if r.status == RecallStatus.ACTIVE for t in ts]
-    screener = factory(targets, False) if targets else None
+    """Screen the stored listings that could match the amended (or withdrawn) recalls again, found
+    through the listing-side indexes (``service.rescan``); returns (listings screened, counts)."""
     why = why or "recall " + ", ".join(sorted(r.key for r, _ in changed))[:200] + " amended"
-    counts, n, after = ReconcileCounts(), 0, ""
-    while page := uow.listings.page(after, RESCREEN_PAGE):
-        after, n = page[-1].listing_id, n + len(page)
-        existing = uow.matches.active_for_listings([x.listing_id for x in page])
-        results = screener.screen_many(page) if screener else ((x, []) for x in page)
-        for listing, matches in results:
-            mine = [m for m in matches if (m.authority, m.recall_number) in keys]
-            old = existing.get(listing.listing_id, [])
-            if mine or any((m.authority, m.recall_number) in keys for m in old):
-                counts.add(reconcile(uow, listing.listing_id, mine, old, actor, scope=keys, why=why))
-    return n, counts
+    rep = rescan_recalls(uow, changed, factory, actor, why)
+    return rep.screened, rep.counts
 
 
 def store_recalls(
@@ -132,6 +123,7 @@ def store_recalls(
     report.quarantined += len(bad)
     changed: list[tuple[Recall, list[Target]]] = []
     withdrawn: list[tuple[Recall, list[Target]]] = []
+    arrived: list[tuple[Recall, list[Target]]] = []  # new recalls: their listings found by key at once
     with store.transaction() as uow:  # the whole batch, and the re-screening it causes, or nothing
         _quarantine(uow, "recall", bad, report.source, actor)
         priority = uow.recalls.priority_keys() if items else set()
@@ -156,6 +148,7 @@ def store_recalls(
                 uow.audit.append(
                     "recall.created", f"recall:{r.key}", actor, f"imported from {report.source}", data
                 )
+                arrived.append((r, targets))
             else:
                 report.updated += 1
                 became_withdrawn = r.status == RecallStatus.WITHDRAWN and res.previous_status != r.status
@@ -170,10 +163,11 @@ def store_recalls(
                 report.counts.withdrawn += rep.matches_withdrawn
                 report.counts.actions_withdrawn += rep.actions_withdrawn
                 report.counts.add(rep.counts)
-        if changed:
-            n, counts = rescreen_for_recalls(uow, changed, factory, actor)
-            report.rescreened += n
-            report.counts.add(counts)
+        if changed or arrived:  # listing-side indexes find the candidates (service.rescan)
+            why = f"recall imported from {report.source}"
+            found = rescan_recalls(uow, [*arrived, *changed], factory, actor, why)
+            report.rescreened += found.screened
+            report.counts.add(found.counts)
     return report
 
 

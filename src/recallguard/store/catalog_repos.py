@@ -32,6 +32,7 @@ from recallguard.store.convert import (
     target_to_json,
     utc,
 )
+from recallguard.store.listing_key_repos import ListingKeyRepo
 from recallguard.store.tables import ListingRow, QuarantineRow, RecallRow, TargetRow
 
 
@@ -211,10 +212,14 @@ class ListingRepo:
                 changed_rows.append(
                     {**listing_values(listing), "content_hash": h, "updated_at": ts, "screened_version": None}
                 )
+        keys = ListingKeyRepo(self.s)  # listing-side indexes, in the same transaction
         if new_rows:
             self.s.execute(insert(ListingRow), new_rows)
+            keys.add([by_id[r["listing_id"]] for r in new_rows])
         if changed_rows:
+            old = self.get_many([r["listing_id"] for r in changed_rows])
             self.s.execute(update(ListingRow), changed_rows)
+            keys.replace(old, [by_id[r["listing_id"]] for r in changed_rows])
         unchanged = len(by_id) - len(new_rows) - len(changed_rows)
         return ListingUpsert(
             [r["listing_id"] for r in new_rows], [r["listing_id"] for r in changed_rows], unchanged

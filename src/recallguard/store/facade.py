@@ -21,6 +21,7 @@ from recallguard.store.audit_repos import AuditRepo, CheckpointRepo
 from recallguard.store.catalog_repos import ListingRepo, QuarantineRepo, RecallRepo
 from recallguard.store.enforcement_repos import ActionRepo, MatchRepo
 from recallguard.store.engine import make_engine, migrate
+from recallguard.store.listing_key_repos import ListingKeyRepo
 
 COUNT_KEYS = ("recalls", "targets", "listings", "quarantined", "matches", "actions", "priority")
 
@@ -32,6 +33,7 @@ class UnitOfWork:
         self.session = session
         self.recalls = RecallRepo(session)
         self.listings = ListingRepo(session)
+        self.listing_keys = ListingKeyRepo(session)  # listing-side indexes (catalogue rescans)
         self.quarantine = QuarantineRepo(session)
         self.matches = MatchRepo(session)
         self.actions = ActionRepo(session)

@@ -1,0 +1,152 @@
+"""The listing keys repository: written with the listings (bulk: ``executemany`` on SQLite, ``COPY`` on
+PostgreSQL), read by catalogue rescans to find a recall's candidate listings.
+
+>>> from recallguard.store import Store
+>>> from recallguard.domain.models import Listing
+>>> store = Store("sqlite://")
+>>> with store.transaction() as uow:
+...     _ = uow.listings.upsert_many([Listing("L1", "Babeside doll stroller BS-100")])
+...     sorted(uow.listing_keys.candidates([("model", "BS100"), ("gtin", "00012345678905")]))
+['L1']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+
+from sqlalchemy import Connection, delete, func, intersect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from recallguard.domain.models import Listing
+from recallguard.store.listing_key_tables import ListingKeyRow
+
+KeyRow = tuple[str, str, str]  # kind, key, listing_id
+CHUNK = 900  # bound parameters per IN list
+BACKFILL_PAGE = 5000
+
+
+def key_rows(listings: Iterable[Listing]) -> Iterator[KeyRow]:
+    """The ``listing_keys`` rows of listings (``recallguard.matching.keys.listing_keys``).
+
+    >>> ("model", "BS100", "L1") in set(key_rows([Listing("L1", "stroller BS-100")]))
+    True
+    """
+    from recallguard.matching.keys import listing_keys
+
+    for x in listings:
+        for kind, key in listing_keys(x):
+            yield kind, key, x.listing_id
+
+
+def insert_rows(conn: Connection, rows: Iterable[KeyRow]) -> int:
+    """Append key rows inside ``conn``'s transaction, fast (the rows must be new: new listings).
+
+    SQLite: one ``executemany``; PostgreSQL: ``COPY listing_keys FROM STDIN``.
+    """
+    raw = conn.connection.driver_connection
+    n = 0
+    if conn.dialect.name == "postgresql":
+        with raw.cursor() as cur, cur.copy("COPY listing_keys (kind, key, listing_id) FROM STDIN") as cp:  # type: ignore[union-attr]
+            for r in rows:
+                cp.write_row(r)
+                n += 1
+        return n
+    cur = raw.cursor()  # type: ignore[union-attr]
+    try:
+        it = iter(rows)
+        while chunk := list(islice(it, 50_000)):
+            cur.executemany("INSERT INTO listing_keys (kind, key, listing_id) VALUES (?, ?, ?)", chunk)
+            n += len(chunk)
+    finally:
+        cur.close()
+    return n
+
+
+def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
+    for i in range(0, len(values), CHUNK):
+        yield list(values[i : i + CHUNK])
+
+
+class ListingKeyRepo:
+    """Listing-side index keys: (kind, key) → listing ids."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, listings: Sequence[Listing]) -> int:
+        """Index new listings (bulk); returns how many key rows were written."""
+        return insert_rows(self.s.connection(), key_rows(listings)) if listings else 0
+
+    def replace(self, old: Sequence[Listing], new: Sequence[Listing]) -> None:
+        """Re-index changed listings: ``old`` (their stored content) keys out, ``new`` keys in."""
+        if not new:
+            return
+        before, after = set(key_rows(old)), set(key_rows(new))
+        gone, fresh = before - after, after - before
+        c = ListingKeyRow
+        for kind, key, lid in sorted(gone):
+            self.s.execute(delete(c).where(c.kind == kind, c.key == key, c.listing_id == lid))
+        if fresh:
+            rows = [{"kind": k, "key": v, "listing_id": lid} for k, v, lid in sorted(fresh)]
+            if self.s.get_bind().dialect.name == "postgresql":
+                self.s.execute(pg_insert(c).on_conflict_do_nothing(), rows)  # stale keys of old versions
+            else:
+                self.s.execute(sqlite_insert(c).on_conflict_do_nothing(), rows)
+
+    def candidates(self, keys: Iterable[tuple[str, str]]) -> set[str]:
+        """Ids of the listings that carry any of ``keys`` (exact lookups on the (kind, key) index)."""
+        by_kind: dict[str, set[str]] = {}
+        for kind, key in keys:
+            by_kind.setdefault(kind, set()).add(key)
+        out: set[str] = set()
+        c = ListingKeyRow
+        for kind, values in sorted(by_kind.items()):
+            for chunk in _chunks(sorted(values)):
+                q = select(c.listing_id).where(c.kind == kind, c.key.in_(chunk))
+                out.update(self.s.scalars(q))
+        return out
+
+    def with_all(self, kind: str, keys: Sequence[str]) -> set[str]:
+        """Ids of the listings that carry every one of ``keys`` (e.g. each word of a brand)."""
+        c = ListingKeyRow
+        qs = [select(c.listing_id).where(c.kind == kind, c.key == k) for k in dict.fromkeys(keys)]
+        if not qs:
+            return set()
+        q = qs[0] if len(qs) == 1 else intersect(*qs)
+        return set(self.s.scalars(q))
+
+    def postings(self, kind: str, keys: Iterable[str], cap: int = 10_000) -> dict[str, int]:
+        """How many listings carry each key (counted up to ``cap``, so common words stay cheap)."""
+        c = ListingKeyRow
+        out = {}
+        for k in sorted(set(keys)):
+            sub = select(c.listing_id).where(c.kind == kind, c.key == k).limit(cap + 1).subquery()
+            out[k] = int(self.s.scalar(select(func.count()).select_from(sub)) or 0)
+        return out
+
+    def count(self) -> int:
+        """Key rows stored."""
+        return int(self.s.scalar(select(func.count()).select_from(ListingKeyRow)) or 0)
+
+
+def backfill(conn: Connection) -> int:
+    """Index every stored listing (the migration that adds the table runs it once); returns key rows."""
+    from recallguard.store.convert import listing_from_row
+    from recallguard.store.tables import ListingRow
+
+    after, n = "", 0
+    while True:
+        q = (
+            select(ListingRow.__table__)
+            .where(ListingRow.listing_id > after)
+            .order_by(ListingRow.listing_id)
+            .limit(BACKFILL_PAGE)
+        )
+        page = [listing_from_row(r) for r in conn.execute(q)]
+        if not page:
+            return n
+        n += insert_rows(conn, key_rows(page))
+        after = page[-1].listing_id

@@ -1,0 +1,130 @@
+"""Catalogue rescans through listing-side indexes: a recall import restricts exactly the listings a
+full scan restricts, without screening the catalogue; the keys follow listing changes and are built
+for listings stored before the table existed.
+
+Data: the repository's real CPSC samples (data/cpsc, data/samples) and the demo listings (data/demo).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert
+
+from recallguard.domain.models import Listing
+from recallguard.listings.readers import read_listings
+from recallguard.matching.profiles import listing_profile
+from recallguard.service.importers import import_listings, import_recalls
+from recallguard.service.rescan import candidate_ids
+from recallguard.service.scan import scan
+from recallguard.service.screening import default_screener, extract
+from recallguard.sources.loader import load_recalls
+from recallguard.store import Store
+from recallguard.store.convert import listing_hash, listing_values, now
+from recallguard.store.tables import ListingRow
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+CPSC = DATA / "cpsc" / "cpsc-recalls-api-80.json"
+SAMPLE_RECALLS = DATA / "samples" / "recalls.json"
+LISTING_FILES = (DATA / "samples" / "listings.jsonl", DATA / "demo" / "listings.jsonl")
+EXACT_BLOCKERS = {"gtin", "model", "brand", "text"}
+
+
+def _restrictions(store: Store) -> set[tuple[str, str]]:
+    """(listing, recall) of every live restriction a recall (not a category rule) caused."""
+    with store.transaction() as uow:
+        return {
+            (a.listing_id, a.recall_number)
+            for a in uow.actions.list()
+            if a.state.value != "withdrawn" and not a.recall_number.startswith("rule:")
+        }
+
+
+def _recall_matches(store: Store) -> dict[tuple[str, str], tuple[str, float]]:
+    with store.transaction() as uow:
+        return {
+            (m.listing_id, m.recall_number): (m.decision.value, m.score)
+            for m in uow.matches.iter_active()
+            if not m.recall_number.startswith("rule:")
+        }
+
+
+@pytest.fixture
+def seeded(store: Store) -> Store:
+    for f in LISTING_FILES:
+        import_listings(store, f)
+    return store
+
+
+def test_a_recall_import_restricts_what_a_full_scan_restricts(seeded: Store, tmp_path: Path) -> None:
+    report = import_recalls(seeded, CPSC)  # 80 new recalls: their listings found by key, at once
+    with seeded.transaction() as uow:
+        stored = uow.listings.count()
+    assert 0 < report.rescreened < stored  # not the whole catalogue
+    assert report.counts.actions_created == len(_restrictions(seeded)) > 0
+
+    # one recall at a time, from another file: each import restricts its listings at once
+    for raw in json.loads(SAMPLE_RECALLS.read_text()):
+        one = tmp_path / f"{raw['RecallNumber']}.json"
+        one.write_text(json.dumps([raw]))
+        import_recalls(seeded, one)
+    restricted = _restrictions(seeded)
+    matches = _recall_matches(seeded)
+    assert any(r == "26513" for _, r in restricted)  # a sample recall's listings are restricted
+
+    full = scan(seeded)  # the full rescreen: every listing against every active recall
+    assert full.screened == stored
+    assert _restrictions(seeded) == restricted
+    assert _recall_matches(seeded) == matches
+
+
+def test_listing_side_keys_find_every_pair_the_exact_blockers_find(seeded: Store) -> None:
+    recalls = load_recalls(CPSC).recalls + load_recalls(SAMPLE_RECALLS).recalls
+    screener = default_screener([t for r in recalls for t in extract(r)], False)
+    index = screener.index  # type: ignore[attr-defined]
+    listings = [x for f in LISTING_FILES for x in read_listings(f) if isinstance(x, Listing)]
+    pairs = {
+        (x.listing_id, ti)
+        for x in listings
+        for ti, blockers in index.candidates(listing_profile(x)).items()
+        if blockers & EXACT_BLOCKERS
+    }
+    with seeded.transaction() as uow:
+        found = {ti: candidate_ids(uow, index, [ti]) for ti in range(len(index.profiles))}
+        keyed = sum(len(v) for v in found.values())
+    missing = sorted((lid, ti) for lid, ti in pairs if lid not in found[ti])
+    assert len(pairs) > 200 and not missing
+    assert keyed < 0.1 * len(listings) * len(index.profiles)  # a few listings per target, not all
+
+
+def test_changed_listing_is_found_by_its_new_keys_only(store: Store) -> None:
+    with store.transaction() as uow:
+        uow.listings.upsert_many([Listing("L1", "Garden hose 30 m", model="GH-300")])
+    with store.transaction() as uow:
+        uow.listings.upsert_many([Listing("L1", "Babeside doll stroller", model="BS-100", brand="Babeside")])
+        assert uow.listing_keys.candidates([("model", "BS100")]) == {"L1"}
+        assert uow.listing_keys.candidates([("model", "GH300"), ("token", "hose")]) == set()
+        assert uow.listing_keys.with_all("token", ["doll", "stroller"]) == {"L1"}
+        assert uow.listing_keys.candidates([("brand", "babeside")]) == {"L1"}
+
+
+def test_listings_stored_before_the_keys_table_are_indexed_by_the_migration(empty_database_url: str) -> None:
+    from alembic import command
+
+    from recallguard.store.engine import alembic_config
+
+    store = Store(empty_database_url, migrate=False)
+    cfg = alembic_config(store.engine)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "p001")  # the revision before the listing keys
+        x = Listing("OLD-1", "Babeside doll stroller BS-100", brand="Babeside")
+        ts = now()
+        row = {**listing_values(x), "content_hash": listing_hash(x), "created_at": ts, "updated_at": ts}
+        conn.execute(insert(ListingRow), [row])
+    store.migrate()
+    with store.transaction() as uow:
+        assert uow.listing_keys.candidates([("model", "BS100")]) == {"OLD-1"}
+    store.close()

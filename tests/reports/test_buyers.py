@@ -4,14 +4,16 @@ purge that deletes exactly the expired rows with an audit event."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from recallguard.api.runtime import Enforcer
 from recallguard.service.buyers import buyers_of_recall, import_orders, purge_expired
-from recallguard.store.people_tables import BuyerRepo
+from recallguard.store.people_tables import BuyerOrder, BuyerRepo
 from tests.reports.conftest import Scenario
 
 Headers = Callable[..., dict[str, str]]
@@ -97,3 +99,20 @@ def test_buyers_api(client: TestClient, token: Headers, scenario: Scenario) -> N
     assert client.get("/v1/buyers", params={"recall": "26561"}, headers=token("regulator")).status_code == 403
     assert client.post("/v1/buyers/purge", headers=mp).status_code == 403
     assert client.post("/v1/buyers/purge", headers=token("admin")).json()["deleted"] == 0
+
+
+def test_the_server_timer_purges_expired_buyer_data(app: FastAPI, enforcer: Enforcer) -> None:
+    old = NOW.date() - timedelta(days=400)  # past the default 365 days
+    with enforcer.store.transaction() as uow:
+        BuyerRepo(uow.session).add_many([(BuyerOrder("L1", old, "US", "buyer-x"), "h-old")])
+    with TestClient(app):  # the lifespan starts the purge timer; its first round runs at once
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with enforcer.store.transaction() as uow:
+                if BuyerRepo(uow.session).count() == 0:
+                    break
+            time.sleep(0.05)
+    with enforcer.store.transaction() as uow:
+        assert BuyerRepo(uow.session).count() == 0
+        (ev,) = [e for e in uow.audit.list(0, 10_000) if e.kind == "buyers.purged"]
+    assert ev.actor == "timer" and ev.data["deleted"] == 1

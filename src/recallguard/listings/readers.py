@@ -80,6 +80,10 @@ def _read_jsonl(path: Path) -> Iterator[Listing | BadRecord]:
                 rows = json.load(f)
             except json.JSONDecodeError as e:
                 raise InputError(f"{src}: not valid JSON: {e}") from e
+            except (ValueError, RecursionError) as e:  # a 5,000-digit number, nesting past the stack
+                raise InputError(
+                    f"{src}: JSON this reader refuses: {str(e)[:200] or type(e).__name__}"
+                ) from None
             for i, row in enumerate(rows, 1):
                 if not isinstance(row, dict):
                     yield BadRecord(src, f"record {i}", "<record>", "expected a JSON object", _dump(row))
@@ -93,6 +97,12 @@ def _read_jsonl(path: Path) -> Iterator[Listing | BadRecord]:
                 row = json.loads(line)
             except json.JSONDecodeError as e:
                 yield BadRecord(src, f"line {lineno}", "<json>", f"invalid JSON: {e.msg}", line[:10_000])
+                continue
+            except (ValueError, RecursionError) as e:  # a 5,000-digit number, nesting past the stack
+                why = str(e)[:200] or type(e).__name__
+                yield BadRecord(
+                    src, f"line {lineno}", "<json>", f"JSON this reader refuses: {why}", line[:10_000]
+                )
                 continue
             if not isinstance(row, dict):
                 yield BadRecord(src, f"line {lineno}", "<record>", "expected a JSON object", line[:10_000])

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from recallguard.domain.models import Listing
+from recallguard.domain.safe_text import scrub
 
 MAX_TEXT = 20_000
 
@@ -35,6 +36,12 @@ class ListingIn(BaseModel):
     ship_to: list[str] = Field(default_factory=list)
     image_urls: list[str] = Field(default_factory=list)
     language: str = Field(default="", max_length=20)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        """Lone surrogates and NULs made storable (``domain.safe_text``): never a failed batch."""
+        return scrub(data)
 
     @field_validator(
         "listing_id",

@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from recallguard.domain.safe_text import scrub
 from recallguard.errors import UpstreamError
 from recallguard.sources.cpsc import is_poison_row, parse_cpsc, parse_cpsc_datetime
 from recallguard.sources.registry import RecallBatch
@@ -204,13 +205,13 @@ class CpscClient:
             raise UpstreamError(f"CPSC API answered HTTP {response.status_code}: {response.text[:200]!r}")
         try:
             data = json.loads(response.content.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        except (ValueError, RecursionError) as e:  # undecodable, truncated, 5,000-digit numbers, deep nesting
             raise _RetryableAnswer(
                 f"answer is not complete JSON ({len(response.content)} bytes: {e})"
             ) from None
         if not isinstance(data, list):
             raise _RetryableAnswer(f"answer is a JSON {type(data).__name__}, not a list of recalls")
-        return data  # records that are not objects become bad records when parsed
+        return scrub(data)  # records that are not objects become bad records when parsed
 
     def _check_window(self, records: list[Any], window: Window) -> None:
         """Refuse an answer that ignored the date filter (the whole database came back)."""

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from recallguard.domain.safe_text import scrub
 from recallguard.errors import InputError
 from recallguard.sources.registry import FORMATS, RecallBatch, RecallFormat
 
@@ -31,8 +32,10 @@ def detect_format(data: Any) -> RecallFormat | None:
 def load_recalls_data(data: Any, source: str) -> RecallBatch:
     """Parse already-decoded data (a JSON value, or CSV text as a str) with the format it matches.
 
-    Raises InputError when no registered format recognises the content.
+    Raises InputError when no registered format recognises the content. Lone surrogates and NULs in
+    text are made storable first (``domain.safe_text``), so one such character costs no record.
     """
+    data = scrub(data)
     fmt = detect_format(data)
     if fmt is None:
         names = ", ".join(f.name for f in FORMATS) or "none registered"
@@ -78,6 +81,8 @@ def load_recalls(path: str | Path) -> RecallBatch:
             data: Any = json.loads(text)
         except json.JSONDecodeError as e:
             raise InputError(f"{p}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+        except (ValueError, RecursionError) as e:  # a 5,000-digit number, nesting past the stack
+            raise InputError(f"{p}: JSON this reader refuses: {str(e)[:200] or type(e).__name__}") from None
         return load_recalls_data(data, p.name)
     fmt = detect_format(text)  # CSV and other text formats sniff the text itself
     if fmt is None:

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from recallguard.domain.models import BadRecord, Recall
+from recallguard.domain.safe_text import scrub
 from recallguard.errors import NotFoundError, UpstreamError, UsageError, ValidationFailed
 from recallguard.sources.registry import RecallBatch
 from recallguard.sources.safety_gate import parse_safety_gate
@@ -121,8 +122,8 @@ class SafetyGateClient:
     @staticmethod
     def _json(response: httpx.Response) -> Any:
         try:
-            return json.loads(response.content)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            return scrub(json.loads(response.content))
+        except (ValueError, RecursionError) as e:  # undecodable, truncated, huge numbers, deep nesting
             raise _Retry(f"truncated or invalid JSON ({len(response.content)} bytes): {e}") from None
 
     @staticmethod

@@ -143,6 +143,8 @@ def _terms(value: Any, where: str, src: str, literal_only: bool = False) -> tupl
                 except re.error as e:
                     raise RuleFileError(src, f"{where}.{lang}[{i}]", f"bad regular expression: {e}") from None
                 out.append(Term(phrase[3:], lang, regex=True))
+            elif not re.search(r"[^\W_]", fold(phrase)):  # nothing a listing's words could match
+                raise RuleFileError(src, f"{where}.{lang}[{i}]", "a phrase needs a letter or digit")
             else:
                 out.append(Term(fold(phrase), lang))
     return tuple(out)
@@ -184,6 +186,15 @@ def _condition(value: Any, where: str, src: str) -> Condition:
     )
 
 
+def _items(value: Any, where: str, src: str) -> list[Any]:
+    """A list field (absent or null: empty); anything else is refused naming the field."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RuleFileError(src, where, f"expected a list, got {type(value).__name__}")
+    return value
+
+
 def _text(data: dict[str, Any], key: str, src: str, required: bool = False) -> str:
     value = data.get(key, "")
     if not isinstance(value, str) or (required and not value.strip()):
@@ -206,16 +217,15 @@ def rule_from_dict(data: Any, source: str) -> CategoryRule:
     related = _terms(data.get("related_terms"), "related_terms", src, literal_only=True)
     if not terms and not related:
         raise RuleFileError(src, "terms", "a rule needs terms or related_terms")
-    conditions = tuple(
-        _condition(c, f"attributes[{i}]", src) for i, c in enumerate(data.get("attributes") or [])
-    )
+    attributes = _items(data.get("attributes"), "attributes", src)
+    conditions = tuple(_condition(c, f"attributes[{i}]", src) for i, c in enumerate(attributes))
     groups: list[TermGroup] = []
-    for i, g in enumerate(data.get("required_any") or []):
+    for i, g in enumerate(_items(data.get("required_any"), "required_any", src)):
         if not isinstance(g, dict):
             raise RuleFileError(src, f"required_any[{i}]", "expected a mapping with name and terms")
-        attrs = tuple(g.get("attributes") or ())
+        attrs = tuple(_items(g.get("attributes"), f"required_any[{i}].attributes", src))
         for a in attrs:
-            if a not in {c.attribute for c in conditions}:
+            if not isinstance(a, str) or a not in {c.attribute for c in conditions}:
                 raise RuleFileError(src, f"required_any[{i}].attributes", f"no condition on attribute {a!r}")
         group_terms = _terms(g.get("terms"), f"required_any[{i}].terms", src)
         if not group_terms and not attrs:
@@ -237,8 +247,8 @@ def rule_from_dict(data: Any, source: str) -> CategoryRule:
     authority = data.get("authority")
     if not isinstance(authority, str) or not re.match(r"^[A-Z][A-Z0-9_\-]{1,19}$", authority):
         raise RuleFileError(src, "authority", "required: an authority code such as CPSC or SAFETYGATE")
-    fields = tuple(data.get("fields") or FIELDS)
-    if not set(fields) <= set(FIELDS):
+    fields = tuple(_items(data.get("fields"), "fields", src) or FIELDS)
+    if not all(isinstance(f, str) and f in FIELDS for f in fields):
         raise RuleFileError(src, "fields", f"listing fields to read; allowed: {', '.join(FIELDS)}")
     exemplars = data.get("exemplars") or []
     if not isinstance(exemplars, list) or not all(isinstance(e, dict) and "title" in e for e in exemplars):
@@ -274,6 +284,8 @@ def load_rule_file(path: Path) -> list[CategoryRule]:
         raise RuleFileError(str(path), "(file)", f"cannot read: {e.strerror or e}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise RuleFileError(str(path), "(file)", f"not valid YAML: {e}") from None
+    except RecursionError:  # nesting deeper than the parser's stack
+        raise RuleFileError(str(path), "(file)", "not valid YAML: nested too deeply") from None
     if isinstance(data, dict) and "rules" in data and "id" not in data:
         data = data["rules"]
     items = data if isinstance(data, list) else [data]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from recallguard.api.deps import get_enforcer
+from recallguard.api.runtime import Enforcer
 from recallguard.domain.authorities import AUTHORITIES
 from recallguard.enforcement.auth import Principal
 from recallguard.enforcement.permissions import seller_filter
@@ -78,6 +79,9 @@ def _notice_context(
     language = pick_language(
         request.headers.get("accept-language"), lang, listing.language if listing else ""
     )
+    notice = _service_notice(enf, action_id, principal, lang)
+    if notice is not None:
+        language = notice.language
     key = (action.authority, action.recall_number)
     match = next((m for m in matches if (m.authority, m.recall_number) == key), None)
     ranges = [r.text or r.prefix or f"{r.start}–{r.end}" for tg in targets for r in tg.ranges]
@@ -86,7 +90,7 @@ def _notice_context(
     authority = AUTHORITIES.get(action.authority)
     return {
         "action": action, "listing": listing, "recall": recall, "match": match, "ranges": ranges,
-        "countries": countries, "deadline": deadline, "appeals": appeals,
+        "countries": countries, "deadline": deadline, "appeals": appeals, "notice": notice,
         "latest": appeals[-1] if appeals else None,
         "open_appeal": any(a.state == "open" for a in appeals),
         "can_appeal": action.state in decisions.IN_FORCE and not any(a.state == "open" for a in appeals),
@@ -96,6 +100,16 @@ def _notice_context(
         "admin_seller": None if seller_filter(principal) else (listing.seller_id if listing else None),
         "may_appeal": principal.seller_id is not None and principal.role.value == "seller",
     }  # fmt: skip
+
+
+def _service_notice(enf: Enforcer, action_id: str, principal: Principal, lang: str | None) -> Any:
+    """The notice text of ``service.notices`` (the same text as ``GET /v1/notices/{id}``), when present;
+    None falls back to the pages' own catalogue."""
+    try:
+        from recallguard.service.notices import notice_for
+    except ImportError:  # pragma: no cover - the notices service ships with the reports
+        return None
+    return notice_for(enf.store, action_id, seller_id=seller_filter(principal), language=lang)
 
 
 @router.get("/seller/notices/{action_id}", response_class=HTMLResponse)

@@ -189,7 +189,8 @@ def match_detail(
             )
     return MatchDetail(
         m, listing, recall, targets, terms, history, labels,
-        [a for a in enf_repo.actions_for_listings([listing_id]) if a.authority == authority],
+        [a for a in enf_repo.actions_for_listings([listing_id]) if a.authority == authority
+         and a.recall_number == recall_number],
         review.final_decisions([here]).get(here), prev_item, next_item, pos + 1, len(items),
         rule_text=_rule_title(recall_number) if recall is None else "",
         identifiers={k: v for k, v in idents.items() if v},

@@ -11,9 +11,7 @@
 
   function announce(text) {
     var s = document.getElementById("status");
-    if (!s) return;
-    s.textContent = "";
-    window.setTimeout(function () { s.textContent = text; }, 30);
+    if (s) s.textContent = text;
   }
 
   // Partial update: a form marked data-partial posts with fetch; the page it leads to replaces <main>,
@@ -23,13 +21,19 @@
     var fresh = doc.getElementById("main");
     var main = document.getElementById("main");
     if (!fresh || !main) { window.location.assign(url); return; }
+    // the live region stays in the document (a replaced one would not be announced): only its text changes
+    var live = document.getElementById("status");
+    var incoming = fresh.querySelector("#status");
+    var message = incoming ? incoming.textContent.trim() : "";
+    if (live) live.remove();
     main.innerHTML = fresh.innerHTML;
+    var placeholder = main.querySelector("#status");
+    if (live && placeholder) placeholder.replaceWith(live);
     document.title = doc.title;
     if (url && url !== window.location.href) window.history.pushState({}, "", url);
-    var status = main.querySelector("#status");
     var heading = main.querySelector("h1");
     if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
-    if (status && status.textContent.trim()) announce(status.textContent.trim());
+    announce(message);
     bind(main);
   }
 

@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     )
     actor: str = Field(default="cli", description="Who is named in the audit log for CLI-initiated changes.")
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
+    delist_authorities: str = Field(
+        default="",
+        description="Comma-separated authorities whose block decisions delist everywhere (scope *) "
+        "instead of restricting their buyer countries.",
+    )
+    shadow_authorities: str = Field(
+        default="",
+        description="Comma-separated authorities in shadow mode: decisions recorded, nothing enforced "
+        "(also `recallguard shadow on`).",
+    )
     appeal_days: int = Field(
         default=182, ge=1, le=3650, description="Days a seller may appeal an action (DSA art. 20: 6 months)."
     )

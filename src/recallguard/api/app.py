@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from recallguard import web
 from recallguard.api import errors, fastgate
 from recallguard.api.config import ServiceSettings, load_service_settings
+from recallguard.api.delivery_loop import delivery_loop
 from recallguard.api.deps import Permit
 from recallguard.api.metrics import Metrics, MetricsMiddleware
 from recallguard.api.routes import (
@@ -93,13 +94,15 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
         gc.collect()
         gc.freeze()  # long-lived state (gate, indexes, modules) out of the collector's way: steadier tails
         task = asyncio.create_task(_refresh_loop(enf, cfg.gate_refresh_s))
+        outbox = asyncio.create_task(delivery_loop(enf))  # the webhook outbox: resumes pending rows
         try:
             yield
         finally:
             close_bank(bank)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for t in (task, outbox):
+                t.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
 
     app = FastAPI(
         title="recallguard",

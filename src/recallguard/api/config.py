@@ -47,6 +47,15 @@ class ServiceSettings(Settings):
         default=6, ge=1, le=50, description="Delivery attempts before dead-letter."
     )
     webhook_timeout_s: float = Field(default=5.0, gt=0, description="Timeout of one webhook attempt.")
+    delivery_lease_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a delivery worker holds a claimed webhook delivery; a crashed worker's claims "
+        "are retried after it.",
+    )
+    delivery_poll_s: float = Field(
+        default=1.0, gt=0, description="How often the delivery worker (server loop, `deliver`) polls."
+    )
     token_cache_s: float = Field(default=5.0, ge=0, description="How long an API token check is cached.")
     gate_refresh_s: float = Field(
         default=2.0, gt=0, description="How often the gate picks up other processes' actions."

@@ -28,11 +28,12 @@ from recallguard.enforcement.audit_log import (
     verify_records,
 )
 from recallguard.enforcement.auth import Principal, Role, TokenRecord, check_token, hash_token, issue_token
-from recallguard.enforcement.connector import Delivery, RetryPolicy, WebhookConnector, action_delivery
+from recallguard.enforcement.connector import Delivery, RetryPolicy, WebhookConnector
 from recallguard.enforcement.gate import SaleGate
 from recallguard.enforcement.permissions import authority_filter
 from recallguard.enforcement.state_machine import transition
 from recallguard.errors import NotFoundError
+from recallguard.service.outbox import OutboxWorker, enqueue
 from recallguard.store import Store, UnitOfWork
 from recallguard.store.enforcement_tables import EnforcementRepo
 
@@ -201,6 +202,7 @@ class Enforcer:
         _append(uow, ev)
         if target == S.APPROVED:
             repo.record_approval(action.action_id, actor, new.updated_at)
+            enqueue(uow, new)  # the outbox row commits with the approval
         return new
 
     def approve_match(
@@ -258,25 +260,37 @@ class Enforcer:
         self.gate.apply(new)
         return new, True
 
-    def dispatch(self, actions: list[Action], actor: str = "connector") -> list[Delivery]:
-        """Send approved actions to the marketplace (blocking, with retries): approved → sent, and
-        sent → failed when the delivery dead-letters. Meant for a background thread."""
-        out: list[Delivery] = []
+    def outbox(self) -> OutboxWorker | None:
+        """A delivery worker of the outbox on this process's connector (None without a webhook)."""
         if self.connector is None or not self.settings.webhook_url:
-            return out
-        for a in actions:
-            if a.state not in (S.APPROVED, S.FAILED):  # a failed action is sent again (retry)
-                continue
-            why = "sent to the marketplace" if a.state == S.APPROVED else "sent again after a failure"
-            sent = self.move(a.action_id, S.SENT, actor, why)
-            d = action_delivery(self.settings.webhook_url, _action_json(sent))
-            self._save_delivery(d)
-            self.connector.on_change = self._save_delivery
-            self.connector.deliver(d)
-            if d.status == "dead":
-                self.move(a.action_id, S.FAILED, actor, d.last_error, {"delivery_id": d.delivery_id})
-            out.append(d)
-        return out
+            return None
+        return OutboxWorker(
+            self.store,
+            self.connector,
+            self.settings.webhook_url,
+            lease_s=self.settings.delivery_lease_s,
+            on_action=self.gate.apply,
+        )
+
+    def dispatch(self, actions: list[Action], actor: str = "connector") -> list[Delivery]:
+        """Deliver these actions' outbox rows now (blocking, with retries): approved → sent, and
+        sent → failed when the delivery dead-letters; a failed action is queued again with the same
+        idempotency key. Meant for a background task after answering; the rows are already committed,
+        so a crash here only delays them (the delivery loop resumes them)."""
+        worker = self.outbox()
+        if worker is None:
+            return []
+        worker.actor = actor
+        ids = []
+        with self.store.transaction() as uow:
+            repo = EnforcementRepo(uow.session)
+            for a in actions:
+                current = repo.action(a.action_id)
+                if current is None or current.state not in (S.APPROVED, S.FAILED):
+                    continue
+                enqueue(uow, current, resend=current.state == S.FAILED)
+                ids.append(current.action_id)
+        return worker.drain(ids) if ids else []
 
     def dispatch_ids(self, action_ids: list[str]) -> list[Delivery]:
         """:meth:`dispatch` for stored actions by id (their current state)."""
@@ -284,10 +298,6 @@ class Enforcer:
             repo = EnforcementRepo(uow.session)
             actions = [a for a in (repo.action(i) for i in action_ids) if a is not None]
         return self.dispatch(actions)
-
-    def _save_delivery(self, d: Delivery) -> None:
-        with self.store.transaction() as uow:
-            EnforcementRepo(uow.session).save_delivery(d)
 
     # --- audit --------------------------------------------------------------------------------
     def sign_if_due(self, force: bool = False) -> HeadSignature | None:
@@ -377,19 +387,6 @@ class Enforcer:
 
 def _append(uow: UnitOfWork, ev: AuditEvent) -> None:
     uow.audit.append(ev.kind, ev.subject, ev.actor, ev.reason, ev.data)
-
-
-def _action_json(a: Action) -> dict[str, Any]:
-    return {
-        "action_id": a.action_id,
-        "listing_id": a.listing_id,
-        "recall_number": a.recall_number,
-        "authority": a.authority,
-        "kind": a.kind.value,
-        "countries": list(a.countries),
-        "state": a.state.value,
-        "reason": a.reason,
-    }
 
 
 def _event_json(e: AuditEvent) -> dict[str, Any]:

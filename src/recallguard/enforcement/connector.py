@@ -175,21 +175,38 @@ class WebhookConnector:
             return "permanent"
         return "retry"
 
+    def settle(self, d: Delivery, outcome: str) -> float | None:
+        """After an attempt: dead-letter ``d`` when the answer was permanent or it is out of attempts;
+        returns the backoff before the next attempt, or None when ``d`` is delivered or dead.
+
+        >>> c = WebhookConnector("k", RetryPolicy(max_attempts=2, jitter=0))
+        >>> d = Delivery("http://x", "e", {}, "K", attempts=1)
+        >>> c.settle(d, "retry"), d.status
+        (0.5, 'pending')
+        >>> d.attempts = 2
+        >>> c.settle(d, "retry"), d.status
+        (None, 'dead')
+        """
+        if outcome == "permanent" or (outcome == "retry" and d.attempts >= self.policy.max_attempts):
+            d.status = "dead"
+            with self._lock:
+                self.dead_letters.append(d)
+        if d.status != "pending":
+            return None
+        return self.policy.delay(d.attempts, self.rng)
+
     def deliver(self, d: Delivery) -> Delivery:
         """Attempt until delivered or out of attempts (then dead-lettered); returns ``d``.
 
         Blocks for the backoff between attempts: run it in a worker thread, not on a request path.
+        (Marketplace actions go through the outbox instead, ``service.outbox``, which survives a crash.)
         """
         while d.status == "pending":
-            outcome = self.attempt(d)
-            if outcome == "permanent" or (outcome == "retry" and d.attempts >= self.policy.max_attempts):
-                d.status = "dead"
-                with self._lock:
-                    self.dead_letters.append(d)
+            wait = self.settle(d, self.attempt(d))
             if self.on_change is not None:
                 self.on_change(d)
-            if d.status == "pending":
-                self.sleep(self.policy.delay(d.attempts, self.rng))
+            if wait is not None:
+                self.sleep(wait)
         return d
 
     def close(self) -> None:

@@ -2,8 +2,11 @@
 screener says now, writing an audit event for every state change.
 
 - a new block or review match is stored (``match.created``); a changed one updated (``match.updated``);
-- a block decision gets a RESTRICT action for the authority's countries, approved automatically
-  (``action.created``; a withdrawn one comes back: ``action.reinstated``);
+- a block decision gets a RESTRICT action for the authority's countries (a DELIST everywhere where the
+  authority's policy says so), approved automatically (``action.created``; a withdrawn one comes back:
+  ``action.reinstated``) and queued for the marketplace in the same transaction (``service.outbox``);
+- every stored match and automated action records the model version and thresholds behind it;
+- in shadow mode (``service.shadow``) decisions are recorded (``decision.shadow``) and nothing is enforced;
 - a match the screener no longer reports is withdrawn (``match.withdrawn``) and its live actions too
   (``action.withdrawn``); so is a restriction whose match dropped from block to review.
 
@@ -24,9 +27,16 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields
 
 from recallguard.domain.models import ActionState, Match
-from recallguard.enforcement.actions import LIVE_STATES, action_for, implied_kinds, transition
+from recallguard.enforcement.actions import LIVE_STATES, DecisionBasis, action_for, implied_kinds, transition
 from recallguard.errors import NotFoundError
+from recallguard.service.automation import (
+    AutomationPolicy,
+    automation_policy,
+    record_action_basis,
+    record_match_basis,
+)
 from recallguard.service.bank_record import action_changed as bank_action_changed
+from recallguard.service.outbox import enqueue
 from recallguard.store import UnitOfWork
 
 #: Which (authority, recall number) pairs a screening covered; None means every one.
@@ -44,6 +54,7 @@ class ReconcileCounts:
     actions_created: int = 0
     actions_withdrawn: int = 0
     actions_reinstated: int = 0
+    shadowed: int = 0  # decisions recorded in shadow mode, not enforced
 
     def add(self, other: ReconcileCounts) -> None:
         for f in fields(self):
@@ -79,8 +90,30 @@ def _withdraw_actions(uow: UnitOfWork, m: Match, why: str, actor: str, counts: R
             )  # fmt: skip
 
 
-def _ensure_actions(uow: UnitOfWork, m: Match, actor: str, counts: ReconcileCounts) -> None:
-    wanted = implied_kinds(m.decision)
+def _shadow(uow: UnitOfWork, m: Match, would: str, actor: str, basis: DecisionBasis | None) -> None:
+    """Audit what enforcement would have done (shadow mode: nothing is enforced)."""
+    uow.audit.append(
+        "decision.shadow", f"listing:{m.listing_id}", actor, f"shadow: would {would}",
+        {"recall": _key(m), "authority": m.authority, "decision": m.decision.value, "score": m.score,
+         "would": would, "shadow": True, **(basis.as_dict() if basis else {})},
+    )  # fmt: skip
+
+
+def _would(m: Match, auto: AutomationPolicy) -> str:
+    kinds = implied_kinds(m.decision, delist=auto.delists(m.authority))
+    return kinds[0].value if kinds else m.decision.value
+
+
+def _ensure_actions(
+    uow: UnitOfWork,
+    m: Match,
+    actor: str,
+    counts: ReconcileCounts,
+    auto: AutomationPolicy,
+    basis: DecisionBasis,
+) -> None:
+    delist = auto.delists(m.authority)
+    wanted = implied_kinds(m.decision, delist=delist)
     for a in uow.actions.for_match(m.listing_id, m.authority, m.recall_number):
         if a.kind not in wanted and a.state in LIVE_STATES:
             why = f"decision is now {m.decision.value}"
@@ -93,27 +126,31 @@ def _ensure_actions(uow: UnitOfWork, m: Match, actor: str, counts: ReconcileCoun
     for kind in wanted:
         existing = uow.actions.get(m.listing_id, m.authority, m.recall_number, kind)
         try:
-            proposed = action_for(m)
+            proposed = action_for(m, delist=delist)
         except NotFoundError:
             return  # an authority recallguard has no jurisdiction for: the match stays for review
         if proposed is None:
             continue
         if existing is None:
             a = uow.actions.add(proposed)
+            record_action_basis(uow, a.action_id, basis)
             bank_action_changed(uow, a)  # approved: the listing's fingerprint joins the bank
+            enqueue(uow, a)  # the marketplace hears of it through the outbox, committed with it
             counts.actions_created += 1
             uow.audit.append(
                 "action.created", f"action:{a.action_id}", actor, a.reason,
                 {"listing_id": a.listing_id, "recall": _key(m), "kind": a.kind.value,
-                 "countries": a.countries, "state": a.state.value},
+                 "countries": a.countries, "state": a.state.value, **basis.as_dict()},
             )  # fmt: skip
         elif existing.state == ActionState.WITHDRAWN:
             uow.actions.save_state(back := transition(existing, ActionState.APPROVED, proposed.reason))
+            record_action_basis(uow, back.action_id, basis)
             bank_action_changed(uow, back)
+            enqueue(uow, back)
             counts.actions_reinstated += 1
             uow.audit.append(
                 "action.reinstated", f"action:{existing.action_id}", actor, proposed.reason,
-                {"listing_id": m.listing_id, "state": ActionState.APPROVED.value},
+                {"listing_id": m.listing_id, "state": ActionState.APPROVED.value, **basis.as_dict()},
             )  # fmt: skip
 
 
@@ -129,6 +166,7 @@ def reconcile(
     """Store ``matches`` (the screener's answer for one listing) and act on them; withdraw the
     ``existing`` active matches within ``scope`` that the answer no longer contains."""
     counts = ReconcileCounts()
+    auto = automation_policy(uow)
     new = best_per_recall(matches)
     for old in existing:
         key = (old.authority, old.recall_number)
@@ -141,16 +179,21 @@ def reconcile(
                 "match.withdrawn", f"listing:{listing_id}", actor, reason,
                 {"recall": _key(old), "was": old.decision.value, "score": old.score},
             )  # fmt: skip
-            _withdraw_actions(uow, old, reason, actor, counts)
+            if auto.shadowed(old.authority, old.recall_number):
+                _shadow(uow, old, "withdraw", actor, None)
+            else:
+                _withdraw_actions(uow, old, reason, actor, counts)
     before = {(m.authority, m.recall_number): m for m in existing}
     for key, m in new.items():
         outcome = uow.matches.upsert(m)
+        basis, shadow = auto.basis(m), auto.shadowed(m.authority, m.recall_number)
+        record_match_basis(uow, m, basis, shadow)
         if outcome in ("created", "reactivated"):
             counts.created += 1
             uow.audit.append(
                 "match.created", f"listing:{listing_id}", actor, m.evidence,
                 {"recall": f"{key[0]}:{key[1]}", "decision": m.decision.value, "score": m.score,
-                 "model_version": m.model_version, "reactivated": outcome == "reactivated"},
+                 "reactivated": outcome == "reactivated", "shadow": shadow, **basis.as_dict()},
             )  # fmt: skip
         elif outcome == "updated":
             counts.updated += 1
@@ -158,7 +201,12 @@ def reconcile(
             uow.audit.append(
                 "match.updated", f"listing:{listing_id}", actor, m.evidence,
                 {"recall": f"{key[0]}:{key[1]}", "decision": m.decision.value, "score": m.score,
-                 "was": was.decision.value if was else None, "was_score": was.score if was else None},
+                 "was": was.decision.value if was else None, "was_score": was.score if was else None,
+                 "shadow": shadow, **basis.as_dict()},
             )  # fmt: skip
-        _ensure_actions(uow, m, actor, counts)
+        if not shadow:
+            _ensure_actions(uow, m, actor, counts, auto, basis)
+        elif outcome != "unchanged":
+            counts.shadowed += 1
+            _shadow(uow, m, _would(m, auto), actor, basis)
     return counts

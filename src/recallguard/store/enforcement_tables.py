@@ -79,6 +79,11 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(TS)
     updated_at: Mapped[datetime] = mapped_column(TS)
     delivered_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    # the outbox (revision s001): which action, when due, and which worker holds it until when
+    action_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(TS, nullable=True, index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 
 
 class AuditSignatureRow(Base):

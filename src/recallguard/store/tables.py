@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -139,6 +140,11 @@ class MatchRow(Base):
     state: Mapped[str] = mapped_column(String(16), default="active", index=True)  # active | withdrawn
     created_at: Mapped[datetime] = mapped_column(TS)
     updated_at: Mapped[datetime] = mapped_column(TS)
+    # accountable automation (revision s001): the thresholds that made the decision, and shadow mode
+    block_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    review_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold_basis: Mapped[str] = mapped_column(Text, default="", server_default="")
+    shadow: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ActionRow(Base):
@@ -155,6 +161,11 @@ class ActionRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(TS)
     updated_at: Mapped[datetime] = mapped_column(TS)
+    # accountable automation (revision s001): the model and thresholds behind an automated action
+    model_version: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    block_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    review_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold_basis: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class AuditEventRow(Base):

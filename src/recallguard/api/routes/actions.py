@@ -189,7 +189,7 @@ def resend(
 )
 def deliveries(
     request: Request,
-    status: str | None = Query(default=None, pattern="^(pending|delivered|dead)$"),
+    status: str | None = Query(default=None, pattern="^(pending|delivered|dead|cancelled)$"),
     limit: int = Query(default=100, ge=1, le=1000),
     _: Principal = Depends(Permit("deliveries:read")),
 ) -> list[DeliveryPublic]:

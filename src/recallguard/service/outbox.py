@@ -1,0 +1,295 @@
+"""The webhook outbox: marketplace deliveries that survive a crash.
+
+An approved action's delivery is a ``webhook_deliveries`` row written in the SAME transaction as the
+approval (``enqueue``), so no approval is ever lost between the commit and the send. Delivery workers
+(``recallguard deliver``, the server's background loop, and the API's after-response kick) claim due
+rows with a **lease**: a conditional UPDATE that only one worker wins; a worker that dies mid-delivery
+leaves its lease to expire, and the row is claimed again. Each attempt uses the connector's HMAC
+signature and the row's fixed ``Idempotency-Key`` (so a marketplace that applied a delivery whose
+answer was lost applies it once), and the row is marked delivered, scheduled again after the backoff
+with jitter, or dead-lettered.
+
+Action states follow: the first claim moves the action approved (or failed, when sent again) →
+``sent``; a dead-lettered delivery moves it ``sent → failed`` (the gate keeps refusing). A delivery
+whose action no longer holds (withdrawn, reversed) is cancelled instead of sent.
+
+>>> from recallguard.store import Store
+>>> from recallguard.domain.models import Action, ActionKind, ActionState, Listing
+>>> store = Store("sqlite://")
+>>> with store.transaction() as uow:
+...     _ = uow.listings.upsert_many([Listing("L1", "x")])
+...     a = uow.actions.add(Action("L1", "26561", "CPSC", ActionKind.RESTRICT, ["US"], ActionState.APPROVED))
+...     key = enqueue(uow, a)
+>>> key == a.action_id + ":action.approved", pending_count(store)
+(True, 1)
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+
+from recallguard.domain.models import Action, ActionState
+from recallguard.enforcement.connector import Delivery, WebhookConnector
+from recallguard.enforcement.state_machine import transition
+from recallguard.store import Store, UnitOfWork
+from recallguard.store.convert import utc
+from recallguard.store.enforcement_tables import DeliveryRow, EnforcementRepo
+
+EVENT = "action.approved"
+S = ActionState
+#: Action states in which a queued delivery is still wanted (otherwise it is cancelled).
+DELIVERABLE = frozenset({S.APPROVED, S.SENT, S.FAILED, S.CONFIRMED})
+
+
+def action_payload(a: Action) -> dict[str, Any]:
+    """The action as the marketplace receives it.
+
+    >>> from recallguard.domain.models import ActionKind
+    >>> action_payload(Action("L1", "1", "CPSC", ActionKind.DELIST, ["*"], action_id="A1"))["countries"]
+    ['*']
+    """
+    return {
+        "action_id": a.action_id,
+        "listing_id": a.listing_id,
+        "recall_number": a.recall_number,
+        "authority": a.authority,
+        "kind": a.kind.value,
+        "countries": list(a.countries),
+        "state": a.state.value,
+        "reason": a.reason,
+    }
+
+
+def enqueue(uow: UnitOfWork, action: Action, *, resend: bool = False) -> str:
+    """Queue the delivery of an approved action in the caller's transaction; returns its idempotency key.
+
+    A delivery still pending for the action is reused (nothing is queued twice). ``resend`` (a failed
+    action sent again) keeps the key of the last delivery, so the marketplace dedupes it; an action
+    approved again after a withdrawal gets a new key (``<id>:action.approved:<n>``) — it is news.
+    """
+    s = uow.session
+    rows = list(
+        s.scalars(
+            select(DeliveryRow)
+            .where(DeliveryRow.action_id == action.action_id, DeliveryRow.event == EVENT)
+            .order_by(DeliveryRow.created_at, DeliveryRow.delivery_id)
+        )
+    )
+    for r in rows:
+        if r.status == "pending":
+            return r.idempotency_key
+    base = f"{action.action_id}:{EVENT}"
+    if not rows:
+        key = base
+    elif resend:
+        key = rows[-1].idempotency_key
+    else:
+        key = f"{base}:{len({r.idempotency_key for r in rows}) + 1}"
+    ts = datetime.now(UTC)
+    s.add(
+        DeliveryRow(
+            delivery_id=uuid.uuid4().hex,
+            idempotency_key=key,
+            url="",  # the worker's configured endpoint, recorded at the first attempt
+            event=EVENT,
+            payload={"event": EVENT, "action": action_payload(action)},
+            attempts=0,
+            status="pending",
+            last_error="",
+            created_at=ts,
+            updated_at=ts,
+            action_id=action.action_id,
+            next_attempt_at=ts,
+        )
+    )
+    return key
+
+
+def pending_count(store: Store) -> int:
+    """Deliveries not yet delivered, dead-lettered or cancelled."""
+    with store.transaction() as uow:
+        q = select(func.count()).select_from(DeliveryRow).where(DeliveryRow.status == "pending")
+        return int(uow.session.scalar(q) or 0)
+
+
+def _delivery(r: DeliveryRow, url: str) -> Delivery:
+    created = utc(r.created_at) or datetime.now(UTC)
+    return Delivery(r.url or url, r.event, dict(r.payload), r.idempotency_key, r.delivery_id, r.attempts,
+                    r.status, r.last_error, created, utc(r.delivered_at))  # fmt: skip
+
+
+def _action_id(r: DeliveryRow) -> str:
+    return r.action_id or str((r.payload or {}).get("action", {}).get("action_id", ""))
+
+
+@dataclass
+class OutboxWorker:
+    """Claims due deliveries, sends them through ``connector`` to ``url`` and records the outcome."""
+
+    store: Store
+    connector: WebhookConnector
+    url: str
+    lease_s: float = 60.0
+    actor: str = "connector"
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
+    on_action: Callable[[Action], None] | None = None  # e.g. the server's gate
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        # a lease shorter than an attempt would let a second worker send while the first still waits
+        self.lease_s = max(self.lease_s, 2 * self.connector.policy.timeout_s + 1)
+
+    def claim(self, limit: int = 20, action_ids: Collection[str] | None = None) -> list[Delivery]:
+        """Lease up to ``limit`` due rows (pending, due, not leased by a live worker); each row is won
+        by one worker only. The claim moves their actions to ``sent`` (or cancels rows whose action no
+        longer holds)."""
+        now = datetime.now(UTC)
+        due = (
+            (DeliveryRow.status == "pending")
+            & or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now)
+            & or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until < now)
+        )
+        q = select(DeliveryRow.delivery_id).where(due)
+        if action_ids is not None:
+            q = q.where(DeliveryRow.action_id.in_(list(action_ids)))
+        with self.store.transaction() as uow:
+            ids = list(uow.session.scalars(q.order_by(DeliveryRow.next_attempt_at).limit(limit)))
+        if not ids:
+            return []
+        out: list[Delivery] = []
+        changed: list[Action] = []
+        with self.store.transaction() as uow:
+            until = now + timedelta(seconds=self.lease_s)
+            for did in ids:
+                won = uow.session.execute(
+                    update(DeliveryRow).where(DeliveryRow.delivery_id == did, due)
+                    .values(lease_owner=self.owner, lease_until=until)
+                    .execution_options(synchronize_session=False)
+                )  # fmt: skip
+                if getattr(won, "rowcount", 0) != 1:
+                    continue  # another worker holds it
+                row = uow.session.get(DeliveryRow, did)
+                assert row is not None
+                uow.session.refresh(row)
+                action = EnforcementRepo(uow.session).action(_action_id(row))
+                if action is None or action.state not in DELIVERABLE:
+                    why = f"cancelled: action {'gone' if action is None else action.state.value}"
+                    row.status, row.last_error, row.lease_owner, row.lease_until = (
+                        "cancelled",
+                        why,
+                        None,
+                        None,
+                    )
+                    row.updated_at = now
+                    continue
+                if action.state in (S.APPROVED, S.FAILED):
+                    why = (
+                        "sent to the marketplace"
+                        if action.state == S.APPROVED
+                        else "sent again after a failure"
+                    )
+                    changed.append(self._move(uow, action, S.SENT, why, {"delivery_id": did}))
+                out.append(_delivery(row, self.url))
+        self._notify(changed)
+        return out
+
+    def _move(
+        self, uow: UnitOfWork, a: Action, target: ActionState, why: str, data: dict[str, Any]
+    ) -> Action:
+        new, ev = transition(a, target, actor=self.actor, reason=why, data=data)
+        uow.actions.save_state(new)
+        uow.audit.append(ev.kind, ev.subject, ev.actor, ev.reason, ev.data)
+        return new
+
+    def _notify(self, actions: list[Action]) -> None:
+        if self.on_action is not None:
+            for a in actions:
+                self.on_action(a)
+
+    def send(self, d: Delivery) -> str:
+        """One attempt of a claimed delivery, recorded if this worker still holds its lease: returns its
+        status afterwards (``delivered``, ``pending`` — scheduled again — ``dead``, or ``lost``)."""
+        d.url = d.url or self.url
+        wait = self.connector.settle(d, self.connector.attempt(d))
+        now = datetime.now(UTC)
+        changed: list[Action] = []
+        with self.store.transaction() as uow:
+            values: dict[str, Any] = {
+                "url": d.url, "attempts": d.attempts, "status": d.status, "last_error": d.last_error,
+                "delivered_at": d.delivered_at, "updated_at": now, "lease_owner": None, "lease_until": None,
+                "next_attempt_at": now + timedelta(seconds=wait) if wait is not None else None,
+            }  # fmt: skip
+            kept = uow.session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.delivery_id == d.delivery_id, DeliveryRow.lease_owner == self.owner)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(kept, "rowcount", 0) != 1:
+                return "lost"  # the lease ran out and another worker took the row over
+            if d.status == "dead":
+                aid = str(d.payload.get("action", {}).get("action_id", ""))
+                action = EnforcementRepo(uow.session).action(aid)
+                if action is not None and action.state == S.SENT:
+                    data = {"delivery_id": d.delivery_id, "idempotency_key": d.idempotency_key}
+                    changed.append(self._move(uow, action, S.FAILED, d.last_error, data))
+        self._notify(changed)
+        return d.status
+
+    def run_once(self, limit: int = 20, action_ids: Collection[str] | None = None) -> list[Delivery]:
+        """Claim due rows and make one attempt of each; returns them."""
+        claimed = self.claim(limit, action_ids)
+        for d in claimed:
+            self.send(d)
+        return claimed
+
+    def drain(
+        self, action_ids: Collection[str] | None = None, max_wait_s: float | None = None
+    ) -> list[Delivery]:
+        """Deliver until none of the (given actions') rows is pending: sleeps through backoffs and
+        waits for rows another worker holds. What the API runs after answering."""
+        p = self.connector.policy
+        budget = (
+            max_wait_s if max_wait_s is not None else self.lease_s + p.max_attempts * (p.timeout_s + p.cap_s)
+        )
+        deadline = time.monotonic() + budget
+        done: list[Delivery] = []
+        while True:
+            done += self.run_once(action_ids=action_ids)
+            nxt = self._next_due(action_ids)
+            if nxt is None or time.monotonic() >= deadline:
+                return done
+            self.sleep(min(max(0.0, (nxt - datetime.now(UTC)).total_seconds()), 0.5) or 0.01)
+
+    def _next_due(self, action_ids: Collection[str] | None) -> datetime | None:
+        q = select(DeliveryRow.next_attempt_at, DeliveryRow.lease_until).where(
+            DeliveryRow.status == "pending"
+        )
+        if action_ids is not None:
+            q = q.where(DeliveryRow.action_id.in_(list(action_ids)))
+        with self.store.transaction() as uow:
+            rows = list(uow.session.execute(q))
+        now = datetime.now(UTC)
+        times = [max(utc(n) or now, utc(lease) or now) for n, lease in rows]
+        return min(times) if times else None
+
+    def run_forever(self, stop: threading.Event, poll_s: float = 1.0, limit: int = 20) -> int:
+        """Loop until ``stop`` is set: claim and send due rows, idle ``poll_s`` when none; returns how
+        many attempts it made (``recallguard deliver``)."""
+        n = 0
+        while not stop.is_set():
+            claimed = self.run_once(limit)
+            n += len(claimed)
+            if not claimed:
+                stop.wait(poll_s)
+        return n

@@ -27,7 +27,7 @@ def actions(
     listing_id: str | None = None,
     authority: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=2**53),  # past it the store overflows (SQLite INTEGER)
     principal: Principal = Depends(Permit("actions:read")),
 ) -> list[ActionPublic]:
     mine = authority_filter(principal)

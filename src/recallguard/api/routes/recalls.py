@@ -23,7 +23,7 @@ def recalls(
     status: RecallStatus | None = None,
     authority: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=2**53),  # past it the store overflows (SQLite INTEGER)
     principal: Principal = Depends(Permit("recalls:read")),
 ) -> list[RecallPublic]:
     with get_enforcer(request).store.transaction() as uow:
@@ -63,7 +63,7 @@ def matches(
     listing_id: str | None = None,
     decision: str | None = Query(default=None, pattern="^(block|review)$"),
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=2**53),  # past it the store overflows (SQLite INTEGER)
     principal: Principal = Depends(Permit("matches:read")),
 ) -> list[MatchPublic]:
     from recallguard.store.enforcement_tables import EnforcementRepo

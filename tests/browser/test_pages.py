@@ -251,6 +251,7 @@ def test_seller_appeals_and_the_reviewer_decides(person: Any, server: Server, tm
     assert appeals.count() == 2
     rp.get_by_role("link", name=re.compile("attestation.*DEMO-001")).click()
     assert rp.locator("img[alt^='Label photo']").count() == 1
+    rp.wait_for_function("() => document.querySelector(\"img[alt^='Label photo']\").complete")
     shown = rp.evaluate("document.querySelector(\"img[alt^='Label photo']\").naturalWidth")
     assert shown == 320  # the stored photo is served back
     assert not _gate(server, rp, "DEMO-001")

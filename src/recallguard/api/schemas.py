@@ -51,9 +51,16 @@ class MatchPublic(BaseModel):
     decision: str
     evidence: str
     model_version: str = ""
+    block_threshold: float | None = Field(
+        default=None, description="Block threshold applied (after adjustments)."
+    )
+    review_threshold: float | None = Field(default=None, description="Review threshold applied.")
+    threshold_basis: str = Field(default="", description="Where the thresholds came from.")
+    shadow: bool = Field(default=False, description="Decided in shadow mode: recorded, not enforced.")
 
     @classmethod
-    def from_domain(cls, m: Match) -> MatchPublic:
+    def from_domain(cls, m: Match, basis: dict[str, Any] | None = None) -> MatchPublic:
+        b = basis or {}
         return cls(
             listing_id=m.listing_id,
             recall_number=m.recall_number,
@@ -62,6 +69,10 @@ class MatchPublic(BaseModel):
             decision=m.decision.value,
             evidence=m.evidence,
             model_version=m.model_version,
+            block_threshold=b.get("block_threshold"),
+            review_threshold=b.get("review_threshold"),
+            threshold_basis=b.get("threshold_basis", ""),
+            shadow=bool(b.get("shadow", False)),
         )
 
 
@@ -76,10 +87,19 @@ class ActionPublic(BaseModel):
     reason: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    model_version: str = Field(default="", description="Matcher model behind an automated action.")
+    block_threshold: float | None = Field(default=None, description="Block threshold that made it.")
+    review_threshold: float | None = Field(default=None, description="Review threshold applied.")
+    threshold_basis: str = Field(default="", description="Where the thresholds came from.")
 
     @classmethod
-    def from_domain(cls, a: Action) -> ActionPublic:
+    def from_domain(cls, a: Action, basis: dict[str, Any] | None = None) -> ActionPublic:
+        b = basis or {}
         return cls(
+            model_version=b.get("model_version", ""),
+            block_threshold=b.get("block_threshold"),
+            review_threshold=b.get("review_threshold"),
+            threshold_basis=b.get("threshold_basis", ""),
             action_id=a.action_id,
             listing_id=a.listing_id,
             recall_number=a.recall_number,

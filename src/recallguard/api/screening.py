@@ -23,6 +23,7 @@ from recallguard.api.schemas import ActionPublic, MatchPublic, RejectedRecord, S
 from recallguard.domain.models import Action, BadRecord, Listing
 from recallguard.enforcement.state_machine import in_force
 from recallguard.listings.schema import ListingIn
+from recallguard.service.automation import action_bases, match_bases
 from recallguard.service.decide import reconcile
 from recallguard.store.enforcement_tables import EnforcementRepo
 
@@ -82,8 +83,11 @@ def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) ->
             # a listing with no match before or now has no action to report: skip the read (most listings)
             touched = [lid for lid, found in zip(ids, matches, strict=True) if found or existing.get(lid)]
             actions = EnforcementRepo(uow.session).actions_for_listings(touched) if touched else []
+            found_all = [m for ms in matches for m in ms]
+            m_bases = match_bases(uow, [(m.listing_id, m.authority, m.recall_number) for m in found_all])
+            a_bases = action_bases(uow, [a.action_id for a in actions])
         else:
-            actions = []
+            actions, m_bases, a_bases = [], {}, {}
     for a in actions:
         enf.gate.apply(a)
     per: dict[str, list[Action]] = {}
@@ -96,8 +100,11 @@ def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) ->
             ScreenResult(
                 listing_id=lid,
                 allowed_everywhere=not any(in_force(a) for a in acts),
-                decisions=[MatchPublic.from_domain(m) for m in found],
-                actions=[ActionPublic.from_domain(a) for a in acts],
+                decisions=[
+                    MatchPublic.from_domain(m, m_bases.get((m.listing_id, m.authority, m.recall_number)))
+                    for m in found
+                ],
+                actions=[ActionPublic.from_domain(a, a_bases.get(a.action_id)) for a in acts],
             )
         )
     return ScreenResponse(results=results, rejected=rejected, model_version=str(screener.model_version))

@@ -24,6 +24,7 @@ def _register() -> None:
     """Attach every command module. Each module exposes ``register(app)``."""
     from recallguard.cli import (
         bank_cmd,
+        deliver_cmd,
         enforce_cmds,
         matcher_cmd,
         recalls_cmds,
@@ -31,6 +32,7 @@ def _register() -> None:
         scale_cmds,
         screen_cmd,
         settings_cmd,
+        shadow_cmd,
         store_cmds,
     )
 
@@ -44,6 +46,8 @@ def _register() -> None:
         bank_cmd,
         reports_cmd,
         settings_cmd,
+        shadow_cmd,
+        deliver_cmd,
     ):
         module.register(app)
 

@@ -154,6 +154,25 @@ def _ensure_actions(
             )  # fmt: skip
 
 
+def enforce_recorded(uow: UnitOfWork, m: Match, actor: str) -> ReconcileCounts:
+    """Act on a stored match's decision now (shadow mode switched off): the actions reconciliation
+    would have created, approved and queued; the match's basis is recorded as enforced."""
+    counts = ReconcileCounts()
+    auto = automation_policy(uow)
+    basis = auto.basis(m)
+    record_match_basis(uow, m, basis, auto.shadowed(m.authority, m.recall_number))
+    if not auto.shadowed(m.authority, m.recall_number):
+        _ensure_actions(uow, m, actor, counts, auto, basis)
+    return counts
+
+
+def withdraw_unbacked(uow: UnitOfWork, m: Match, why: str, actor: str) -> ReconcileCounts:
+    """Withdraw the live actions of a (listing, recall) whose match no longer holds."""
+    counts = ReconcileCounts()
+    _withdraw_actions(uow, m, why, actor, counts)
+    return counts
+
+
 def reconcile(
     uow: UnitOfWork,
     listing_id: str,

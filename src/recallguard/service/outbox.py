@@ -220,6 +220,8 @@ class OutboxWorker:
         """One attempt of a claimed delivery, recorded if this worker still holds its lease: returns its
         status afterwards (``delivered``, ``pending`` — scheduled again — ``dead``, or ``lost``)."""
         d.url = d.url or self.url
+        if not self._renew(d.delivery_id):
+            return "lost"  # the lease ran out while earlier rows of the batch were sent
         wait = self.connector.settle(d, self.connector.attempt(d))
         now = datetime.now(UTC)
         changed: list[Action] = []
@@ -245,6 +247,18 @@ class OutboxWorker:
                     changed.append(self._move(uow, action, S.FAILED, d.last_error, data))
         self._notify(changed)
         return d.status
+
+    def _renew(self, delivery_id: str) -> bool:
+        """Extend this worker's lease on a row just before an attempt; False when it lost the row."""
+        with self.store.transaction() as uow:
+            kept = uow.session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.delivery_id == delivery_id, DeliveryRow.lease_owner == self.owner,
+                       DeliveryRow.status == "pending")
+                .values(lease_until=datetime.now(UTC) + timedelta(seconds=self.lease_s))
+                .execution_options(synchronize_session=False)
+            )  # fmt: skip
+            return getattr(kept, "rowcount", 0) == 1
 
     def run_once(self, limit: int = 20, action_ids: Collection[str] | None = None) -> list[Delivery]:
         """Claim due rows and make one attempt of each; returns them."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 
+from recallguard.api.accountability import public_actions
 from recallguard.api.deps import Permit, get_enforcer
 from recallguard.api.schemas import ActionDecision, ActionPublic, DeliveryPublic
 from recallguard.domain.models import ActionState
@@ -42,7 +43,7 @@ def actions(
             limit=limit,
             offset=offset,
         )
-    return [ActionPublic.from_domain(a) for a in found]
+        return public_actions(uow, found)
 
 
 @router.get("/actions/{action_id}", summary="One action", response_model=ActionPublic)
@@ -57,9 +58,9 @@ def action(
             limit=1,
             action_id=action_id,
         )
-    if not found:
-        raise NotFoundError(f"no action {action_id}")
-    return ActionPublic.from_domain(found[0])
+        if not found:
+            raise NotFoundError(f"no action {action_id}")
+        return public_actions(uow, found)[0]
 
 
 def _decide(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from recallguard.api.deps import Permit, get_enforcer
-from recallguard.api.schemas import ActionPublic, ListingDetail, ListingPublic, MatchPublic, ScreenResponse
+from recallguard.api.schemas import ListingDetail, ListingPublic, ScreenResponse
 from recallguard.api.screening import screen_listings
 from recallguard.enforcement.auth import Principal
 from recallguard.enforcement.permissions import authority_filter, may_see_listing
@@ -68,6 +68,7 @@ def listing_detail(
 ) -> ListingDetail:
     """A regulator sees a listing only when its authority's recalls concern it (and only those matches
     and actions); a seller only its own listings."""
+    from recallguard.api.accountability import public_actions, public_matches
     from recallguard.store.enforcement_tables import EnforcementRepo
 
     enf = get_enforcer(request)
@@ -77,6 +78,7 @@ def listing_detail(
             raise NotFoundError(f"no listing {listing_id}")
         matches = uow.matches.active_for_listings([listing_id]).get(listing_id, [])
         actions = EnforcementRepo(uow.session).actions_for_listings([listing_id])
+        shown_m, shown_a = public_matches(uow, matches), public_actions(uow, actions)
     concerned = {m.authority for m in matches} | {a.authority for a in actions}
     if not may_see_listing(principal, listing.seller_id, concerned):
         raise NotFoundError(f"no listing {listing_id}")
@@ -87,7 +89,7 @@ def listing_detail(
     countries = sorted({c for a in actions if in_force(a) for c in a.countries})
     return ListingDetail(
         listing=ListingPublic.from_domain(listing),
-        matches=[MatchPublic.from_domain(m) for m in matches],
-        actions=[ActionPublic.from_domain(a) for a in actions],
+        matches=[m for m in shown_m if not auth or m.authority == auth],
+        actions=[a for a in shown_a if not auth or a.authority == auth],
         restricted_countries=[WORLDWIDE] if WORLDWIDE in countries else countries,
     )

@@ -66,6 +66,7 @@ def matches(
     offset: int = Query(default=0, ge=0, le=2**53),  # past it the store overflows (SQLite INTEGER)
     principal: Principal = Depends(Permit("matches:read")),
 ) -> list[MatchPublic]:
+    from recallguard.api.accountability import public_matches
     from recallguard.store.enforcement_tables import EnforcementRepo
 
     mine = authority_filter(principal)
@@ -80,7 +81,7 @@ def matches(
             limit=limit,
             offset=offset,
         )
-    return [MatchPublic.from_domain(m) for m in found]
+        return public_matches(uow, found)
 
 
 class MatchApproval(BaseModel):

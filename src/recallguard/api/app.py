@@ -31,6 +31,7 @@ from recallguard.api.config import ServiceSettings, load_service_settings
 from recallguard.api.delivery_loop import delivery_loop
 from recallguard.api.deps import Permit
 from recallguard.api.metrics import Metrics, MetricsMiddleware
+from recallguard.api.ratelimit import install_limits
 from recallguard.api.routes import (
     actions,
     audit,
@@ -44,6 +45,7 @@ from recallguard.api.routes import (
     tokens,
 )
 from recallguard.api.runtime import Enforcer
+from recallguard.api.security_headers import SecurityHeaders
 from recallguard.errors import ConfigurationError
 from recallguard.settings import Settings
 
@@ -125,7 +127,9 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
     app.add_middleware(
         fastgate.GateFastPath, enforcer=enf, permission=gate_permission, metrics=app.state.metrics
     )
+    install_limits(app)  # body size limit, sign-in and per-token gate rate limits (outside the fast path)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(SecurityHeaders, production=cfg.production)  # every answer, 413/429 included
     return app
 
 

@@ -13,6 +13,7 @@ Bad records are rejected one by one (named by index and field) and quarantined; 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -59,6 +60,10 @@ def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) ->
     by_id = {x.listing_id: x for x in listings}  # the last of duplicate ids wins, as in the store
     ids = list(by_id)
     matches = screener.screen_batch(list(by_id.values())) if ids else []
+    mv = str(screener.model_version)  # every decision names the model that made it
+    matches = [
+        [m if m.model_version else dataclasses.replace(m, model_version=mv) for m in ms] for ms in matches
+    ]
     with enf.store.transaction() as uow:
         if rejected:
             uow.quarantine.add_many(

@@ -134,18 +134,29 @@ def scan_cmd(
     rules: list[Path] = typer.Option(
         [], "--rules", help="Category-ban rule files or folders (YAML), applied with the shipped rules."
     ),
+    engine: str = typer.Option("local", "--engine", help="local, or spark: screening in Apache Spark."),
+    master: str = typer.Option("local[*]", "--master", help="Spark master URL (--engine spark)."),
     database_url: str | None = DbOpt,
 ) -> None:
     """Screen every stored listing against every active recall and the category-ban rules (resumes an
     interrupted scan)."""
+    from recallguard.errors import UsageError
     from recallguard.service.scan import scan
     from recallguard.service.screening import screener_factory
 
+    if engine not in ("local", "spark"):
+        raise UsageError(f"--engine must be local or spark, not {engine!r}")
     factory = screener_factory(rules)
     store, settings = _open(database_url)
+    size = batch_size or settings.scan_batch_size
     with store, _progress("scanning") as progress:
-        report = scan(store, batch_size=batch_size or settings.scan_batch_size, actor=settings.actor,
-                      on_progress=progress, factory=factory)  # fmt: skip
+        if engine == "spark":  # the screening in Spark, the reconciling here (scale.spark_scan)
+            from recallguard.scale.spark_scan import scan_spark
+
+            report = scan_spark(store, master=master, rule_paths=rules, on_progress=progress, batch_size=size,
+                                actor=settings.actor)  # fmt: skip
+        else:
+            report = scan(store, batch_size=size, actor=settings.actor, on_progress=progress, factory=factory)
     if not report.recalls:
         err.print("no active recalls in the store: run `recallguard recalls import FILE` first")
         return

@@ -30,7 +30,7 @@ from typing import Any
 
 from recallguard.domain.models import BadRecord, Listing, Recall, RecallStatus, Target
 from recallguard.service.decide import Progress, ReconcileCounts, reconcile
-from recallguard.service.rescan import rescan_recalls
+from recallguard.service.rescan import KeyWorkers, rescan_recalls
 from recallguard.service.screening import (
     ScreenerFactory,
     ScreenerLike,
@@ -242,10 +242,12 @@ def import_listings(
     actor: str = "cli",
     factory: ScreenerFactory = default_screener,
     on_progress: Progress | None = None,
+    workers: int = 0,
 ) -> ImportReport:
     """Import a listing file (JSONL, CSV or Parquet); changed listings are screened again at once.
 
-    Raises InputError (exit 2) when the file cannot be read.
+    ``workers`` > 1: the listings' index keys are computed in that many processes, a batch ahead of
+    the writes (bulk loads). Raises InputError (exit 2) when the file cannot be read.
     """
     from recallguard.listings.readers import read_listings
 
@@ -255,10 +257,10 @@ def import_listings(
     version = ""
     ready = False
 
-    def flush(listings: list[Listing], bad: list[BadRecord]) -> None:
+    def flush(listings: list[Listing], bad: list[BadRecord], keys: Any = None) -> None:
         nonlocal screener, version, ready
         with store.transaction() as uow:
-            res = uow.listings.upsert_many(listings)
+            res = uow.listings.upsert_many(listings, keys.result() if keys else None)
             report.created += len(res.created)
             report.updated += len(res.changed)
             report.unchanged += res.unchanged
@@ -283,13 +285,18 @@ def import_listings(
 
     listings: list[Listing] = []
     bad: list[BadRecord] = []
-    for rec in records:
-        (bad if isinstance(rec, BadRecord) else listings).append(rec)  # type: ignore[arg-type]
-        if len(listings) + len(bad) >= batch_size:
-            flush(listings, bad)
-            listings, bad = [], []
-    if listings or bad:
-        flush(listings, bad)
+    with KeyWorkers(workers) as pool:  # keys of batch i+1 computed while batch i is written
+        ahead: list[tuple[list[Listing], list[BadRecord], Any]] = []
+        for rec in records:
+            (bad if isinstance(rec, BadRecord) else listings).append(rec)  # type: ignore[arg-type]
+            if len(listings) + len(bad) >= batch_size:
+                ahead.append((listings, bad, pool.submit(listings)))
+                listings, bad = [], []
+                if len(ahead) > 1:
+                    flush(*ahead.pop(0))
+        ahead.append((listings, bad, pool.submit(listings)))
+        for args in ahead:
+            flush(*args)
     if not (report.created or report.updated):
         return report
     with store.transaction() as uow:

@@ -30,10 +30,11 @@ listings that could be its products, not the whole catalogue.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from recallguard.domain.models import Recall, RecallStatus, Target
+from recallguard.domain.models import Listing, Recall, RecallStatus, Target
 from recallguard.matching import evasion
 from recallguard.matching.index import MIN_TEXT_COVER
 from recallguard.matching.keys import fuzzy_neighbourhood
@@ -41,6 +42,7 @@ from recallguard.matching.profiles import listing_profile
 from recallguard.service.decide import ReconcileCounts, reconcile
 from recallguard.service.screening import ScreenerFactory
 from recallguard.store import UnitOfWork
+from recallguard.store.listing_key_repos import KeyRow
 
 PAGE = 1000
 POSTING_CAP = 10_000  # listing counts of common tokens are capped (only their order matters)
@@ -145,6 +147,8 @@ def rescan_recalls(
     for authority, number in sorted(keys):
         held.update(m.listing_id for m in uow.matches.active_for_recall(authority, number))
     ids = set(held)
+    if not held and not uow.listing_keys.any():
+        return rep  # no listing stored (or indexed) yet: nothing to find
     active = any(r.status == RecallStatus.ACTIVE and ts for r, ts in changed)
     screener = factory(uow.recalls.active_targets(), False) if active else None
     index = getattr(screener, "index", None)
@@ -198,3 +202,53 @@ def _rescan_all(
         existing = uow.matches.active_for_listings([x.listing_id for x in page])
         _reconcile_page(uow, screener, page, existing, keys, actor, why, rep)
     return rep
+
+
+class KeyWorkers:
+    """Listing index keys computed in worker processes (bulk loads): ``submit(listings)`` returns a
+    future of {listing id: key rows}, or None with fewer than two workers (keys computed inline).
+
+    >>> with KeyWorkers(0) as w:
+    ...     w.submit([Listing("L1", "Helmet KY-055")]) is None
+    True
+    """
+
+    def __init__(self, workers: int = 0) -> None:
+        self.pool = ProcessPoolExecutor(workers) if workers > 1 else None
+        self.workers = workers
+
+    def submit(self, listings: Sequence[Listing]) -> Future[dict[str, list[KeyRow]]] | None:
+        if self.pool is None or not listings:
+            return None
+        step = max(1, -(-len(listings) // self.workers))
+        parts = [
+            self.pool.submit(_key_rows, list(listings[i : i + step])) for i in range(0, len(listings), step)
+        ]
+        done: Future[dict[str, list[KeyRow]]] = Future()
+
+        def merge(_: Future[dict[str, list[KeyRow]]]) -> None:
+            if all(p.done() for p in parts) and not done.done():
+                try:
+                    out: dict[str, list[KeyRow]] = {}
+                    for p in parts:
+                        out.update(p.result())
+                    done.set_result(out)
+                except Exception as e:  # a worker failed: the batch fails when it is written
+                    done.set_exception(e)
+
+        for p in parts:
+            p.add_done_callback(merge)
+        return done
+
+    def __enter__(self) -> KeyWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def _key_rows(listings: list[Listing]) -> dict[str, list[KeyRow]]:
+    from recallguard.matching.keys import listing_keys
+
+    return {x.listing_id: [(k, v, x.listing_id) for k, v in listing_keys(x)] for x in listings}

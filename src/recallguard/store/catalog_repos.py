@@ -11,7 +11,7 @@ Each works inside one unit of work (a SQLAlchemy session) and returns domain dat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,7 +32,7 @@ from recallguard.store.convert import (
     target_to_json,
     utc,
 )
-from recallguard.store.listing_key_repos import ListingKeyRepo
+from recallguard.store.listing_key_repos import KeyRow, ListingKeyRepo
 from recallguard.store.tables import ListingRow, QuarantineRow, RecallRow, TargetRow
 
 
@@ -193,8 +193,13 @@ class ListingRepo:
         q = select(ListingRow).where(ListingRow.listing_id.in_(list(ids))).order_by(ListingRow.listing_id)
         return [listing_from_row(r) for r in self.s.scalars(q)]
 
-    def upsert_many(self, listings: Sequence[Listing]) -> ListingUpsert:
-        """Insert new listings, update changed ones (their screening is then due), skip identical ones."""
+    def upsert_many(
+        self, listings: Sequence[Listing], keys: Mapping[str, Iterable[KeyRow]] | None = None
+    ) -> ListingUpsert:
+        """Insert new listings, update changed ones (their screening is then due), skip identical ones.
+
+        ``keys``: the listing-key rows of (some of) the listings by id, computed ahead (bulk loads
+        compute them in worker processes); the others are computed here."""
         by_id = {x.listing_id: x for x in listings}  # the last of duplicate ids in one batch wins
         q = select(ListingRow.listing_id, ListingRow.content_hash).where(
             ListingRow.listing_id.in_(list(by_id))
@@ -212,14 +217,14 @@ class ListingRepo:
                 changed_rows.append(
                     {**listing_values(listing), "content_hash": h, "updated_at": ts, "screened_version": None}
                 )
-        keys = ListingKeyRepo(self.s)  # listing-side indexes, in the same transaction
+        index = ListingKeyRepo(self.s)  # listing-side indexes, in the same transaction
         if new_rows:
             self.s.execute(insert(ListingRow), new_rows)
-            keys.add([by_id[r["listing_id"]] for r in new_rows])
+            index.add([by_id[r["listing_id"]] for r in new_rows], keys)
         if changed_rows:
             old = self.get_many([r["listing_id"] for r in changed_rows])
             self.s.execute(update(ListingRow), changed_rows)
-            keys.replace(old, [by_id[r["listing_id"]] for r in changed_rows])
+            index.replace(old, [by_id[r["listing_id"]] for r in changed_rows])
         unchanged = len(by_id) - len(new_rows) - len(changed_rows)
         return ListingUpsert(
             [r["listing_id"] for r in new_rows], [r["listing_id"] for r in changed_rows], unchanged

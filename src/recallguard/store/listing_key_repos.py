@@ -12,8 +12,8 @@ PostgreSQL), read by catalogue rescans to find a recall's candidate listings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain, islice
 
 from sqlalchemy import Connection, delete, func, intersect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -76,9 +76,15 @@ class ListingKeyRepo:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def add(self, listings: Sequence[Listing]) -> int:
-        """Index new listings (bulk); returns how many key rows were written."""
-        return insert_rows(self.s.connection(), key_rows(listings)) if listings else 0
+    def add(self, listings: Sequence[Listing], given: Mapping[str, Iterable[KeyRow]] | None = None) -> int:
+        """Index new listings (bulk); ``given``: key rows computed ahead, by listing id. Returns rows."""
+        if not listings:
+            return 0
+        if given is None:
+            return insert_rows(self.s.connection(), key_rows(listings))
+        todo = [x for x in listings if x.listing_id not in given]
+        rows = chain.from_iterable(given[x.listing_id] for x in listings if x.listing_id in given)
+        return insert_rows(self.s.connection(), chain(rows, key_rows(todo)))
 
     def replace(self, old: Sequence[Listing], new: Sequence[Listing]) -> None:
         """Re-index changed listings: ``old`` (their stored content) keys out, ``new`` keys in."""
@@ -126,6 +132,10 @@ class ListingKeyRepo:
             sub = select(c.listing_id).where(c.kind == kind, c.key == k).limit(cap + 1).subquery()
             out[k] = int(self.s.scalar(select(func.count()).select_from(sub)) or 0)
         return out
+
+    def any(self) -> bool:
+        """Whether any listing is indexed (an empty catalogue needs no rescan)."""
+        return self.s.scalar(select(ListingKeyRow.listing_id).limit(1)) is not None
 
     def count(self) -> int:
         """Key rows stored."""

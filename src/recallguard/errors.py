@@ -104,3 +104,10 @@ class CsrfRejected(UsageError):
     """A page form without a valid CSRF token (the pages answer 400 and ask to reload)."""
 
     code = "csrf_rejected"
+
+
+class FetchRefused(UsageError):
+    """A URL recallguard will not fetch: a scheme not allowed, or a host on a private, loopback or
+    link-local address (unless the deployment allows private addresses)."""
+
+    code = "fetch_refused"

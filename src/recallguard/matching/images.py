@@ -23,8 +23,6 @@ a BK-tree or multi-index hashing at the distances cropping needs.
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import threading
 import warnings
 from collections.abc import Iterator
@@ -37,7 +35,8 @@ import imagehash
 import numpy as np
 from PIL import Image, ImageOps
 
-from recallguard.errors import ImageRejected
+from recallguard.errors import FetchRefused, ImageRejected
+from recallguard.sources.fetch_guard import FetchPolicy, pinned_request
 
 # Views of a reference image: (name, left, top, right, bottom) as fractions of width and height.
 _VIEWS = (
@@ -139,19 +138,6 @@ def query_hashes(img: Image.Image) -> list[ImageHash]:
     return [_hash_view(img, "as-is"), _hash_view(ImageOps.mirror(img), "mirrored")]
 
 
-def _check_host(host: str, limits: ImageLimits) -> None:
-    if limits.allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError as e:
-        raise ImageRejected(f"cannot resolve image host {host!r}: {e}") from e
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved:
-            raise ImageRejected(f"image host {host!r} is a private address ({addr})")
-
-
 def fetch_image_bytes(url: str, limits: ImageLimits | None = None) -> bytes:
     """The bytes of an image named by a file path, a file:// URL or an http(s) URL, within limits.
 
@@ -178,13 +164,16 @@ def fetch_image_bytes(url: str, limits: ImageLimits | None = None) -> bytes:
             raise ImageRejected(f"cannot read image {url!r}: {e}") from e
     if scheme not in ("http", "https"):
         raise ImageRejected(f"unsupported image URL scheme {scheme!r} in {url!r}")
-    _check_host(parsed.hostname or "", limits)
+    try:  # the shared guard: no private, loopback or link-local address; connect to the checked one
+        target, headers, extensions = pinned_request(url, FetchPolicy(allow_private=limits.allow_private))
+    except FetchRefused as e:
+        raise ImageRejected(f"image {url!r} not fetched: {e}") from None
     chunks: list[bytes] = []
     total = 0
     try:
         with (
             httpx.Client(timeout=limits.timeout_s, follow_redirects=False) as client,
-            client.stream("GET", url) as resp,
+            client.stream("GET", target, headers=headers, extensions=extensions) as resp,
         ):
             if resp.status_code != 200:
                 raise ImageRejected(f"image {url!r} answered HTTP {resp.status_code}")

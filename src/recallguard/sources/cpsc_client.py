@@ -31,6 +31,7 @@ import httpx
 from recallguard.domain.safe_text import scrub
 from recallguard.errors import UpstreamError
 from recallguard.sources.cpsc import is_poison_row, parse_cpsc, parse_cpsc_datetime
+from recallguard.sources.fetch_guard import FetchPolicy, check_url, resolve_checked
 from recallguard.sources.registry import RecallBatch
 
 DEFAULT_BASE_URL = "https://www.saferproducts.gov/RestWebServices/Recall"
@@ -101,7 +102,14 @@ class CpscClient:
         progress: Callable[[SyncProgress], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         http: httpx.Client | None = None,
+        policy: FetchPolicy | None = None,
     ) -> None:
+        # http(s) only; a base URL the operator configured may be on the internal network, the public
+        # default must resolve to public addresses (sources/fetch_guard.py)
+        self.policy = policy or FetchPolicy(
+            allow_private=base_url != DEFAULT_BASE_URL or FetchPolicy.from_env().allow_private
+        )
+        check_url(base_url, self.policy)
         self.base_url = base_url
         self.timeout = timeout
         self.max_retries = max(0, max_retries)
@@ -198,6 +206,7 @@ class CpscClient:
             self._sleep(delay)
 
     def _get(self, params: dict[str, str]) -> list[Any]:
+        resolve_checked(self.base_url, self.policy)
         response = self._http.get(self.base_url, params=params)
         if response.status_code >= 500 or response.status_code == 429:
             raise _RetryableAnswer(f"HTTP {response.status_code}")

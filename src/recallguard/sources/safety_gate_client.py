@@ -26,6 +26,7 @@ import httpx
 from recallguard.domain.models import BadRecord, Recall
 from recallguard.domain.safe_text import scrub
 from recallguard.errors import NotFoundError, UpstreamError, UsageError, ValidationFailed
+from recallguard.sources.fetch_guard import FetchPolicy, check_url, resolve_checked
 from recallguard.sources.registry import RecallBatch
 from recallguard.sources.safety_gate import parse_safety_gate
 
@@ -58,7 +59,14 @@ class SafetyGateClient:
         max_backoff: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
         client: httpx.Client | None = None,
+        policy: FetchPolicy | None = None,
     ) -> None:
+        # http(s) only; a base URL the operator configured may be on the internal network, the public
+        # default must resolve to public addresses (sources/fetch_guard.py)
+        self.policy = policy or FetchPolicy(
+            allow_private=base_url != DEFAULT_BASE or FetchPolicy.from_env().allow_private
+        )
+        check_url(base_url, self.policy)
         self.base_url = base_url.rstrip("/")
         self.retries = max(0, retries)
         self.backoff = backoff
@@ -105,6 +113,7 @@ class SafetyGateClient:
             response: httpx.Response | None = None
             try:
                 self.attempts += 1
+                resolve_checked(url, self.policy)
                 response = self._http.get(url)
                 if response.status_code == 404:
                     raise NotFoundError(f"Safety Gate has no such resource: {url}")

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: install install-user demo test lint typecheck bench clean
+.PHONY: install install-user demo test lint typecheck audit bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -32,7 +32,38 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+# Dependency audit: pip-audit against PyPI's vulnerability data. A known vulnerability fails the build;
+# a vulnerability service that cannot be reached only warns, loudly (CI must not fail for lack of network).
+define AUDIT_REPORT
+import json, sys
+path, rc, err = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+bar = "!" * 100
+try:
+    deps = json.load(open(path))["dependencies"]
+except (OSError, ValueError, KeyError):
+    print(bar + "\nWARNING: pip-audit did not run (exit " + str(rc) + "): dependencies NOT audited\n" + bar)
+    print(open(err).read()[-2000:])
+    sys.exit(0)
+vulns = [(d["name"], d["version"], v["id"], ", ".join(v.get("fix_versions") or []) or "no fix yet")
+         for d in deps for v in d.get("vulns", [])]
+for v in vulns:
+    print("VULNERABLE: %s %s: %s (fixed in %s)" % v)
+if vulns:
+    sys.exit(1)
+skipped = [d["name"] for d in deps if "skip_reason" in d]
+if skipped:
+    print(bar + "\nWARNING: %d of %d packages NOT audited (vulnerability data unreachable?): %s\n%s"
+          % (len(skipped), len(deps), ", ".join(skipped[:10]) + ("…" if len(skipped) > 10 else ""), bar))
+print("pip-audit: %d packages audited, no known vulnerabilities" % (len(deps) - len(skipped)))
+endef
+export AUDIT_REPORT
+
+audit: install
+	@out=$$(mktemp); err=$$(mktemp); \
+	$(BIN)/pip-audit --skip-editable --progress-spinner off --timeout 15 -f json -o $$out >/dev/null 2>$$err; \
+	rc=$$?; $(BIN)/python -c "$$AUDIT_REPORT" $$out $$rc $$err; status=$$?; rm -f $$out $$err; exit $$status
+
+test: lint typecheck audit
 	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
 bench: install

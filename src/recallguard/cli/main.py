@@ -23,6 +23,7 @@ err_console = Console(stderr=True)
 def _register() -> None:
     """Attach every command module. Each module exposes ``register(app)``."""
     from recallguard.cli import (
+        backup_cmd,
         bank_cmd,
         deliver_cmd,
         enforce_cmds,
@@ -48,6 +49,7 @@ def _register() -> None:
         settings_cmd,
         shadow_cmd,
         deliver_cmd,
+        backup_cmd,
     ):
         module.register(app)
 

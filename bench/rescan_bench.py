@@ -59,6 +59,14 @@ def slice_of(full: Path, n: int) -> Path:
     return out
 
 
+def peak_rss_mb() -> int:
+    """Peak resident memory of this process (VmHWM: reset at exec, unlike getrusage's ru_maxrss)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
 def pg_url(name: str) -> str:
     import psycopg
 
@@ -167,10 +175,7 @@ def one(
         else:
             for p in WORK.glob(f"{name}.db*"):
                 p.unlink()
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if children:
-        out["peak_rss_workers_mb"] = round(children / 1024)
+    out["peak_rss_mb"] = peak_rss_mb()  # this process only (its own VmHWM, not inherited)
     return out
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
-from recallguard.domain.models import Listing
+from recallguard.domain.models import Listing, Target
 from recallguard.listings.readers import read_listings
 from recallguard.matching.profiles import listing_profile
 from recallguard.service.importers import import_listings, import_recalls
@@ -128,3 +128,22 @@ def test_listings_stored_before_the_keys_table_are_indexed_by_the_migration(empt
     with store.transaction() as uow:
         assert uow.listing_keys.candidates([("model", "BS100")]) == {"OLD-1"}
     store.close()
+
+
+def test_misspelt_and_scrambled_brands_are_found_like_the_matcher_finds_them(store: Store) -> None:
+    from recallguard.matching.index import TargetIndex
+
+    fork = Target("1", "CPSC", brand="Cervelo", product_name="Wolf SL Carbon Fiber Bicycle Forks")
+    index = TargetIndex([fork, Target("2", "CPSC", brand="Joolz", product_name="Aer2 Car Seat Adapters")])
+    listings = [
+        Listing("M1", "Cerevlo water bottle"),  # one letter moved
+        Listing("M2", "Covrele water bottle"),  # letters scrambled, same first letter
+        Listing("M3", "Bottle", brand="Cervel"),  # brand field, one letter short
+        Listing("N1", "Cavalier water bottle"),  # not the brand
+    ]
+    with store.transaction() as uow:
+        uow.listings.upsert_many(listings)
+        found = candidate_ids(uow, index, [0])
+    by_matcher = {x.listing_id for x in listings if 0 in index.candidates(listing_profile(x))}
+    assert by_matcher == {"M1", "M2", "M3"}
+    assert found == by_matcher

@@ -10,9 +10,12 @@ listing, each ``(kind, key)``:
   ``evasion.model_candidates`` — what ``TargetIndex.candidates`` looks up;
 - ``brand``: the normalised brand field;
 - ``token``: the title's normalised words, its tokens and the description's tokens (title brand
-  n-grams and the text blocker);
-- ``anagram``: sorted letters of the words a fuzzy lookup may correct (the brand field, the first title
-  words, long title tokens), so misspelt and scrambled brands and words are found too.
+  n-grams, the fuzzy brand lookup of title words, the text blocker).
+
+``fuzzy_vocab`` gives the distinct brand and word keys with their sorted letters (anagram key), so a
+misspelt or scrambled brand or word is found from the target side: every spelling one edit away has
+one of a few hundred anagram keys (``fuzzy_neighbourhood``); the words found are then checked with the
+matcher's own fuzzy lookup.
 
 The target side (which keys a recall's targets ask for) lives in ``recallguard.service.rescan``.
 
@@ -20,24 +23,24 @@ The target side (which keys a recall's targets ask for) lives in ``recallguard.s
 >>> ks = listing_keys(Listing("L1", "BABESIDE doll stroller BS-100", brand="Babeside"))
 >>> sorted(k for k in ks if k[0] in ("brand", "model"))
 [('brand', 'babeside'), ('model', '100'), ('model', '85100'), ('model', 'BS100')]
->>> ("anagram", "abbdeeis") in ks, ("token", "stroller") in ks
-(True, True)
+>>> ("token", "stroller") in ks
+True
 """
 
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 
 from recallguard.domain.models import Listing
 from recallguard.matching import evasion
 from recallguard.matching.brands import MIN_FUZZY_LEN, anagram_key
-from recallguard.matching.index import _SPACED_OUT, FUZZY_TITLE_WORDS
-from recallguard.matching.normalize import NOISE
+from recallguard.matching.index import _SPACED_OUT
 from recallguard.matching.profiles import ListingProfile, listing_profile
 
-KINDS = ("gtin", "model", "brand", "token", "anagram")
+KINDS = ("gtin", "model", "brand", "token")
 #: Bump when the keys a listing gets change: stored keys of an older version must be rebuilt.
-KEYS_VERSION = 1
+KEYS_VERSION = 2
 MAX_KEY_LEN = 200
 _ALPHABET = frozenset(string.ascii_lowercase + string.digits + "'")
 
@@ -47,8 +50,8 @@ def profile_keys(lp: ListingProfile) -> set[tuple[str, str]]:
 
     >>> from recallguard.matching.profiles import listing_profile
     >>> ks = profile_keys(listing_profile(Listing("L", "Helmet 0 12345 67890 5")))
-    >>> sorted(v for k, v in ks if k in ("gtin", "anagram"))
-    ['00012345678905', 'eehlmt']
+    >>> sorted(v for k, v in ks if k == "gtin")
+    ['00012345678905']
     """
     out: set[tuple[str, str]] = {("gtin", g) for g in lp.gtins}
     out.update(("model", m) for m in lp.all_models)
@@ -57,23 +60,27 @@ def profile_keys(lp: ListingProfile) -> set[tuple[str, str]]:
         out.update(("model", k) for k in evasion.model_candidates(f"{lp.listing.title} {lp.listing.model}"))
     if lp.brand_norm:
         out.add(("brand", lp.brand_norm))
-        _anagram(out, lp.brand_norm)
     words = lp.title_norm.split()
     out.update(("token", w) for w in words)
     out.update(("token", t) for t in lp.title_tokens)
     out.update(("token", t) for t in lp.desc_tokens)
-    for w in [w for w in words if w not in NOISE and w.isalpha()][:FUZZY_TITLE_WORDS]:
-        _anagram(out, w)  # fuzzy brand lookups of the first title words
-    for t in lp.title_tokens:
-        if len(t) >= 5 and t.isalpha() and t not in NOISE:
-            _anagram(out, t)  # misspelt title words the matcher corrects to target words
     return {(k, v) for k, v in out if v and len(v) <= MAX_KEY_LEN}
 
 
-def _anagram(out: set[tuple[str, str]], word: str) -> None:
-    key = word.replace(" ", "")
-    if len(key) >= MIN_FUZZY_LEN:
-        out.add(("anagram", anagram_key(key)))
+def fuzzy_vocab(keys: Iterable[tuple[str, str]]) -> set[tuple[str, str, str]]:
+    """(kind, word, anagram key) of the brand and word keys a fuzzy lookup may correct (``BrandIndex``:
+    at least ``MIN_FUZZY_LEN`` letters): the store keeps each distinct one once, so a misspelt or
+    scrambled brand or word is found through its letters, then checked exactly.
+
+    >>> sorted(fuzzy_vocab([("brand", "babe side"), ("token", "doll"), ("token", "bs"), ("model", "BS100")]))
+    [('brand', 'babe side', 'abbdeeis'), ('token', 'doll', 'dllo')]
+    """
+    out = set()
+    for kind, word in keys:
+        key = word.replace(" ", "")
+        if len(key) >= MIN_FUZZY_LEN and (kind == "brand" or (kind == "token" and word.isalpha())):
+            out.add((kind, word, anagram_key(key)))
+    return out
 
 
 def listing_keys(listing: Listing) -> set[tuple[str, str]]:

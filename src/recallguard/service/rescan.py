@@ -5,9 +5,10 @@ listings that could be its products, not the whole catalogue.
    the per-authority margin and caps are the scan's.
 2. For each target of the changed recalls, ``target_keys`` asks for the keys its index blockers would
    look up (``TargetIndex.candidates``): GTINs and model numbers (also folded), brand forms (exact in
-   the brand field, all words in the title, and every one-edit or scrambled spelling as anagram keys)
-   and, for the text blocker, enough of its key tokens that a listing without any of them cannot reach
-   the blocker's cover (the commonest tokens among stored listings are left out first).
+   the brand field, all words in the title; misspelt or scrambled: stored words with a nearby set of
+   letters, checked with the matcher's ``BrandIndex`` lookup) and, for the text blocker, enough of its
+   key tokens that a listing without any of them cannot reach the blocker's cover (the commonest
+   tokens among stored listings are left out first; misspelt ones found as brands are).
 3. The listings carrying those keys (``listing_keys``), plus those holding active matches of the
    changed recalls (so matches that no longer hold are withdrawn), are loaded in pages; the matcher's
    own candidate generation keeps those it would pair with a changed target; they are screened and
@@ -36,6 +37,7 @@ from typing import Any
 
 from recallguard.domain.models import Listing, Recall, RecallStatus, Target
 from recallguard.matching import evasion
+from recallguard.matching.brands import BrandIndex
 from recallguard.matching.index import MIN_TEXT_COVER
 from recallguard.matching.keys import fuzzy_neighbourhood
 from recallguard.matching.profiles import listing_profile
@@ -52,10 +54,12 @@ Postings = Callable[[Iterable[str]], dict[str, int]]
 
 @dataclass
 class KeyQuery:
-    """What to look up for some targets: any of ``exact``; or every word of one of ``all_of``."""
+    """What to look up for some targets: any of ``exact``; every word of one of ``all_of``; any brand or
+    word key a fuzzy lookup takes for one of ``fuzzy`` (misspelt or scrambled)."""
 
     exact: set[tuple[str, str]] = field(default_factory=set)
     all_of: set[tuple[str, ...]] = field(default_factory=set)
+    fuzzy: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -81,6 +85,8 @@ def target_keys(index: Any, ti: int, postings: Postings, query: KeyQuery | None 
     >>> q = target_keys(idx, 0, lambda toks: {t: 1 for t in toks})
     >>> ("gtin", "00012345678905") in q.exact, ("brand", "marin") in q.exact, ("token", "bike") in q.exact
     (True, True, True)
+    >>> sorted(q.fuzzy)
+    ['bike', 'bikes', 'marin']
     """
     q = query or KeyQuery()
     p = index.profiles[ti]
@@ -95,7 +101,7 @@ def target_keys(index: Any, ti: int, postings: Postings, query: KeyQuery | None 
             q.exact.add(("token", form))  # a title word
         else:
             q.all_of.add(tuple(words))  # a title n-gram: every word present
-        q.exact.update(("anagram", k) for k in fuzzy_neighbourhood(form))
+        q.fuzzy.add(form)  # misspelt or scrambled in the brand field or a title word
     # text blocker: score = idf mass of shared key tokens (those in few targets) >= MIN_TEXT_COVER of the
     # target's key mass. Tokens left out must weigh less than that together: a listing with none of the
     # others cannot reach it.
@@ -112,7 +118,7 @@ def target_keys(index: Any, ti: int, postings: Postings, query: KeyQuery | None 
             continue
         q.exact.add(("token", tok))
         if tok.isalpha():  # misspelt title words are corrected to rare target words
-            q.exact.update(("anagram", k) for k in fuzzy_neighbourhood(tok))
+            q.fuzzy.add(tok)
     return q
 
 
@@ -125,10 +131,23 @@ def candidate_ids(uow: UnitOfWork, index: Any, target_ids: Sequence[int]) -> set
 
     for ti in target_ids:
         target_keys(index, ti, postings, q)
-    ids = uow.listing_keys.candidates(q.exact)
+    ids = uow.listing_keys.candidates(q.exact | fuzzy_keys(uow, q.fuzzy))
     for words in sorted(q.all_of):
         ids |= uow.listing_keys.with_all("token", words)
     return ids
+
+
+def fuzzy_keys(uow: UnitOfWork, forms: Iterable[str]) -> set[tuple[str, str]]:
+    """The stored brand and word keys the matcher's fuzzy lookup (``BrandIndex``: one edit, or the same
+    letters scrambled) would take for one of ``forms``: found by their letters, then checked."""
+    forms = set(forms)
+    if not forms:
+        return set()
+    lookup = BrandIndex()
+    for f in forms:
+        lookup.add(f, 0)
+    anagrams = set().union(*(fuzzy_neighbourhood(f) for f in forms))
+    return {(k, w) for k, w in uow.listing_keys.words_by_anagram(anagrams) if lookup.lookup(w)}
 
 
 def rescan_recalls(

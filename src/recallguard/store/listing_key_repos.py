@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from recallguard.domain.models import Listing
-from recallguard.store.listing_key_tables import ListingKeyRow
+from recallguard.store.listing_key_tables import ListingKeyRow, ListingKeyVocabRow
 
 KeyRow = tuple[str, str, str]  # kind, key, listing_id
 CHUNK = 900  # bound parameters per IN list
@@ -41,28 +41,58 @@ def key_rows(listings: Iterable[Listing]) -> Iterator[KeyRow]:
             yield kind, key, x.listing_id
 
 
-def insert_rows(conn: Connection, rows: Iterable[KeyRow]) -> int:
-    """Append key rows inside ``conn``'s transaction, fast (the rows must be new: new listings).
+def insert_rows(conn: Connection, rows: Iterable[KeyRow], vocab: bool = True) -> int:
+    """Append key rows inside ``conn``'s transaction, fast (the rows must be new: new listings), and
+    add their brand and word keys to the vocabulary (``vocab``). Returns the key rows written.
 
     SQLite: one ``executemany``; PostgreSQL: ``COPY listing_keys FROM STDIN``.
     """
     raw = conn.connection.driver_connection
+    words: set[tuple[str, str]] = set()
+
+    def seen(it: Iterable[KeyRow]) -> Iterator[KeyRow]:
+        for r in it:
+            if r[0] in ("brand", "token"):
+                words.add((r[0], r[1]))
+            yield r
+
     n = 0
     if conn.dialect.name == "postgresql":
         with raw.cursor() as cur, cur.copy("COPY listing_keys (kind, key, listing_id) FROM STDIN") as cp:  # type: ignore[union-attr]
-            for r in rows:
+            for r in seen(rows):
                 cp.write_row(r)
                 n += 1
-        return n
+    else:
+        cur = raw.cursor()  # type: ignore[union-attr]
+        try:
+            it = seen(rows)
+            while chunk := list(islice(it, 50_000)):
+                cur.executemany("INSERT INTO listing_keys (kind, key, listing_id) VALUES (?, ?, ?)", chunk)
+                n += len(chunk)
+        finally:
+            cur.close()
+    if vocab:
+        insert_vocab(conn, words)
+    return n
+
+
+def insert_vocab(conn: Connection, words: Iterable[tuple[str, str]]) -> None:
+    """Add (kind, key) brand and word keys to ``listing_key_vocab`` (those known already are skipped)."""
+    from recallguard.matching.keys import fuzzy_vocab
+
+    rows = sorted(fuzzy_vocab(words))  # one order: concurrent writers wait, never deadlock
+    if not rows:
+        return
+    raw = conn.connection.driver_connection
     cur = raw.cursor()  # type: ignore[union-attr]
     try:
-        it = iter(rows)
-        while chunk := list(islice(it, 50_000)):
-            cur.executemany("INSERT INTO listing_keys (kind, key, listing_id) VALUES (?, ?, ?)", chunk)
-            n += len(chunk)
+        if conn.dialect.name == "postgresql":
+            sql = "INSERT INTO listing_key_vocab VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
+        else:
+            sql = "INSERT OR IGNORE INTO listing_key_vocab VALUES (?, ?, ?)"
+        cur.executemany(sql, rows)
     finally:
         cur.close()
-    return n
 
 
 def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
@@ -101,6 +131,7 @@ class ListingKeyRepo:
                 self.s.execute(pg_insert(c).on_conflict_do_nothing(), rows)  # stale keys of old versions
             else:
                 self.s.execute(sqlite_insert(c).on_conflict_do_nothing(), rows)
+            insert_vocab(self.s.connection(), [(k, v) for k, v, _ in fresh])
 
     def candidates(self, keys: Iterable[tuple[str, str]]) -> set[str]:
         """Ids of the listings that carry any of ``keys`` (exact lookups on the (kind, key) index)."""
@@ -123,6 +154,14 @@ class ListingKeyRepo:
             return set()
         q = qs[0] if len(qs) == 1 else intersect(*qs)
         return set(self.s.scalars(q))
+
+    def words_by_anagram(self, anagrams: Iterable[str]) -> list[tuple[str, str]]:
+        """(kind, word) of the stored brand and word keys whose sorted letters are among ``anagrams``."""
+        v = ListingKeyVocabRow
+        out: list[tuple[str, str]] = []
+        for chunk in _chunks(sorted(set(anagrams))):
+            out += [(k, w) for k, w in self.s.execute(select(v.kind, v.word).where(v.anagram.in_(chunk)))]
+        return out
 
     def postings(self, kind: str, keys: Iterable[str], cap: int = 10_000) -> dict[str, int]:
         """How many listings carry each key (counted up to ``cap``, so common words stay cheap)."""
@@ -158,5 +197,18 @@ def backfill(conn: Connection) -> int:
         page = [listing_from_row(r) for r in conn.execute(q)]
         if not page:
             return n
-        n += insert_rows(conn, key_rows(page))
+        n += insert_rows(conn, key_rows(page), vocab=False)  # the vocabulary comes with revision k002
         after = page[-1].listing_id
+
+
+def backfill_vocab(conn: Connection) -> None:
+    """The vocabulary of the brand and word keys already stored (the migration that adds it runs this)."""
+    c = ListingKeyRow
+    q = select(c.kind, c.key).where(c.kind.in_(("brand", "token"))).distinct()
+    batch: list[tuple[str, str]] = []
+    for kind, key in conn.execute(q):
+        batch.append((kind, key))
+        if len(batch) >= BACKFILL_PAGE * 10:
+            insert_vocab(conn, batch)
+            batch = []
+    insert_vocab(conn, batch)

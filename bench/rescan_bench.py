@@ -84,7 +84,7 @@ def pg_drop(name: str) -> None:
 
 
 def copy_from_sqlite(src: Path, url: str) -> int:
-    """The listings and their key rows of a SQLite store, copied into a PostgreSQL store (COPY)."""
+    """A SQLite store's listings, key rows and key vocabulary, copied into PostgreSQL (COPY)."""
     import sqlite3
 
     import psycopg
@@ -92,7 +92,7 @@ def copy_from_sqlite(src: Path, url: str) -> int:
     lite = sqlite3.connect(src)
     n = 0
     with psycopg.connect(url.replace("+psycopg", "")) as pg:
-        for table in ("listings", "listing_keys"):
+        for table in ("listings", "listing_keys", "listing_key_vocab"):
             cur = lite.execute(f"SELECT * FROM {table}")
             cols = ", ".join(d[0] for d in cur.description)
             with pg.cursor() as pc, pc.copy(f"COPY {table} ({cols}) FROM STDIN") as cp:

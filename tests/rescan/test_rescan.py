@@ -147,3 +147,20 @@ def test_misspelt_and_scrambled_brands_are_found_like_the_matcher_finds_them(sto
     by_matcher = {x.listing_id for x in listings if 0 in index.candidates(listing_profile(x))}
     assert by_matcher == {"M1", "M2", "M3"}
     assert found == by_matcher
+
+
+def test_reindex_rebuilds_the_same_keys(seeded: Store) -> None:
+    from sqlalchemy import select
+
+    from recallguard.service.rescan import reindex_listings
+    from recallguard.store.listing_key_tables import ListingKeyRow, ListingKeyVocabRow
+
+    def keys() -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
+        with seeded.transaction() as uow:
+            k = {tuple(r) for r in uow.session.execute(select(ListingKeyRow.__table__))}
+            v = {tuple(r) for r in uow.session.execute(select(ListingKeyVocabRow.__table__))}
+            return k, v
+
+    before = keys()
+    assert reindex_listings(seeded) == len(before[0]) > 0
+    assert keys() == before

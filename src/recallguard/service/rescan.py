@@ -43,7 +43,7 @@ from recallguard.matching.keys import fuzzy_neighbourhood
 from recallguard.matching.profiles import listing_profile
 from recallguard.service.decide import ReconcileCounts, reconcile
 from recallguard.service.screening import ScreenerFactory
-from recallguard.store import UnitOfWork
+from recallguard.store import Store, UnitOfWork
 from recallguard.store.listing_key_repos import KeyRow
 
 PAGE = 1000
@@ -271,3 +271,25 @@ def _key_rows(listings: list[Listing]) -> dict[str, list[KeyRow]]:
     from recallguard.matching.keys import listing_keys
 
     return {x.listing_id: [(k, v, x.listing_id) for k, v in listing_keys(x)] for x in listings}
+
+
+def reindex_listings(store: Store) -> int:
+    """Rebuild every stored listing's keys and the key vocabulary in one transaction (after a change
+    to the matcher's normalisation or blockers: ``recallguard.matching.keys.KEYS_VERSION``); returns
+    the key rows written.
+
+    >>> reindex_listings(Store("sqlite://"))
+    0
+    """
+    from sqlalchemy import delete
+
+    from recallguard.store.listing_key_repos import backfill, backfill_vocab
+    from recallguard.store.listing_key_tables import ListingKeyRow, ListingKeyVocabRow
+
+    with store.transaction() as uow:
+        conn = uow.session.connection()
+        conn.execute(delete(ListingKeyRow))
+        conn.execute(delete(ListingKeyVocabRow))
+        n = backfill(conn)
+        backfill_vocab(conn)
+    return n

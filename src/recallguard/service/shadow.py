@@ -90,8 +90,10 @@ def set_shadow(
 
 def _enforce_scope(uow: UnitOfWork, change: ShadowChange, actor: str) -> None:
     auto = automation_policy(uow)
-    matches = [_match(r) for r in uow.session.scalars(_scope_query(change.authority, change.recall_number))]
-    pending = [m for m in matches if not auto.shadowed(m.authority, m.recall_number)]
+    q = _scope_query(change.authority, change.recall_number).where(MatchRow.shadow.is_(True))
+    pending = [
+        m for m in map(_match, uow.session.scalars(q)) if not auto.shadowed(m.authority, m.recall_number)
+    ]
     if change.enforce == "rescan":
         ids = sorted({m.listing_id for m in pending})
         for i in range(0, len(ids), 500):
@@ -106,7 +108,10 @@ def _enforce_scope(uow: UnitOfWork, change: ShadowChange, actor: str) -> None:
         change.counts.add(enforce_recorded(uow, m, actor))
         change.decisions += 1
     # actions left live while shadowed although their match went away (or fell to review)
-    backed = {(m.listing_id, m.recall_number) for m in pending if m.decision.value == "block"}
+    bq = _scope_query(change.authority, change.recall_number).where(MatchRow.decision == "block")
+    backed = set(
+        uow.session.execute(bq.with_only_columns(MatchRow.listing_id, MatchRow.recall_number)).tuples()
+    )
     q = select(ActionRow).where(ActionRow.authority == change.authority,
                                 ActionRow.state.in_([s.value for s in IN_FORCE]))  # fmt: skip
     if change.recall_number:

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, settings
 from recallguard.api.runtime import Enforcer
 from tests.api.conftest import make_app, make_settings
 
-EXAMPLES = int(os.environ.get("RG_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("RG_FUZZ_EXAMPLES", "50"))
 STATUSES: dict[int, int] = {}  # answers by status code, printed at the end (the report's counts)
 
 

@@ -38,6 +38,7 @@ from recallguard.service.automation import (
 from recallguard.service.bank_record import action_changed as bank_action_changed
 from recallguard.service.outbox import enqueue
 from recallguard.store import UnitOfWork
+from recallguard.store.people_tables import approval_actors
 
 #: Which (authority, recall number) pairs a screening covered; None means every one.
 Scope = Collection[tuple[str, str]] | None
@@ -114,15 +115,21 @@ def _ensure_actions(
 ) -> None:
     delist = auto.delists(m.authority)
     wanted = implied_kinds(m.decision, delist=delist)
-    for a in uow.actions.for_match(m.listing_id, m.authority, m.recall_number):
-        if a.kind not in wanted and a.state in LIVE_STATES:
-            why = f"decision is now {m.decision.value}"
-            uow.actions.save_state(a2 := transition(a, ActionState.WITHDRAWN, why))
-            bank_action_changed(uow, a2)
-            counts.actions_withdrawn += 1
-            uow.audit.append(
-                "action.withdrawn", f"action:{a.action_id}", actor, why, {"listing_id": m.listing_id}
-            )
+    current = uow.actions.for_match(m.listing_id, m.authority, m.recall_number)
+    weakened = [a for a in current if a.kind not in wanted and a.state in LIVE_STATES]
+    # an action a reviewer approved stays while the listing still matches (as review): automation only
+    # ever tightens a person's decision; it is lifted by a person, an appeal or a withdrawn recall
+    by_person = approval_actors(uow.session, [a.action_id for a in weakened]) if weakened else {}
+    for a in weakened:
+        if a.action_id in by_person:
+            continue
+        why = f"decision is now {m.decision.value}"
+        uow.actions.save_state(a2 := transition(a, ActionState.WITHDRAWN, why))
+        bank_action_changed(uow, a2)
+        counts.actions_withdrawn += 1
+        uow.audit.append(
+            "action.withdrawn", f"action:{a.action_id}", actor, why, {"listing_id": m.listing_id}
+        )
     for kind in wanted:
         existing = uow.actions.get(m.listing_id, m.authority, m.recall_number, kind)
         try:

@@ -60,7 +60,15 @@ def scan(
     with store.transaction() as uow:
         report.to_screen = uow.listings.count_to_screen(version)
         if not report.to_screen:
-            return report  # everything is screened at this version: nothing to write
+            last = uow.checkpoints.latest()  # a scan killed after its last batch, before finishing
+            if last is not None and last.status == "running" and last.scan_version == version:
+                report.resumed = True
+                done = uow.checkpoints.finish(last.id)
+                uow.audit.append(
+                    "scan.completed", f"scan:{last.id}", actor, f"{done.screened} listings screened",
+                    {"version": version, "screened": done.screened, "listings_matched": done.matched},
+                )  # fmt: skip
+            return report  # everything is screened at this version: nothing else to write
         cp, report.resumed = uow.checkpoints.open(version, screener.model_version)
         uow.audit.append(
             "scan.resumed" if report.resumed else "scan.started", f"scan:{cp.id}", actor,

@@ -29,8 +29,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def crash_inputs(tmp_path_factory: pytest.TempPathFactory) -> CrashInputs:
-    """2,000 catalogue listings (+2 bad lines), 400 stream listings, the CPSC sample in 4 chunks."""
-    return build_inputs(tmp_path_factory.mktemp("crash-inputs"), catalogue=2000, stream=400, chunks=4)
+    """1,500 catalogue listings (+2 bad lines), 300 stream listings, the CPSC sample in 3 chunks."""
+    return build_inputs(tmp_path_factory.mktemp("crash-inputs"), catalogue=1500, stream=300, chunks=3)
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,14 @@ intact — on SQLite and on PostgreSQL.
 
 One run per backend drives the real processes in the order an operator would:
 
-1. ``recallguard listings import`` of 2,000 synthetic listings (batches of 100) — killed ROUNDS times;
+1. ``recallguard listings import`` of 1,500 synthetic listings (batches of 100) — killed ROUNDS times;
 2. ``recallguard deliver`` runs from here on against a real HTTP receiver that stalls each answer a
    little and fails one in ten with a 500 — killed ROUNDS times, mid-attempt or between attempts;
-3. ``recallguard recalls import`` of the 80-recall CPSC sample in 4 files (each import is one
+3. ``recallguard recalls import`` of the 80-recall CPSC sample in 3 files (each import is one
    transaction that also screens the stored listings the new recalls could match) — killed while its
    write transaction is open, once per file;
 4. ``recallguard scan`` (batches of 100) — killed ROUNDS times;
-5. 400 listing events on a Redis stream, ``recallguard worker`` (batches of 50) — killed ROUNDS times;
+5. 300 listing events on a Redis stream, ``recallguard worker`` (batches of 50) — killed ROUNDS times;
 6. the deliveries drained, ``recallguard audit verify``.
 
 Then the store is compared with a clean run's (same inputs and steps, no kills): the same recalls,

@@ -22,6 +22,7 @@ BENCHES = [
     "gate_bench",
     "rescan_bench",
     "scale_bench",
+    "load_bench",
 ]
 
 

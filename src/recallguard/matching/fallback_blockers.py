@@ -16,10 +16,11 @@ each one's pair completeness).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import MinHash, MinHashLSH
 
 from recallguard.matching.profiles import ListingProfile, TargetProfile
 
@@ -40,12 +41,21 @@ def shingles(text: str, k: int = SHINGLE) -> set[str]:
     return {s[i : i + k] for i in range(max(1, len(s) - k + 1))} if s else set()
 
 
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=1)  # permutations drawn once, shared by every signature
+@lru_cache(maxsize=1)
+def _template() -> Any:
+    """datasketch is imported on first use (it costs half a second at start-up); the permutations are
+    drawn once and shared by every signature."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1)
 
 
-def signature(items: set[str]) -> MinHash:
+def signature(items: set[str]) -> Any:
     """The MinHash of a shingle set (datasketch's vectorised batch update)."""
-    m = MinHash(num_perm=NUM_PERM, seed=1, permutations=_TEMPLATE.permutations, scheme=_TEMPLATE.scheme)
+    from datasketch import MinHash
+
+    t = _template()
+    m = MinHash(num_perm=NUM_PERM, seed=1, permutations=t.permutations, scheme=t.scheme)
     m.update_batch([x.encode() for x in items])
     return m
 
@@ -54,6 +64,8 @@ class ShingleLSH:
     """MinHash LSH over the targets' brand + product-name shingles."""
 
     def __init__(self, profiles: Sequence[TargetProfile], threshold: float = LSH_THRESHOLD) -> None:
+        from datasketch import MinHashLSH
+
         self.lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
         for i, p in enumerate(profiles):
             text = f"{p.brand_norm} {p.name_norm}".strip()

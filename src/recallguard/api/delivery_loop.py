@@ -5,11 +5,12 @@ Every ``RECALLGUARD_DELIVERY_POLL_S`` seconds (at once while there is work) it c
 ran out, and rows a crashed worker held when its lease expired — and sends them
 (``service.outbox.OutboxWorker``). Without a configured webhook it does nothing.
 
->>> import asyncio
+>>> import asyncio, concurrent.futures
 >>> from recallguard.api.config import ServiceSettings
 >>> from recallguard.api.runtime import Enforcer
 >>> enf = Enforcer(ServiceSettings(database_url="sqlite://", data_dir="/tmp/rg-doc-dl"))
->>> asyncio.run(delivery_loop(enf))  # no webhook: returns at once
+>>> pool = concurrent.futures.ThreadPoolExecutor(1)  # its own thread: callers may hold a running loop
+>>> pool.submit(asyncio.run, delivery_loop(enf)).result()  # no webhook: returns at once
 0
 """
 

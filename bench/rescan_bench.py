@@ -99,6 +99,7 @@ def copy_from_sqlite(src: Path, url: str) -> int:
                 for row in cur:
                     cp.write_row(row)
                     n += table == "listings"
+            pg.execute(f"ANALYZE {table}")  # fresh planner statistics, as after any bulk load
     lite.close()
     return n
 
@@ -179,6 +180,50 @@ def one(
     return out
 
 
+def dev_completeness(dev: Path) -> dict[str, Any]:
+    """On the development benchmark (``--dev``): do the listing-side keys of each recall name every
+    listing a full screening matches to it, and every pair the exact blockers nominate?"""
+    from recallguard.domain.models import Listing
+    from recallguard.matching.profiles import listing_profile
+    from recallguard.service.importers import import_listings
+    from recallguard.service.rescan import candidate_ids
+    from recallguard.service.screening import default_screener, extract
+    from recallguard.sources.loader import load_recalls
+    from recallguard.store import Store
+
+    path = WORK / "dev-keys.db"
+    for p in WORK.glob("dev-keys.db*"):
+        p.unlink()
+    store = Store(f"sqlite:///{path}")
+    import_listings(store, dev / "listings.jsonl", batch_size=5000)
+    recalls = load_recalls(dev / "recalls.json").recalls
+    screener = default_screener([t for r in recalls for t in extract(r)], False)
+    index = screener.index  # type: ignore[attr-defined]
+    with store.transaction() as uow:
+        listings = [x for x in uow.listings.page("", 10**7) if isinstance(x, Listing)]
+    matched = {(x.listing_id, m.recall_number) for x, ms in screener.screen_many(listings) for m in ms}
+    exact = {(x.listing_id, index.profiles[ti].target.recall_number)
+             for x in listings for ti, b in index.candidates(listing_profile(x)).items()
+             if b & {"gtin", "model", "brand", "text"}}  # fmt: skip
+    by_recall: dict[str, list[int]] = {}
+    for ti, p in enumerate(index.profiles):
+        by_recall.setdefault(p.target.recall_number, []).append(ti)
+    t0 = time.perf_counter()
+    keyed: set[tuple[str, str]] = set()
+    with store.transaction() as uow:
+        for number, tis in by_recall.items():
+            keyed |= {(lid, number) for lid in candidate_ids(uow, index, tis)}
+    secs = time.perf_counter() - t0
+    store.close()
+    return {
+        "listings": len(listings), "recalls": len(by_recall), "matches": len(matched),
+        "matches_not_found_by_keys": len(matched - keyed),
+        "exact_blocker_pairs": len(exact), "exact_blocker_pairs_not_found_by_keys": len(exact - keyed),
+        "key_candidates_per_recall": round(len(keyed) / max(1, len(by_recall)), 1),
+        "key_lookup_s_per_recall": round(secs / max(1, len(by_recall)), 3),
+    }  # fmt: skip
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="10000,100000,1000000")
@@ -192,9 +237,18 @@ def main() -> int:
         action="store_false",
         help="import the listings into PostgreSQL at the largest size too (else copied from SQLite)",
     )
+    ap.add_argument(
+        "--dev",
+        default=str(ROOT.parent / "shared" / "data" / "bench" / "dev"),
+        help="development benchmark folder (recalls.json, listings.jsonl) for the completeness check",
+    )
+    ap.add_argument("--only-dev", action="store_true", help="only the completeness check (prints JSON)")
     ap.add_argument("--one", default="", help=argparse.SUPPRESS)  # db:size, internal
     a = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
+    if a.only_dev:
+        print(json.dumps(dev_completeness(Path(a.dev))))
+        return 0
     sizes = [int(s) for s in a.sizes.split(",")]
     recall_file = WORK / f"recall-{a.recall}.json"
     recall_file.write_text(
@@ -227,6 +281,8 @@ def main() -> int:
             res = json.loads(p.stdout.strip().splitlines()[-1])
             print(f"[rescan] {json.dumps(res)}", file=sys.stderr, flush=True)
             runs.append(res)
+    dev = Path(a.dev)
+    completeness = dev_completeness(dev) if (dev / "recalls.json").exists() else {"skipped": f"no {dev}"}
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {
         "what": "time from `recalls import` of one new recall to every matching stored listing restricted",
@@ -234,6 +290,7 @@ def main() -> int:
         "goal_s_at_1m": 60,
         "machine": {"cpus": os.cpu_count(), "load_avg_at_end": os.getloadavg()},
         "runs": runs,
+        "dev_completeness": completeness,
     }
     (RESULTS / "rescan.json").write_text(json.dumps(result, indent=1) + "\n")
     print(f"[rescan] wrote {RESULTS / 'rescan.json'}", file=sys.stderr)

@@ -27,12 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.evasion_gen import disguise_all  # noqa: E402
-from recallguard.domain.models import BadRecord, Listing, Match  # noqa: E402
-from recallguard.listings.readers import read_listings  # noqa: E402
-from recallguard.matching.evasion import BrandIndex, brand_match, model_key, model_keys  # noqa: E402
-from recallguard.matching.fingerprints import ActionEvidence, FingerprintBank  # noqa: E402
-from recallguard.matching.images import ImageIndex, query_hashes, reference_hashes  # noqa: E402
+from bench.evasion_gen import disguise_all
+from recallguard.domain.models import BadRecord, Listing, Match
+from recallguard.listings.readers import read_listings
+from recallguard.matching.evasion import BrandIndex, brand_match, model_key, model_keys
+from recallguard.matching.fingerprints import ActionEvidence, FingerprintBank
+from recallguard.matching.images import ImageIndex, query_hashes, reference_hashes
 
 RESULTS = ROOT / "bench" / "results"
 

@@ -124,12 +124,16 @@ def pair_features(
     name_cover = _cover(tp.name_weights, tp.name_mass, title_set)
     type_cover = _cover(tp.type_weights, tp.type_mass, title_set) if tp.type_weights else name_cover
     content = [t for t in title_set if len(t) > 2 and t not in tp.brand_tokens and t.isalpha()]
+    title_cover = 0.0
     if content:
-        idf = index.token_idf
-        tot = sum(idf(t) for t in content)
-        title_cover = sum(idf(t) for t in content if t in tp.text_tokens) / tot
-    else:
-        title_cover = 0.0
+        idf, unknown, text = index.idf, index.unknown_idf, tp.text_tokens
+        tot = got = 0.0
+        for t in content:
+            w = idf.get(t, unknown)
+            tot += w
+            if t in text:
+                got += w
+        title_cover = got / tot
     n_desc = len(lp.desc_tokens)
     desc_present = n_desc >= 4
     return [

@@ -70,6 +70,7 @@ class TargetIndex:
             for form in p.brand_forms:
                 self.brands.add(form, i)
         n = max(1, len(self.profiles))
+        self.unknown_idf = math.log(len(self.profiles) + 1.5)
         self.idf: dict[str, float] = {
             t: math.log((n + 1) / (len(ids) + 0.5)) for t, ids in self.postings.items()
         }
@@ -84,6 +85,7 @@ class TargetIndex:
         for tok, ids in self.postings.items():
             if len(ids) <= self._max_df and tok.isalpha():
                 self.vocab.add(tok, 0)
+        self._brand_heads = frozenset(f.split()[0] for f in self.brands.exact if " " in f)
         self.max_brand_words = max((len(f.split()) for p in self.profiles for f in p.brand_forms), default=1)
 
     def __len__(self) -> int:
@@ -91,7 +93,7 @@ class TargetIndex:
 
     def token_idf(self, tok: str) -> float:
         """IDF of a token among the targets (rare tokens weigh more; unknown tokens weigh most)."""
-        return self.idf.get(tok, math.log(len(self.profiles) + 1.5))
+        return self.idf.get(tok, self.unknown_idf)
 
     def brand_hits(self, lp: ListingProfile) -> dict[int, tuple[str, str, float]]:
         """Targets whose brand appears in the listing's brand field or title: id → (form, how, sim)."""
@@ -108,11 +110,16 @@ class TargetIndex:
             for form, how, sim in self.brands.lookup(lp.brand_norm):
                 note(form, "brand field " + how, sim)
         words = lp.title_norm.split()
-        for n in range(1, min(self.max_brand_words, 4) + 1):
-            for i in range(len(words) - n + 1):
-                gram = " ".join(words[i : i + n])
-                if gram in self.brands.exact:
-                    note(gram, "title exact", 1.0)
+        exact = self.brands.exact
+        longest = min(self.max_brand_words, 4)
+        for i, w in enumerate(words):
+            if w in exact:
+                note(w, "title exact", 1.0)
+            if w in self._brand_heads:  # a multi-word brand can start here
+                for n in range(2, min(longest, len(words) - i) + 1):
+                    gram = " ".join(words[i : i + n])
+                    if gram in exact:
+                        note(gram, "title exact", 1.0)
         fuzzy_words = [w for w in words if w not in NOISE and w.isalpha()][:FUZZY_TITLE_WORDS]
         for w in fuzzy_words:
             if w in self.brands.exact:

@@ -28,7 +28,7 @@ from recallguard.matching.training.generate import generate
 
 PARAMS: dict[str, Any] = {
     "objective": "binary",
-    "learning_rate": 0.05,
+    "learning_rate": 0.1,
     "num_leaves": 31,
     "min_data_in_leaf": 20,
     "feature_fraction": 0.9,
@@ -41,7 +41,7 @@ PARAMS: dict[str, Any] = {
     "monotone_constraints": [MONOTONE.get(f, 0) for f in FEATURES],
     "monotone_constraints_method": "advanced",
 }
-ROUNDS = 300
+ROUNDS = 150
 
 
 def augment(targets: Sequence[Target], seed: int = 0, share: float = 0.3) -> list[Target]:

@@ -62,12 +62,18 @@ class Harness:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, for the report
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _n: int = 0
+    _started: list[subprocess.Popen] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.engine = create_engine(normalise_url(self.url), pool_pre_ping=True)
         self.workdir.mkdir(parents=True, exist_ok=True)
 
     def close(self) -> None:
+        """Kill whatever still runs (a failed test must not leave a worker on the shared database)."""
+        for p in self._started:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         self.engine.dispose()
 
     # --- processes -------------------------------------------------------------------------------
@@ -89,6 +95,8 @@ class Harness:
         )
         p.log = log  # type: ignore[attr-defined]
         f.close()
+        with self._lock:
+            self._started.append(p)
         return p
 
     def log_of(self, p: subprocess.Popen) -> str:
@@ -212,8 +220,10 @@ class Background(threading.Thread):
         jitter_s: float,
         label: str,
         stop_signal: int = signal.SIGTERM,
+        ready: str | None = None,
     ) -> None:
         super().__init__(daemon=True, name=component)
+        self.ready = ready  # a line the command logs once it handles ``stop_signal`` (None: any time)
         self.h, self.component, self.args, self.probe = h, component, args, probe
         self.marks = sorted(int(h.rng.uniform(0.05, 0.8) * total) for _ in range(rounds))
         self.jitter_s, self.label, self.stop_signal = jitter_s, label, stop_signal
@@ -265,5 +275,9 @@ class Background(threading.Thread):
         if self.error is not None:
             raise self.error
         assert self.proc is not None
+        while self.ready and self.ready not in self.h.log_of(self.proc):  # still starting up
+            assert self.proc.poll() is None, f"{self.component} died:\n{self.h.log_of(self.proc)}"
+            assert time.monotonic() < deadline, f"{self.component}: never logged {self.ready!r}"
+            time.sleep(0.05)
         self.proc.send_signal(self.stop_signal)
         self.h.wait(self.proc, self.component, ok=(0, 130, -self.stop_signal))

@@ -140,6 +140,7 @@ def _run_pipeline(h: Harness, ins: CrashInputs, ref: dict[str, Any], rec: Any, r
         jitter_s=0.5,
         label="stream listings stored",
         stop_signal=signal.SIGINT,
+        ready="worker crash-1: stream",
     )
     worker.start()
 

@@ -142,9 +142,9 @@ def test_worker_killed_mid_delivery_resumes_after_restart(
         deadline = time.monotonic() + 60
         while not rx.requests and time.monotonic() < deadline:  # the first POST is in flight, stalled
             time.sleep(0.02)
-        assert rx.requests, first.communicate(timeout=5)
         first.send_signal(signal.SIGKILL)  # killed mid-delivery: the reply never reaches it
-        first.wait(timeout=10)
+        out, err = first.communicate(timeout=10)
+        assert rx.requests, (out, err)
         assert pending_count(store) == 3  # nothing was recorded as delivered
         second = _deliver_process(rx.url, store_url, tmp_path, "--once", "--json")
         out, err = second.communicate(timeout=120)

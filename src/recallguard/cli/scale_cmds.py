@@ -112,12 +112,12 @@ def worker(
 
         start_http_server(metrics_port)
     w = StreamWorker(r, sink, cfg)
-    err.print(
-        f"worker {cfg.consumer}: stream {stream}, group {group}, sink {type(sink).__name__}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C from the banner on: a clean stop
+        err.print(
+            f"worker {cfg.consumer}: stream {stream}, group {group}, sink {type(sink).__name__}",
+            highlight=False,
+            soft_wrap=True,
+        )
         w.run(max_events=max_events or None)
     err.print(f"worker {cfg.consumer} stopped: {w.stats()}", highlight=False, soft_wrap=True)
 

@@ -33,7 +33,8 @@ from recallguard.enforcement.gate import SaleGate
 from recallguard.enforcement.permissions import authority_filter
 from recallguard.enforcement.state_machine import transition
 from recallguard.errors import NotFoundError
-from recallguard.service.outbox import OutboxWorker, enqueue
+from recallguard.service.lifts import confirm_lift, end_action
+from recallguard.service.outbox import ENDED, OutboxWorker, enqueue
 from recallguard.store import Store, UnitOfWork
 from recallguard.store.enforcement_tables import EnforcementRepo
 
@@ -198,7 +199,10 @@ class Enforcer:
         data: dict[str, Any] | None,
     ) -> Action:
         new, ev = transition(action, target, actor=actor, reason=reason or action.reason, data=data)
-        uow.actions.save_state(new)
+        if target in ENDED:  # reversed / withdrawn: the marketplace gets a lift if it had the action
+            end_action(uow, action, new, reason or action.reason)
+        else:
+            uow.actions.save_state(new)
         _append(uow, ev)
         if target == S.APPROVED:
             repo.record_approval(action.action_id, actor, new.updated_at)
@@ -251,6 +255,9 @@ class Enforcer:
             action = repo.action(action_id)
             if action is None:
                 raise NotFoundError(f"no action {action_id}")
+            if action.state in ENDED:  # the callback is about the lift of a reversed/withdrawn action
+                changed = confirm_lift(uow, action, actor, ok=ok, reason=reason, reference=reference)
+                return action, changed
             if action.state == target:
                 return action, False
             data = {"reference": reference} if reference else None

@@ -8,7 +8,8 @@ screener says now, writing an audit event for every state change.
 - every stored match and automated action records the model version and thresholds behind it;
 - in shadow mode (``service.shadow``) decisions are recorded (``decision.shadow``) and nothing is enforced;
 - a match the screener no longer reports is withdrawn (``match.withdrawn``) and its live actions too
-  (``action.withdrawn``); so is a restriction whose match dropped from block to review.
+  (``action.withdrawn``); so is a restriction whose match dropped from block to review. An action that
+  had gone out to the marketplace gets an ``action.lifted`` delivery (``service.lifts.end_action``).
 
 >>> from recallguard.store import Store
 >>> from recallguard.domain.models import Listing, Match, DecisionKind
@@ -36,6 +37,7 @@ from recallguard.service.automation import (
     record_match_basis,
 )
 from recallguard.service.bank_record import action_changed as bank_action_changed
+from recallguard.service.lifts import end_action
 from recallguard.service.outbox import enqueue
 from recallguard.store import UnitOfWork
 from recallguard.store.people_tables import approval_actors
@@ -82,7 +84,7 @@ def _withdraw_actions(uow: UnitOfWork, m: Match, why: str, actor: str, counts: R
     for a in uow.actions.for_match(m.listing_id, m.authority, m.recall_number):
         if a.state in LIVE_STATES:
             a2 = transition(a, ActionState.WITHDRAWN, why)
-            uow.actions.save_state(a2)
+            end_action(uow, a, a2, why)  # stored; the marketplace gets a lift if it had the action
             bank_action_changed(uow, a2)
             counts.actions_withdrawn += 1
             uow.audit.append(
@@ -124,7 +126,7 @@ def _ensure_actions(
         if a.action_id in by_person:
             continue
         why = f"decision is now {m.decision.value}"
-        uow.actions.save_state(a2 := transition(a, ActionState.WITHDRAWN, why))
+        end_action(uow, a, a2 := transition(a, ActionState.WITHDRAWN, why), why)
         bank_action_changed(uow, a2)
         counts.actions_withdrawn += 1
         uow.audit.append(

@@ -13,6 +13,12 @@ Action states follow: the first claim moves the action approved (or failed, when
 ``sent``; a dead-lettered delivery moves it ``sent → failed`` (the gate keeps refusing). A delivery
 whose action no longer holds (withdrawn, reversed) is cancelled instead of sent.
 
+Two events travel through the outbox: ``action.approved`` (carry the action out) and ``action.lifted``
+(undo it: the action was reversed or withdrawn after it went out — ``service.lifts``). Per action,
+deliveries go out **in the order they were queued**: a row is not claimed while an earlier row of the same
+action is still pending (scheduled again or in flight), so a lift never overtakes the approval it undoes.
+A lift whose action is back in force (reinstated) is cancelled like an approval whose action ended.
+
 >>> from recallguard.store import Store
 >>> from recallguard.domain.models import Action, ActionKind, ActionState, Listing
 >>> store = Store("sqlite://")
@@ -36,7 +42,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from recallguard.domain.models import Action, ActionState
 from recallguard.enforcement.connector import Delivery, WebhookConnector
@@ -44,11 +51,17 @@ from recallguard.enforcement.state_machine import transition
 from recallguard.store import Store, UnitOfWork
 from recallguard.store.convert import utc
 from recallguard.store.enforcement_tables import DeliveryRow, EnforcementRepo
+from recallguard.store.tables import ActionRow
 
 EVENT = "action.approved"
+LIFT_EVENT = "action.lifted"
 S = ActionState
-#: Action states in which a queued delivery is still wanted (otherwise it is cancelled).
+#: Action states in which a queued approval is still wanted (otherwise it is cancelled).
 DELIVERABLE = frozenset({S.APPROVED, S.SENT, S.FAILED, S.CONFIRMED})
+#: Action states that undo an action: a queued lift is wanted only while its action is in one of them.
+ENDED = frozenset({S.REVERSED, S.WITHDRAWN})
+#: Per event, the action states in which a queued delivery of it is still wanted.
+WANTED: dict[str, frozenset[ActionState]] = {EVENT: DELIVERABLE, LIFT_EVENT: ENDED}
 
 
 def action_payload(a: Action) -> dict[str, Any]:
@@ -95,24 +108,42 @@ def enqueue(uow: UnitOfWork, action: Action, *, resend: bool = False) -> str:
         key = rows[-1].idempotency_key
     else:
         key = f"{base}:{len({r.idempotency_key for r in rows}) + 1}"
-    ts = datetime.now(UTC)
-    s.add(
-        DeliveryRow(
-            delivery_id=uuid.uuid4().hex,
-            idempotency_key=key,
-            url="",  # the worker's configured endpoint, recorded at the first attempt
-            event=EVENT,
-            payload={"event": EVENT, "action": action_payload(action)},
-            attempts=0,
-            status="pending",
-            last_error="",
-            created_at=ts,
-            updated_at=ts,
-            action_id=action.action_id,
-            next_attempt_at=ts,
-        )
-    )
+    queue_row(uow, action.action_id, EVENT, key, {"event": EVENT, "action": action_payload(action)})
     return key
+
+
+def queue_row(uow: UnitOfWork, action_id: str, event: str, key: str, payload: dict[str, Any]) -> DeliveryRow:
+    """Add one pending delivery of ``event`` for an action, queued after every earlier row of the action
+    (its ``created_at`` is later than theirs even within one clock tick: the claim keeps that order).
+
+    >>> from recallguard.store import Store
+    >>> with Store("sqlite://").transaction() as uow:
+    ...     a, b = (queue_row(uow, "A1", EVENT, f"A1:k{i}", {}) for i in (1, 2))
+    ...     a.created_at < b.created_at, b.status
+    (True, 'pending')
+    """
+    s = uow.session
+    ts = datetime.now(UTC)
+    last = utc(s.scalar(select(func.max(DeliveryRow.created_at)).where(DeliveryRow.action_id == action_id)))
+    if last is not None and last >= ts:
+        ts = last + timedelta(microseconds=1)
+    row = DeliveryRow(
+        delivery_id=uuid.uuid4().hex,
+        idempotency_key=key,
+        url="",  # the worker's configured endpoint, recorded at the first attempt
+        event=event,
+        payload=payload,
+        attempts=0,
+        status="pending",
+        last_error="",
+        created_at=ts,
+        updated_at=ts,
+        action_id=action_id,
+        next_attempt_at=ts,
+    )
+    s.add(row)
+    s.flush()  # later rows of this transaction see it (order, reuse)
+    return row
 
 
 def pending_count(store: Store) -> int:
@@ -154,10 +185,17 @@ class OutboxWorker:
         by one worker only. The claim moves their actions to ``sent`` (or cancels rows whose action no
         longer holds)."""
         now = datetime.now(UTC)
+        earlier = aliased(DeliveryRow)
+        queued_before = exists().where(
+            earlier.action_id == DeliveryRow.action_id,
+            earlier.status == "pending",
+            earlier.created_at < DeliveryRow.created_at,
+        )
         due = (
             (DeliveryRow.status == "pending")
             & or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now)
             & or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until < now)
+            & ~queued_before  # per action, in order: nothing overtakes an earlier pending row
         )
         q = select(DeliveryRow.delivery_id).where(due)
         if action_ids is not None:
@@ -171,6 +209,7 @@ class OutboxWorker:
         with self.store.transaction() as uow:
             until = now + timedelta(seconds=self.lease_s)
             for did in ids:
+                self._lock_action(uow, did)
                 won = uow.session.execute(
                     update(DeliveryRow).where(DeliveryRow.delivery_id == did, due)
                     .values(lease_owner=self.owner, lease_until=until)
@@ -182,7 +221,7 @@ class OutboxWorker:
                 assert row is not None
                 uow.session.refresh(row)
                 action = EnforcementRepo(uow.session).action(_action_id(row))
-                if action is None or action.state not in DELIVERABLE:
+                if action is None or action.state not in WANTED.get(row.event, DELIVERABLE):
                     why = f"cancelled: action {'gone' if action is None else action.state.value}"
                     row.status, row.last_error, row.lease_owner, row.lease_until = (
                         "cancelled",
@@ -192,7 +231,7 @@ class OutboxWorker:
                     )
                     row.updated_at = now
                     continue
-                if action.state in (S.APPROVED, S.FAILED):
+                if row.event != LIFT_EVENT and action.state in (S.APPROVED, S.FAILED):
                     why = (
                         "sent to the marketplace"
                         if action.state == S.APPROVED
@@ -202,6 +241,17 @@ class OutboxWorker:
                 out.append(_delivery(row, self.url))
         self._notify(changed)
         return out
+
+    @staticmethod
+    def _lock_action(uow: UnitOfWork, delivery_id: str) -> None:
+        """Lock the row's action (PostgreSQL ``FOR UPDATE``) before leasing the row: a reversal or
+        withdrawal committing meanwhile is then seen by this claim, and one that waits for it sees
+        ``sent`` and queues the lift (``service.lifts.end_action`` locks the action first too)."""
+        aid = uow.session.scalar(select(DeliveryRow.action_id).where(DeliveryRow.delivery_id == delivery_id))
+        if aid:
+            uow.session.execute(
+                select(ActionRow.action_id).where(ActionRow.action_id == aid).with_for_update()
+            )
 
     def _move(
         self, uow: UnitOfWork, a: Action, target: ActionState, why: str, data: dict[str, Any]

@@ -5,7 +5,8 @@ A recall is withdrawn by its authority — its status in a re-published feed, or
 
 1. the recall's status becomes ``withdrawn`` (its targets leave the active set; ``recall.withdrawn``);
 2. every active match of the recall is withdrawn (``match.withdrawn``) and each of its live actions
-   moves to ``withdrawn`` (``action.withdrawn``), which lifts its restriction at the gate. Actions are
+   moves to ``withdrawn`` (``action.withdrawn``), which lifts its restriction at the gate; one that had
+   gone out to the marketplace gets an ``action.lifted`` delivery in the same transaction. Actions are
    kept one per (listing, recall, kind), so another recall's or a category-ban rule's restriction of the
    same listing is a different action and stays in force. Withdrawn, not reversed: reversal is final and
    belongs to appeals; a recall published again as active reinstates its actions
@@ -38,6 +39,7 @@ from recallguard.domain.models import Action, ActionState, DecisionKind, Match, 
 from recallguard.enforcement.actions import LIVE_STATES, transition
 from recallguard.errors import NotFoundError, UsageError
 from recallguard.service.decide import ReconcileCounts, reconcile
+from recallguard.service.lifts import end_action
 from recallguard.service.screening import ScreenerFactory, ScreenerLike, default_screener
 from recallguard.store import Store, UnitOfWork
 
@@ -77,7 +79,7 @@ def lift_recall(
         )  # fmt: skip
         for a in uow.actions.for_match(m.listing_id, m.authority, m.recall_number):
             if a.state in LIVE_STATES:
-                uow.actions.save_state(transition(a, ActionState.WITHDRAWN, why))
+                end_action(uow, a, transition(a, ActionState.WITHDRAWN, why), why)  # + lift if sent
                 report.actions_withdrawn += 1
                 uow.audit.append(
                     "action.withdrawn", f"action:{a.action_id}", actor, why,

@@ -20,6 +20,7 @@ from stdnum import ean
 
 _DIGITS = re.compile(r"\D+")
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+_DIGIT = re.compile(r"[0-9]")
 _QUANTITY = re.compile(r"\d+(INCH|IN|MM|CM|M|FT|LB|LBS|OZ|KG|G|V|W|MAH|PCS|PC|PACK|PK)")
 
 
@@ -58,7 +59,7 @@ def is_plausible_model(value: str) -> bool:
     (True, False, False)
     """
     c = canonical_model(value)
-    if not (3 <= len(c) <= 20) or not any(ch.isdigit() for ch in c):
+    if not (3 <= len(c) <= 20) or _DIGIT.search(c) is None:
         return False
     if c.isdigit() and len(c) == 4 and c[:2] in ("19", "20"):
         return False

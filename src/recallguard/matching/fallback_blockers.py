@@ -15,6 +15,7 @@ each one's pair completeness).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -51,11 +52,13 @@ def _template() -> Any:
 
 
 def signature(items: set[str]) -> Any:
-    """The MinHash of a shingle set (datasketch's vectorised batch update)."""
-    from datasketch import MinHash
+    """The MinHash of a shingle set (datasketch's vectorised batch update).
 
-    t = _template()
-    m = MinHash(num_perm=NUM_PERM, seed=1, permutations=t.permutations, scheme=t.scheme)
+    A shallow copy of the empty template shares its permutations (building a MinHash re-checks them,
+    which cost more than the hashing); ``update_batch`` replaces the copy's hash values, never the
+    template's.
+    """
+    m = copy.copy(_template())
     m.update_batch([x.encode() for x in items])
     return m
 

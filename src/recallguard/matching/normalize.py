@@ -15,7 +15,6 @@ needs them).
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from functools import lru_cache
@@ -124,32 +123,46 @@ _PURE_SIZE = re.compile(
 )
 
 
+_DIGIT = re.compile(r"[0-9]")
+
+
+def has_digit(text: str) -> bool:
+    """Whether ``text`` holds a digit (any Unicode digit; ASCII text takes a regular-expression scan).
+
+    >>> has_digit("KY-055"), has_digit("helmet"), has_digit("５")
+    (True, False, True)
+    """
+    if text.isascii():
+        return _DIGIT.search(text) is not None
+    return any(c.isdigit() for c in text)
+
+
 @lru_cache(maxsize=200_000)
 def model_tokens(text: str) -> frozenset[str]:
     """Canonical model-number candidates written in ``text``: whole tokens with a digit, and for
     compound codes ('AK626H-MBK', '885S-01/02') also their parts."""
+    if not text or not has_digit(text):
+        return frozenset()
     out: set[str] = set()
-    if not text:
-        return frozenset()
-    if not any(c.isdigit() for c in text):
-        return frozenset()
-    found = [m.group(0) for m in _MODEL_RE.finditer(strip_invisible(text))]
-    for a, b in itertools.pairwise(found):  # model numbers broken by a space: "BS 100"
+    found: list[str] = _MODEL_RE.findall(strip_invisible(text))  # ASCII tokens only
+    digits = [_DIGIT.search(m) is not None for m in found]
+    for k in range(len(found) - 1):  # model numbers broken by a space: "BS 100"
+        a, b = found[k], found[k + 1]
         if (
-            (a.isupper() or len(a) <= 3)
+            digits[k + 1]
             and len(a) <= 5
+            and len(b) <= 8
+            and (a.isupper() or len(a) <= 3)
             and a.isalpha()
             and a.lower() not in NOISE
             and a.lower() not in _UNITS
-            and any(c.isdigit() for c in b)
-            and len(b) <= 8
             and not _PURE_SIZE.match(b)
         ):
             joined = canonical_model(a + b)
             if is_plausible_model(joined):
                 out.add(joined)
-    for raw in found:
-        if not any(c.isdigit() for c in raw) or _PURE_SIZE.match(raw):
+    for raw, dig in zip(found, digits, strict=True):
+        if not dig or _PURE_SIZE.match(raw):
             continue
         if _SHORT_CODE.match(raw):  # "H-4": short, but written as a code
             out.add(canonical_model(raw))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from recallguard.domain.identifiers import canonical_model, gtin_candidates, normalize_gtin
 from recallguard.domain.models import Listing, Target
-from recallguard.matching.normalize import model_tokens, normalize_text, tokens
+from recallguard.matching.normalize import has_digit, model_tokens, normalize_text, tokens
 
 ACCESSORY_CUES = (
     "compatible with",
@@ -219,10 +219,8 @@ def undisguised(text: str) -> str:
             out = text
         elif text[:1].isupper() and out[:1].islower():
             out = out[:1].upper() + out[1:]
-    if any(c in _LEET_CHARS for c in out):
-        words = [
-            w for w in out.split() if len(w) >= 3 and any(c in _LEET_CHARS for c in w) and _interleaved(w)
-        ]
+    if not _LEET_CHARS.isdisjoint(out):
+        words = [w for w in out.split() if len(w) >= 3 and not _LEET_CHARS.isdisjoint(w) and _interleaved(w)]
         decoded = [evasion.leet_variants(w)[-1] for w in words]
         extra = [d for w, d in zip(words, decoded, strict=True) if d != w and d.isalpha()]
         if extra:
@@ -240,7 +238,7 @@ def listing_profile(listing: Listing) -> ListingProfile:
     all_models = field_models | model_tokens(listing.description) if listing.description else field_models
     g = normalize_gtin(listing.gtin) if listing.gtin else None
     gtins = {g} if g else set()
-    if any(c.isdigit() for c in listing.title):
+    if has_digit(listing.title):
         gtins.update(gtin_candidates(listing.title))
     return ListingProfile(
         listing=listing,

@@ -40,7 +40,10 @@ def fold(text: str) -> str:
     >>> fold("Ｍａｇｎｅｔｉｃ  Bälls ５ｍｍ")
     'magnetic balls 5mm'
     """
-    t = unicodedata.normalize("NFKC", (text or "").translate(_INVISIBLE)).casefold().translate(_MARKS)
+    text = text or ""
+    if text.isascii():  # nothing to normalise, no accents, no invisible characters: the cheap path
+        return " ".join(text.lower().split())
+    t = unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).casefold().translate(_MARKS)
     t = "".join(ch for ch in unicodedata.normalize("NFKD", t) if not unicodedata.combining(ch))
     return " ".join(unicodedata.normalize("NFC", t).split())
 

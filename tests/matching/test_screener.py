@@ -127,3 +127,36 @@ def test_brand_alone_never_blocks() -> None:
     s = Screener([sweater])
     for m in s.screen(Listing("J", "Madewell Black Hooded Ski Jacket Size M", brand="Madewell")):
         assert m.decision is not DecisionKind.BLOCK
+
+
+def test_a_brand_alone_is_not_worth_a_review_unless_the_model_would_block() -> None:
+    golf_car = Target(
+        "RR10820", "CPSC", brand="Yamaha", product_name="UMAX Bistro Vehicles", product_type="vehicle",
+        model_numbers=["J0G"], text="Yamaha Recalls UMAX Bistro and Bistro Deluxe Vehicles",
+    )  # fmt: skip
+    s = Screener([golf_car])
+    for m in s.screen(Listing("P", "yamaha the hits of elton john smart pianosoft")):
+        assert m.decision is DecisionKind.REVIEW and "nothing but the brand" in m.evidence
+    assert [m.decision for m in s.screen(Listing("V", "Yamaha UMAX Bistro golf vehicle J0G"))] == [
+        DecisionKind.BLOCK
+    ]
+
+
+def test_a_title_stuffed_with_other_brands_still_blocks_its_own_recall() -> None:
+    helmets = Target(
+        "22107", "CPSC", brand="Ninebot", product_name="Children's Bicycle Helmets",
+        product_type="bicycle helmet", text="Ninebot Recalls Children's Bicycle Helmets Due to Head Injury",
+    )  # fmt: skip
+    others = [
+        Target(str(n), "CPSC", brand=b, product_name=p, product_type=p)
+        for n, (b, p) in enumerate(
+            [("NordicTrack", "Treadmills"), ("Rollerblade", "Inline Skates"), ("Overstock.com", "Dressers"),
+             ("Hill", "Ladders"), ("Semfri", "Bicycle Helmets"), ("Serious", "Scooters"),
+             ("Woom", "Bicycles"), ("UVEX", "Ski Helmets")]
+        )
+    ]  # fmt: skip
+    s = Screener([helmets, *others])
+    title = "Ninebot Children's Bicycle Helmets High Quality High Serious Limited Hill Best NordicTrack Hot"
+    (m,) = s.screen(Listing("S", title))  # the stuffed brands, named with nothing of their products: no match
+    assert m.recall_number == "22107" and m.decision is DecisionKind.BLOCK, m
+    assert "keyword stuffing: read on the title's part" in m.evidence

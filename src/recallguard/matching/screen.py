@@ -17,6 +17,7 @@ listings) plug in as callables ``(Listing) -> list[Match]`` and answer in the sa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from itertools import islice
 
 import numpy as np
@@ -27,6 +28,7 @@ from recallguard.matching.features import FEATURES, add_listwise, explain, pair_
 from recallguard.matching.index import TargetIndex
 from recallguard.matching.profiles import ListingProfile, listing_profile
 from recallguard.matching.scorer import PairScorer, RuleScorer
+from recallguard.matching.stuffing import MIN_BRANDS, title_parts
 
 Check = Callable[[Listing], list[Match]]
 #: Per listing and authority the best recall is kept, and another only when it scores within this margin:
@@ -77,16 +79,33 @@ class Screener:
             cands = self.index.candidates(lp)
             if not cands:
                 continue
-            group = []
-            for ti, blockers in cands.items():
-                group.append(
-                    pair_features(lp, self.index.profiles[ti], self.index, lp.brand_hits.get(ti), blockers,
-                                  ti in lp.model_key_hits)
-                )  # fmt: skip
-                meta.append((li, ti, lp))
-            add_listwise(group)
-            rows.extend(group)
+            self._add_group(li, lp, cands, rows, meta)
+            forms = {h[0] for h in lp.brand_hits.values() if h[1] == "title exact"}
+            if len(forms) >= MIN_BRANDS:  # keyword stuffing: each brand's part of the title read alone
+                for part in title_parts(listing.title, forms):
+                    vlp = listing_profile(replace(listing, title=part))
+                    vc = self.index.candidates(vlp)
+                    if vc:
+                        self._add_group(li, vlp, vc, rows, meta)
         return rows, meta
+
+    def _add_group(
+        self,
+        li: int,
+        lp: ListingProfile,
+        cands: dict[int, set[str]],
+        rows: list[list[float]],
+        meta: list[tuple[int, int, ListingProfile]],
+    ) -> None:
+        group = []
+        for ti, blockers in cands.items():
+            group.append(
+                pair_features(lp, self.index.profiles[ti], self.index, lp.brand_hits.get(ti), blockers,
+                              ti in lp.model_key_hits)
+            )  # fmt: skip
+            meta.append((li, ti, lp))
+        add_listwise(group)
+        rows.extend(group)
 
     def screen_batch(self, listings: Sequence[Listing]) -> list[list[Match]]:
         """Matches for each listing of a batch (features for the whole batch scored at once)."""
@@ -96,11 +115,21 @@ class Screener:
             x = np.asarray(rows, dtype=np.float64)[:, self._cols]
             probs = self.scorer.predict(x)
             best: dict[tuple[int, str], float] = {}
-            for (li, ti, _), p in zip(meta, probs, strict=True):
+            top: dict[tuple[int, int], int] = {}  # (listing, target) → its best row (stuffed titles: parts)
+            for k, ((li, ti, lp), p) in enumerate(zip(meta, probs, strict=True)):
+                part = lp.listing
+                if (
+                    part is not listings[li]
+                    and not listings[li].title.startswith(part.title)
+                    and not has_product_evidence(dict(zip(FEATURES, rows[k], strict=True)))
+                ):
+                    continue  # a brand named mid-title with nothing of its product is the stuffing itself
                 key = (li, self.index.profiles[ti].target.authority)
                 best[key] = max(best.get(key, 0.0), float(p))
-            for k, ((li, ti, lp), p) in enumerate(zip(meta, probs, strict=True)):
-                score = float(p)
+                if (li, ti) not in top or p > probs[top[(li, ti)]]:
+                    top[(li, ti)] = k
+            for k in sorted(top.values()):
+                (li, ti, lp), score = meta[k], float(probs[k])
                 t = self.index.profiles[ti].target
                 if score < best[(li, t.authority)] - SECOND_MATCH_MARGIN:
                     continue
@@ -110,7 +139,11 @@ class Screener:
                 feats = dict(zip(FEATURES, rows[k], strict=True))
                 evidence = explain(lp, self.index.profiles[ti], rows[k], lp.brand_hits.get(ti),
                                    lp.model_key_hits.get(ti, ""))  # fmt: skip
-                if decision is DecisionKind.BLOCK and not has_product_evidence(feats):
+                if lp.listing is not listings[li]:
+                    evidence += f"; keyword stuffing: read on the title's part {lp.listing.title[:80]!r}"
+                if not has_product_evidence(feats):
+                    if decision is not DecisionKind.BLOCK:
+                        continue  # a brand sells many products: its name alone is not worth a review
                     decision = DecisionKind.REVIEW  # never block on the brand alone
                     evidence += "; nothing but the brand ties it to the recalled product: review"
                 out[li].append(

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -50,6 +51,12 @@ from recallguard.errors import ConfigurationError
 from recallguard.settings import Settings
 
 log = logging.getLogger("recallguard.api")
+
+#: The interpreter's thread switch interval while the server runs (CPython's default is 5 ms). The gate
+#: is answered on the event loop thread while publish-time screening runs in the threadpool; a thread
+#: wanting the GIL waits up to one interval for a CPU-bound one to give it up, and each database
+#: statement of a screening request gives it up and waits again. 1 ms bounds both waits more tightly.
+SWITCH_INTERVAL_S = 0.001
 
 
 def route_permissions(app: FastAPI) -> dict[tuple[str, str], str]:
@@ -95,11 +102,14 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
         bank = open_bank(enf.store)  # publish-time screening checks the fingerprint bank too
         gc.collect()
         gc.freeze()  # long-lived state (gate, indexes, modules) out of the collector's way: steadier tails
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, SWITCH_INTERVAL_S))
         task = asyncio.create_task(_refresh_loop(enf, cfg.gate_refresh_s))
         outbox = asyncio.create_task(delivery_loop(enf))  # the webhook outbox: resumes pending rows
         try:
             yield
         finally:
+            sys.setswitchinterval(switch)
             close_bank(bank)
             for t in (task, outbox):
                 t.cancel()

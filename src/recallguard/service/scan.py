@@ -1,9 +1,18 @@
 """``recallguard scan``: every stored listing screened against every active recall, resumably.
 
-Listings are screened in batches in listing-id order. Each batch — its matches, actions, audit
-events, the listings' ``screened_version`` and the checkpoint cursor — commits in one transaction,
-so a crash loses at most the batch in flight and a rerun resumes after the last committed listing
-without duplicating anything. A scan over an unchanged recall set only screens what changed.
+Listings are read in pages (``batch_size``, listing-id order) and screened outside any write
+transaction; the results are then written in short transactions, each holding at most
+``busy_per_commit`` listings that have something to write (a match now, or an active match before) and
+the quiet listings up to it. Each such transaction — its matches, actions, audit events, the
+listings' ``screened_version`` and the checkpoint cursor — commits on its own, so a crash loses at most
+the page in flight and a rerun resumes after the last committed listing without duplicating anything.
+Short write transactions keep the store's writer lock (SQLite's database lock, PostgreSQL's audit-chain
+lock) free for publish-time screening and the stream worker while a scan runs.
+
+A listing whose content changed between its page being read and its results being written is left
+unscreened (its stored content hash is compared, and ``screened_version`` is only set where the hash
+is still the one screened); the next scan screens it. A scan over an unchanged recall set only screens
+what changed.
 
 >>> from recallguard.store import Store
 >>> scan(Store("sqlite://")).screened
@@ -12,12 +21,23 @@ without duplicating anything. A scan over an unchanged recall set only screens w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
+from sqlalchemy import Table, bindparam, or_, select, update
+
+from recallguard.domain.models import Listing, Match
 from recallguard.service.decide import Progress, ReconcileCounts, reconcile
 from recallguard.service.screening import ScreenerFactory, default_screener, policy_of, scan_version
-from recallguard.store import Store
+from recallguard.store import Store, UnitOfWork
+from recallguard.store.convert import listing_from_row
+from recallguard.store.tables import ListingRow
+
+#: Pause after a write transaction on SQLite, so that writers polling for the lock (publish-time
+#: screening, the stream worker) get it between the scan's transactions instead of after the page.
+SQLITE_YIELD_S = 0.002
 
 
 @dataclass
@@ -32,6 +52,86 @@ class ScanReport:
     batches: int = 0
     recalls: int = 0
     counts: ReconcileCounts = field(default_factory=ReconcileCounts)
+    commits: int = 0
+    skipped_changed: int = 0
+
+
+@dataclass
+class _Screened:
+    """One listing of a page: as read, its content hash then, and the screener's matches."""
+
+    listing: Listing
+    content_hash: str
+    matches: list[Match]
+
+
+def read_page(uow: UnitOfWork, after: str, version: str, limit: int) -> list[tuple[Listing, str]]:
+    """The next ``limit`` listings after id ``after`` not screened at ``version``, each with the content
+    hash of the same row (one statement: the hash is the one of the content read).
+
+    >>> from recallguard.store import Store
+    >>> with Store("sqlite://").transaction() as uow:
+    ...     read_page(uow, "", "v1", 10)
+    []
+    """
+    q = (
+        select(ListingRow)
+        .where(ListingRow.listing_id > after)
+        .where(or_(ListingRow.screened_version.is_(None), ListingRow.screened_version != version))
+        .order_by(ListingRow.listing_id)
+        .limit(limit)
+    )
+    return [(listing_from_row(r), r.content_hash) for r in uow.session.scalars(q)]
+
+
+def slices(page: Sequence[_Screened], busy: set[str], busy_per_commit: int) -> list[list[_Screened]]:
+    """Cut a screened page into write transactions of at most ``busy_per_commit`` busy listings (ids in
+    ``busy``) each, the quiet ones going with the next busy one (or the last slice).
+
+    >>> s = [_Screened(Listing(i, i), "h", []) for i in "abcde"]
+    >>> [[x.listing.listing_id for x in part] for part in slices(s, {"b", "d"}, 1)]
+    [['a', 'b'], ['c', 'd'], ['e']]
+    """
+    out: list[list[_Screened]] = []
+    cur: list[_Screened] = []
+    n = 0
+    for x in page:
+        cur.append(x)
+        if x.listing.listing_id in busy:
+            n += 1
+            if n >= busy_per_commit:
+                out.append(cur)
+                cur, n = [], 0
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _write_slice(
+    uow: UnitOfWork, part: Sequence[_Screened], version: str, cp_id: int, actor: str, report: ScanReport
+) -> int:
+    """Reconcile and mark one slice in ``uow``; returns how many of its listings matched."""
+    ids = [x.listing.listing_id for x in part]
+    q = select(ListingRow.listing_id, ListingRow.content_hash).where(ListingRow.listing_id.in_(ids))
+    stored: dict[str, str] = {lid: h for lid, h in uow.session.execute(q)}
+    keep = [x for x in part if stored.get(x.listing.listing_id) == x.content_hash]
+    report.skipped_changed += len(part) - len(keep)
+    existing = uow.matches.active_for_listings([x.listing.listing_id for x in keep]) if keep else {}
+    matched = 0
+    for x in keep:
+        lid = x.listing.listing_id
+        matched += bool(x.matches)
+        report.counts.add(reconcile(uow, lid, x.matches, existing.get(lid, []), actor))
+    if keep:  # screened_version only where the content is still the one screened
+        t = cast(Table, ListingRow.__table__)
+        uow.session.connection().execute(
+            update(t)
+            .where(t.c.listing_id == bindparam("b_id"), t.c.content_hash == bindparam("b_hash"))
+            .values(screened_version=version),
+            [{"b_id": x.listing.listing_id, "b_hash": x.content_hash} for x in keep],
+        )
+    uow.checkpoints.advance(cp_id, ids[-1], len(keep), matched)
+    return matched
 
 
 def scan(
@@ -42,10 +142,12 @@ def scan(
     factory: ScreenerFactory = default_screener,
     on_progress: Progress | None = None,
     after_batch: Callable[[int], None] | None = None,
+    busy_per_commit: int = 1,
 ) -> ScanReport:
     """Screen every listing not yet screened at the current scan version; resumes an interrupted scan.
 
-    ``after_batch(n)`` is called after the n-th batch committed (progress hooks, tests of crashes).
+    ``after_batch(n)`` is called after the n-th page is committed (progress hooks, tests of crashes);
+    ``busy_per_commit``: listings with something to write per write transaction (see the module doc).
     """
     report = ScanReport()
     with store.transaction() as uow:
@@ -77,26 +179,33 @@ def scan(
         )  # fmt: skip
     cursor = cp.last_listing_id
     wrap = bool(cursor)  # a resumed scan finishes with one pass over what changed before its cursor
+    pause = SQLITE_YIELD_S if store.engine.dialect.name == "sqlite" else 0.0
     if on_progress:
         on_progress(0, report.to_screen)
     while True:
-        with store.transaction() as uow:
-            page = uow.listings.page_to_screen(cursor, version, batch_size)
+        with store.transaction() as uow:  # reads only: no writer lock while screening
+            page = read_page(uow, cursor, version, batch_size)
             if not page and wrap:
                 cursor, wrap = "", False
-                page = uow.listings.page_to_screen(cursor, version, batch_size)
-            if not page:
-                break
-            ids = [x.listing_id for x in page]
-            existing = uow.matches.active_for_listings(ids)
-            matched = 0
-            for listing, matches in screener.screen_many(page):
-                matched += bool(matches)
-                c = reconcile(uow, listing.listing_id, matches, existing.get(listing.listing_id, []), actor)
-                report.counts.add(c)
-            uow.listings.mark_screened(ids, version)
-            cursor = ids[-1]
-            uow.checkpoints.advance(cp.id, cursor, len(page), matched)
+                page = read_page(uow, cursor, version, batch_size)
+            if page:
+                ids = [x.listing_id for x, _ in page]
+                had = set(uow.matches.active_for_listings(ids))
+        if not page:
+            break
+        screened = [
+            _Screened(listing, h, list(ms))
+            for (listing, ms), (_, h) in zip(screener.screen_many([x for x, _ in page]), page, strict=True)
+        ]
+        busy = had | {x.listing.listing_id for x in screened if x.matches}
+        matched = 0
+        for part in slices(screened, busy, busy_per_commit):
+            with store.transaction() as uow:
+                matched += _write_slice(uow, part, version, cp.id, actor, report)
+            report.commits += 1
+            if pause and any(x.listing.listing_id in busy for x in part):
+                time.sleep(pause)
+        cursor = ids[-1]
         report.batches += 1
         report.screened += len(page)
         report.listings_matched += matched

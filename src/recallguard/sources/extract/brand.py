@@ -9,6 +9,8 @@ Company names (manufacturer, importer, distributor, dba names, the marketplace s
 ['Sweetie Baby', 'Style Life Eleven']
 >>> title_firm("Joolz Recalls Aer2 Car Seat Adapters Due to Fall Hazard")
 'Joolz'
+>>> title_firm("Sport Obermeyer Ltd. Voluntarily Recalls Girls' Jackets with Drawstrings")
+'Sport Obermeyer Ltd.'
 """
 
 from __future__ import annotations
@@ -34,11 +36,17 @@ _INVOLVES = re.compile(
     r"(?:and\s+((?:" + _NAME_TOKEN + r"\s+)+))?"
 )
 _TITLE_FIRM = re.compile(
-    r"^(?:CPSC\s*(?:,|&|and)\s*)?(.+?)\s+(?:Expands\s+)?"
+    r"^(?:CPSC\s*(?:,|&|and)\s*)?(.+?)\s+(?:Voluntarily\s+)?(?:Expands\s+)?"
     r"(?:Recalls|Recall of|(?:Announces?|Issues?|Reannounces?)\s+(?:Recalls?|Recall of))\b"
 )
 _TITLE_BY = re.compile(
-    r"\b(?:Recalled|Sold|Imported|Distributed|Manufactured)(?:\s+\w+)?\s+by\s+([^;]+?)\s*(?:;|$)"
+    r"\b(?:Recalled|Sold|Imported|Distributed|Manufactured)(?:\s+\w+)?\s+by\s+([^;]+?)"
+    r"\s*(?:;|$|\s(?:Due\s+to|Because|After|For)\b)"
+)
+_HOW_MANY = re.compile(
+    r"^(?:(?:About|Approximately|Nearly|More\s+than|Over)\s+)?(?:[\d.,]+|One|Two|Three|Four|Five)\s+"
+    r"(?:Million|Thousand|Hundred)\s+",
+    re.I,
 )
 _STOPWORDS = frozenset(
     """
@@ -77,12 +85,17 @@ def title_firm(title: str) -> str:
 
 
 def title_product_phrase(title: str) -> str:
-    """The product as the title names it: after "X Recalls" or before "Recalled"."""
+    """The product as the title names it: after "X Recalls" or before "Recalled".
+
+    >>> title_product_phrase("Conair Recalls Over One Million Cuisinart Grill Brushes Due to Injury")
+    'Cuisinart Grill Brushes'
+    """
     t = title or ""
     m = _TITLE_FIRM.match(t)
     if m:
         t = t[m.end() :]
     t = re.split(r"\s+(?:Recalled|Due to|Because|After|Sold|;)\b|;", t, maxsplit=1)[0]
+    t = _HOW_MANY.sub("", t.strip())  # "Over One Million Grill Brushes": how many, not which product
     return t.strip(" ,")
 
 

@@ -154,7 +154,10 @@ def extract_targets(recall: Recall) -> list[Target]:
     if isinstance(overrides, list) and overrides:
         return [_override(recall, o, i) for i, o in enumerate(overrides) if isinstance(o, dict)]
     choice = choose_brands(recall)
-    names = recall.product_names or [brand_mod.title_product_phrase(recall.title) or recall.title]
+    # a product name that is nothing but the brand ("Yamaha") names no product: the title's phrase does
+    names = [n for n in recall.product_names if _strip_brands(n, choice.brands)] or [
+        brand_mod.title_product_phrase(recall.title) or recall.title
+    ]
     prose = "\n".join((recall.title, "\n".join(recall.product_names), recall.description))
     products: list[tuple[str, str]] = []  # (product name, product type), one per distinct type
     title_phrase = _strip_brands(brand_mod.title_product_phrase(recall.title), choice.brands)

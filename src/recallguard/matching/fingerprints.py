@@ -45,6 +45,7 @@ from recallguard.matching.images import ImageHash, ImageIndex, load_image, query
 
 NUM_PERM = 64
 SHINGLE = 6
+TITLE_LSH_THRESHOLD = 0.2  # titles: see FingerprintBank._reset
 # Listing.extra fields that link sellers: the same value on two sellers links them.
 LINK_FIELDS = (
     "email", "phone", "contact", "address", "payment", "payment_account", "bank_account", "device",
@@ -227,7 +228,9 @@ class FingerprintBank:
     def _reset(self) -> None:
         self._entries: dict[str, BankEntry] = {}
         self._lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM)
-        self._title_lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM)
+        # titles are looked up lower: a removed title buried in keyword stuffing shares few of the stuffed
+        # title's shingles (Jaccard ~0.2) though all of its own are there (containment, checked below)
+        self._title_lsh = MinHashLSH(threshold=TITLE_LSH_THRESHOLD, num_perm=NUM_PERM)
         self._models: dict[str, set[str]] = {}
         self._gtins: dict[str, set[str]] = {}
         self._images = ImageIndex()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 import sys
 import unicodedata
@@ -29,6 +30,8 @@ import numpy as np
 from recallguard.errors import ConfigurationError
 
 DEFAULT_NAME = "minilm-static-128"
+# ASCII text as BERT's basic tokenizer splits it: runs of letters and digits, every other character alone
+_ASCII_WORD = re.compile(r"[a-z0-9]+|[^a-z0-9\s]")
 DEFAULT_PATH = Path(__file__).resolve().parent / "pairs" / "minilm_static_128.npz"
 
 
@@ -41,6 +44,27 @@ class WordPiece:
 
     def __init__(self, vocab: list[str]) -> None:
         self.index = {t: i for i, t in enumerate(vocab)}
+        self._ids: dict[str, list[int]] = {}  # word → known piece ids (bounded cache)
+
+    def ids(self, text: str) -> list[int]:
+        """Vocabulary ids of the known pieces of ``text`` (ASCII text takes a cached fast path).
+
+        >>> w = WordPiece(["[UNK]", "bike", "hel", "##met", "##s", ","])
+        >>> w.ids("Bike, helmets") == [w.index[t] for t in w.tokenize("Bike, helmets")]
+        True
+        """
+        if not text.isascii():
+            return [self.index[t] for t in self.tokenize(text) if t in self.index]
+        out: list[int] = []
+        cache = self._ids
+        for word in _ASCII_WORD.findall(text.lower()):
+            got = cache.get(word)
+            if got is None:
+                got = [self.index[t] for t in self._pieces(word) if t in self.index]
+                if len(cache) < 200_000:
+                    cache[word] = got
+            out.extend(got)
+        return out
 
     def tokenize(self, text: str) -> list[str]:
         text = unicodedata.normalize("NFD", text.lower())
@@ -95,9 +119,7 @@ class StaticEmbedder:
         """Unit vectors, one row per text (zeros for a text with no known token)."""
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
         for row, text in enumerate(texts):
-            ids = [
-                self.tokenizer.index[t] for t in self.tokenizer.tokenize(text) if t in self.tokenizer.index
-            ]
+            ids = self.tokenizer.ids(text)
             if ids:
                 v = self.vectors[ids].mean(axis=0)
                 n = float(np.linalg.norm(v))

@@ -145,3 +145,22 @@ def test_rejected_appeal_confirms_the_action_and_bad_uploads_are_refused(
     mine = client.get("/v1/appeals", headers=s1).json()
     assert [a["state"] for a in mine] == ["confirmed"] and all(a["seller_id"] == "S1" for a in mine)
     assert client.get("/v1/appeals", headers=token("seller", seller_id="S9")).json() == []
+
+
+def test_a_notice_never_tells_the_seller_about_risk_scoring_or_linked_accounts() -> None:
+    from recallguard.domain.models import Action, ActionKind, ActionState, Listing
+    from recallguard.service.notices import compose
+
+    action = Action("L1", "26561", "CPSC", ActionKind.RESTRICT, ["US"], ActionState.APPROVED, reason="auto")
+    evidence = (
+        "model BS-100 in title/model; seller S1 risk 0.50: own history: S1 has 1 action (recall 26561); "
+        "inherited from S9 (linked by phone); S9 has 2 actions (recall 26561) → block threshold 0.90→0.80, "
+        "review 0.30→0.20 (decision review→block); seller linked to S9 by phone"
+    )
+    now = datetime.now(UTC)
+    for lang in ("en", "zh"):
+        n = compose(action, Listing("L1", "BABESIDE stroller BS-100", seller_id="S1"), None, evidence,
+                    language=lang, applied=now, appeal_days=14, now=now)  # fmt: skip
+        text = f"{n.subject}\n{n.what}\n{n.why}\n{n.text}"
+        assert "BS-100" in text, text  # what ties the listing to the recall stays
+        assert "S9" not in text and "risk" not in text and "threshold" not in text, text

@@ -14,6 +14,7 @@ regulator's own texts (recall title, hazard, remedy) are quoted as published.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -91,6 +92,28 @@ class _Safe(dict[str, Any]):
         return "{" + key + "}"
 
 
+# what the marketplace's own risk scoring added to a match's evidence: for reviewers, not for the seller
+_SELLER_RISK = re.compile(
+    r";?\s*seller \S+ risk [\d.]+:.*?review [\d.]+→[\d.]+(?: \(decision \w+→\w+\))?", re.S
+)
+_SELLER_LINK = re.compile(r";?\s*(?:same seller \S+|seller linked to \S+ by [^;]*)")
+
+
+def seller_facing(evidence: str) -> str:
+    """Match evidence as a seller may read it: what ties the listing to the recall, without the seller
+    risk notes (past actions, accounts linked to it, tightened thresholds) written for reviewers.
+
+    >>> seller_facing("model NL311 in title/model; seller S1 risk 0.50: own history: S1 has 1 action "
+    ...               "(recall 1); inherited from S9 (linked by phone); S9 has 2 actions (recall 1) → "
+    ...               "block threshold 0.90→0.80, review 0.30→0.20 (decision review→block)")
+    'model NL311 in title/model'
+    >>> seller_facing("re-listing of removed listing L1 (recall 1): title 0.91 similar; "
+    ...               "seller linked to S9 by phone; brand Acme")
+    're-listing of removed listing L1 (recall 1): title 0.91 similar; brand Acme'
+    """
+    return _SELLER_LINK.sub("", _SELLER_RISK.sub("", evidence)).strip("; ")
+
+
 def _fmt(template: str, values: dict[str, Any]) -> str:
     return template.format_map(_Safe(values))
 
@@ -132,7 +155,7 @@ def compose(
         "authority_name": auth.name,
         "recall_number": action.recall_number,
         "recall_title": (recall.title if recall else "") or none,
-        "evidence": (evidence or action.reason or none).rstrip("."),
+        "evidence": (seller_facing(evidence or action.reason or "") or none).rstrip("."),
         "remedy": (recall.remedy if recall else "") or none,
         "deadline": _stamp(deadline),
         "action_id": action.action_id,

@@ -37,6 +37,7 @@ from recallguard.domain.authorities import EU_EEA, authority_for
 from recallguard.domain.models import Action, ActionKind, ActionState, Listing, Recall
 from recallguard.enforcement.state_machine import IN_FORCE, WORLDWIDE
 from recallguard.errors import ValidationFailed
+from recallguard.service.notices import seller_facing
 from recallguard.service.reports import MANY, RELISTING_MARK
 from recallguard.store import Store
 from recallguard.store.enforcement_tables import EnforcementRepo
@@ -100,7 +101,8 @@ def statement_of(
         f"Offering it to buyers in {', '.join(countries)} is not allowed."
     )
     facts = (
-        f"{auth.code} {what} {action.recall_number}: {title}. Matching evidence: {evidence or action.reason}"
+        f"{auth.code} {what} {action.recall_number}: {title}. "
+        f"Matching evidence: {seller_facing(evidence) or action.reason}"  # public: no seller-risk notes
     )
     applied = approved[1] if approved else action.created_at
     ended = action.updated_at if action.state in (ActionState.REVERSED, ActionState.WITHDRAWN) else None

@@ -1,8 +1,6 @@
 """Engines from store URLs, and the schema brought to the newest Alembic revision on first use.
 
-URL forms: ``sqlite:///path/to.db`` (default; WAL journal, foreign keys on, a write transaction takes
-the database's write lock at its first write with ``BEGIN IMMEDIATE``, polled every millisecond or
-two rather than through SQLite's busy handler, whose sleeps grow to 100 ms), ``sqlite://`` (in
+URL forms: ``sqlite:///path/to.db`` (default; WAL journal, foreign keys on), ``sqlite://`` (in
 memory, one shared connection) and ``postgresql+psycopg://user@host:port/db`` (``postgresql://`` and
 ``postgres://`` are read as psycopg 3).
 
@@ -17,8 +15,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +28,6 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 from recallguard.errors import ConfigurationError
-
-#: How long a statement waits for a locked SQLite database (the busy timeout), in seconds.
-SQLITE_LOCK_TIMEOUT_S = 30.0
-_SQLITE_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 PG_MIGRATION_LOCK = 0x72676D67  # advisory lock id held while migrating a PostgreSQL database
@@ -70,49 +62,11 @@ def normalise_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any, memory: bool) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute(f"PRAGMA busy_timeout={int(SQLITE_LOCK_TIMEOUT_S * 1000)}")
+    cur.execute("PRAGMA busy_timeout=30000")
     if not memory:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
-
-
-def acquire_write_lock(dbapi_conn: sqlite3.Connection, timeout_s: float = SQLITE_LOCK_TIMEOUT_S) -> float:
-    """Begin an IMMEDIATE transaction on a SQLite connection, polling for the write lock every 1-2 ms
-    until ``timeout_s``; returns the seconds waited. SQLite's own busy handler sleeps 1, 2, 5, … up to
-    100 ms between tries, so a writer waiting behind another process's transaction would find the lock
-    free only up to 100 ms after it was released; polling finely hands the lock over within about a
-    millisecond. Raises ``sqlite3.OperationalError`` ("database is locked") after ``timeout_s``.
-
-    >>> c = sqlite3.connect(":memory:")
-    >>> acquire_write_lock(c) >= 0.0, c.in_transaction
-    (True, True)
-    """
-    t0 = time.monotonic()
-    restore = int(SQLITE_LOCK_TIMEOUT_S * 1000)
-    dbapi_conn.execute("PRAGMA busy_timeout=0")
-    try:
-        while True:
-            try:
-                dbapi_conn.execute("BEGIN IMMEDIATE")
-                return time.monotonic() - t0
-            except sqlite3.OperationalError as e:
-                waited = time.monotonic() - t0
-                if ("locked" not in str(e) and "busy" not in str(e)) or waited >= timeout_s:
-                    raise
-                time.sleep(0.001 if waited < 0.05 else 0.002)
-    finally:
-        dbapi_conn.execute(f"PRAGMA busy_timeout={restore}")
-
-
-def _begin_writes_immediately(
-    _conn: Any, cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
-) -> None:
-    """Before the first write of a transaction (where pysqlite would send a deferred ``BEGIN``), take
-    the write lock with :func:`acquire_write_lock`."""
-    dbapi_conn = cursor.connection
-    if not dbapi_conn.in_transaction and statement.lstrip()[:7].upper().startswith(_SQLITE_WRITES):
-        acquire_write_lock(dbapi_conn)
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -132,8 +86,6 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             Path(parsed.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, **kwargs)
         event.listen(engine, "connect", lambda c, r: _sqlite_pragmas(c, r, memory))
-        if not memory:
-            event.listen(engine, "before_cursor_execute", _begin_writes_immediately)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
 

@@ -98,8 +98,8 @@ def snapshot_engine(engine: Engine) -> dict[str, Any]:
         scans = Counter(str(r[0]) for r in _rows(conn, "SELECT status FROM scan_checkpoints"))
         completed = _rows(conn, "SELECT COUNT(*) FROM audit_events WHERE kind = 'scan.completed'")[0][0]
         deliveries = [
-            {"action_id": r[0], "key": r[1], "status": r[2], "attempts": int(r[3])}
-            for r in _rows(conn, f"SELECT action_id, idempotency_key, status, attempts FROM {OUTBOX}")
+            {"action_id": r[0], "key": r[1], "status": r[2], "attempts": int(r[3]), "event": r[4]}
+            for r in _rows(conn, f"SELECT action_id, idempotency_key, status, attempts, event FROM {OUTBOX}")
         ]
     return {
         "counts": counts,

@@ -158,24 +158,31 @@ def _run_pipeline(h: Harness, ins: CrashInputs, ref: dict[str, Any], rec: Any, r
 
 
 def _check_deliveries(snap: dict[str, Any], rec: Any) -> dict[str, int]:
-    """Every live action delivered, one idempotency key per action, each key's effect applied once."""
+    """Every live action delivered; one idempotency key per action and event (its approval, and the lift
+    of an action ended after its approval went out); each key's effect applied once."""
     assert all(r["valid"] for r in rec.requests), "a webhook with a bad signature"
-    by_action: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_action: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for d in snap["deliveries"]:
-        by_action[d["action_id"]].append(d)
+        by_action[d["action_id"]][d["event"]].append(d)
     statuses = {d["status"] for d in snap["deliveries"]}
     assert statuses <= {"delivered", "cancelled"}, f"deliveries left undone: {statuses}"
     delivered_keys = {d["key"] for d in snap["deliveries"] if d["status"] == "delivered"}
     for k, state in snap["actions"].items():
-        aid = snap["action_ids"][k]
-        rows = by_action[aid]
-        assert len(rows) == 1, f"action {k} queued {len(rows)} times"
+        events = by_action[snap["action_ids"][k]]
+        approvals, lifts = events.pop("action.approved", []), events.pop("action.lifted", [])
+        assert not events, f"action {k}: unexpected deliveries {dict(events)}"
+        assert len(approvals) == 1, f"action {k} queued {len(approvals)} approvals"
+        assert len(lifts) <= 1, f"action {k} queued {len(lifts)} lifts"
         if state in LIVE:
-            assert state == "sent" and rows[0]["status"] == "delivered", f"{k}: {state}, {rows[0]}"
-    keys_per_action: dict[str, set[str]] = defaultdict(set)
+            assert state == "sent" and approvals[0]["status"] == "delivered", f"{k}: {state}, {approvals[0]}"
+            assert not lifts, f"{k}: a lift for an action in force"
+        elif lifts and lifts[0]["status"] == "delivered":  # ended after its approval went out
+            assert approvals[0]["status"] == "delivered" or approvals[0]["attempts"] > 0, f"{k}: {events}"
+    keys_per_event: dict[tuple[str, str], set[str]] = defaultdict(set)
     for r in rec.requests:
-        keys_per_action[str(r["key"]).split(":", 1)[0]].add(str(r["key"]))
-    assert all(len(v) == 1 for v in keys_per_action.values()), "an action sent under two idempotency keys"
+        aid, event = str(r["key"]).split(":")[:2]
+        keys_per_event[(aid, event)].add(str(r["key"]))
+    assert all(len(v) == 1 for v in keys_per_event.values()), "an event sent under two idempotency keys"
     assert len(rec.applied) == len(set(rec.applied))  # the receiver applies a key's effect once
     assert set(rec.applied) <= {d["key"] for d in snap["deliveries"]}, "a key the outbox never issued"
     assert delivered_keys <= set(rec.applied), "a delivery marked delivered that the marketplace never saw"

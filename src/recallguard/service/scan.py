@@ -26,13 +26,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from recallguard.domain.models import Listing, Match
 from recallguard.service.decide import Progress, ReconcileCounts, reconcile
 from recallguard.service.screening import ScreenerFactory, default_screener, policy_of, scan_version
 from recallguard.store import Store, UnitOfWork
-from recallguard.store.convert import listing_from_row
 from recallguard.store.tables import ListingRow
 
 #: Pause after a write transaction on SQLite, so that writers polling for the lock (publish-time
@@ -74,14 +73,7 @@ def read_page(uow: UnitOfWork, after: str, version: str, limit: int) -> list[tup
     ...     read_page(uow, "", "v1", 10)
     []
     """
-    q = (
-        select(ListingRow)
-        .where(ListingRow.listing_id > after)
-        .where(or_(ListingRow.screened_version.is_(None), ListingRow.screened_version != version))
-        .order_by(ListingRow.listing_id)
-        .limit(limit)
-    )
-    return [(listing_from_row(r), r.content_hash) for r in uow.session.scalars(q)]
+    return uow.listings.page_to_screen_hashed(after, version, limit)
 
 
 def slices(page: Sequence[_Screened], busy: set[str], busy_per_commit: int) -> list[list[_Screened]]:

@@ -232,6 +232,10 @@ class ListingRepo:
 
     def page_to_screen(self, after: str, version: str, limit: int) -> list[Listing]:
         """The next ``limit`` listings after id ``after`` not yet screened at scan ``version``."""
+        return [listing for listing, _ in self.page_to_screen_hashed(after, version, limit)]
+
+    def page_to_screen_hashed(self, after: str, version: str, limit: int) -> list[tuple[Listing, str]]:
+        """``page_to_screen`` with each listing's stored content hash (to detect a change meanwhile)."""
         q = (
             select(ListingRow)
             .where(ListingRow.listing_id > after)
@@ -239,7 +243,7 @@ class ListingRepo:
             .order_by(ListingRow.listing_id)
             .limit(limit)
         )
-        return [listing_from_row(r) for r in self.s.scalars(q)]
+        return [(listing_from_row(r), r.content_hash) for r in self.s.scalars(q)]
 
     def page(self, after: str, limit: int) -> list[Listing]:
         """The next ``limit`` listings after id ``after`` (keyset paging over every listing)."""

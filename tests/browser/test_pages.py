@@ -9,6 +9,7 @@ import io
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -20,9 +21,13 @@ pytestmark = pytest.mark.browser
 
 def _gate(server: Server, page: Any, listing_id: str, country: str = "US") -> bool:
     """Ask the sale gate with the signed-in session (the page's cookie)."""
+    return bool(_gate_answer(server, page, listing_id, country)["allowed"])
+
+
+def _gate_answer(server: Server, page: Any, listing_id: str, country: str = "US") -> dict[str, Any]:
     r = page.request.get(f"{server.base}/v1/gate?listing_id={listing_id}&country={country}")
     assert r.ok, r.text()
-    return bool(r.json()["allowed"])
+    return dict(r.json())
 
 
 def _status(page: Any, text: str) -> None:
@@ -112,12 +117,14 @@ def test_reviewer_works_the_queue_with_the_keyboard(person: Any, server: Server)
 
     if "/review/match" in page.url:
         listing_3 = re.search(r"listing_id=([^&]+)", page.url).group(1)  # type: ignore[union-attr]
+        recall_3 = unquote(re.search(r"recall_number=([^&]+)", page.url).group(1))  # type: ignore[union-attr]
         page.keyboard.press("r")  # reject: not a match
         page.wait_for_function(
             f"!location.href.includes('listing_id={listing_3}&') || location.pathname == '/review'"
         )
         _status(page, "Rejected")
-        assert _gate(server, page, listing_3)
+        reasons = _gate_answer(server, page, listing_3)["reasons"]  # another recall may still restrict it
+        assert recall_3 not in {r["recall_number"] for r in reasons}, reasons
 
     rows = server.sql("SELECT decision, is_match, actor FROM review_labels ORDER BY id")[labels_before:]
     assert [r[0] for r in rows][:2] == ["escalate", "approve"] and rows[1][1] == 1

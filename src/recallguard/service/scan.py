@@ -53,6 +53,7 @@ class ScanReport:
     counts: ReconcileCounts = field(default_factory=ReconcileCounts)
     commits: int = 0
     skipped_changed: int = 0
+    rescreened: int = 0  # listings screened again at write time: another writer changed their matches
 
 
 @dataclass
@@ -99,10 +100,25 @@ def slices(page: Sequence[_Screened], busy: set[str], busy_per_commit: int) -> l
     return out
 
 
+def _state(matches: Sequence[Match]) -> tuple[tuple[str, str, str, float], ...]:
+    """What a listing's active matches are, to tell whether another writer changed them."""
+    return tuple(sorted((m.authority, m.recall_number, m.decision.value, round(m.score, 4)) for m in matches))
+
+
 def _write_slice(
-    uow: UnitOfWork, part: Sequence[_Screened], version: str, cp_id: int, actor: str, report: ScanReport
+    uow: UnitOfWork,
+    part: Sequence[_Screened],
+    version: str,
+    cp_id: int,
+    actor: str,
+    report: ScanReport,
+    seen: dict[str, tuple[tuple[str, str, str, float], ...]],
+    rescreen: Callable[[Listing], list[Match]],
 ) -> int:
-    """Reconcile and mark one slice in ``uow``; returns how many of its listings matched."""
+    """Reconcile and mark one slice in ``uow``; returns how many of its listings matched. A listing whose
+    active matches another writer changed since the page was read (``seen``) — a re-listing caught once
+    its photos were hashed, a reviewer's decision — is screened again here, in the write transaction, so
+    the scan never undoes what it did not see."""
     ids = [x.listing.listing_id for x in part]
     q = select(ListingRow.listing_id, ListingRow.content_hash).where(ListingRow.listing_id.in_(ids))
     stored: dict[str, str] = {lid: h for lid, h in uow.session.execute(q)}
@@ -112,6 +128,9 @@ def _write_slice(
     matched = 0
     for x in keep:
         lid = x.listing.listing_id
+        if _state(existing.get(lid, [])) != seen.get(lid, ()):
+            x.matches = rescreen(x.listing)
+            report.rescreened += 1
         matched += bool(x.matches)
         report.counts.add(reconcile(uow, lid, x.matches, existing.get(lid, []), actor))
     if keep:  # screened_version only where the content is still the one screened
@@ -182,7 +201,8 @@ def scan(
                 page = read_page(uow, cursor, version, batch_size)
             if page:
                 ids = [x.listing_id for x, _ in page]
-                had = set(uow.matches.active_for_listings(ids))
+                seen = {lid: _state(ms) for lid, ms in uow.matches.active_for_listings(ids).items()}
+                had = set(seen)
         if not page:
             break
         screened = [
@@ -193,7 +213,7 @@ def scan(
         matched = 0
         for part in slices(screened, busy, busy_per_commit):
             with store.transaction() as uow:
-                matched += _write_slice(uow, part, version, cp.id, actor, report)
+                matched += _write_slice(uow, part, version, cp.id, actor, report, seen, screener.screen)
             report.commits += 1
             if pause and any(x.listing.listing_id in busy for x in part):
                 time.sleep(pause)

@@ -164,3 +164,32 @@ def test_a_notice_never_tells_the_seller_about_risk_scoring_or_linked_accounts()
         text = f"{n.subject}\n{n.what}\n{n.why}\n{n.text}"
         assert "BS-100" in text, text  # what ties the listing to the recall stays
         assert "S9" not in text and "risk" not in text and "threshold" not in text, text
+
+
+def test_the_appeal_form_closes_when_the_notice_says(
+    client: TestClient, token: Headers, enforcer: Enforcer, scenario: Scenario
+) -> None:
+    """The seller's notice and the appeal form read the same window (``appeal_days``): a seller told the
+    time to appeal has ended cannot appeal, and one still inside it can."""
+    from sqlalchemy import update
+
+    from recallguard.store.tables import ActionRow
+
+    enforcer.settings.appeal_days = 30
+    with enforcer.store.transaction() as uow:
+        uow.session.execute(
+            update(ActionRow)
+            .where(ActionRow.action_id == scenario.sg)
+            .values(created_at=datetime.now(UTC) - timedelta(days=31))
+        )
+    s1 = token("seller")
+    notice = client.get(f"/v1/notices/{scenario.sg}", headers=s1).json()
+    assert datetime.fromisoformat(notice["appeal_deadline"]) < datetime.now(UTC)
+    late = client.post("/v1/appeals", data={"action_id": scenario.sg, "reason": "ours are fine"}, headers=s1)
+    assert late.status_code == 409 and "time to appeal" in late.json()["error"]["message"]
+    enforcer.settings.appeal_days = 60
+    assert datetime.fromisoformat(
+        client.get(f"/v1/notices/{scenario.sg}", headers=s1).json()["appeal_deadline"]
+    ) > datetime.now(UTC)
+    ok = client.post("/v1/appeals", data={"action_id": scenario.sg, "reason": "ours are fine"}, headers=s1)
+    assert ok.status_code == 201

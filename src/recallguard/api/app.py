@@ -106,12 +106,15 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
         sys.setswitchinterval(min(switch, SWITCH_INTERVAL_S))
         task = asyncio.create_task(_refresh_loop(enf, cfg.gate_refresh_s))
         outbox = asyncio.create_task(delivery_loop(enf))  # the webhook outbox: resumes pending rows
+        tasks = [task, outbox]
+        if cfg.warm_screener:  # the first screening then finds the indexes built (the gate answers meanwhile)
+            tasks.append(asyncio.create_task(asyncio.to_thread(_warm_screener, enf)))
         try:
             yield
         finally:
             sys.setswitchinterval(switch)
             close_bank(bank)
-            for t in (task, outbox):
+            for t in tasks:
                 t.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await t
@@ -141,6 +144,14 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(SecurityHeaders, production=cfg.production)  # every answer, 413/429 included
     return app
+
+
+def _warm_screener(enf: Enforcer) -> None:
+    """Build the screener now; a failure is logged and left to the first screening to report."""
+    try:
+        enf.screener()
+    except Exception:  # the request that needs the screener reports the error
+        logging.getLogger("recallguard.api").exception("building the screener at start-up failed")
 
 
 async def _refresh_loop(enf: Enforcer, every_s: float) -> None:

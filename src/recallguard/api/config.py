@@ -60,6 +60,11 @@ class ServiceSettings(Settings):
     gate_refresh_s: float = Field(
         default=2.0, gt=0, description="How often the gate picks up other processes' actions."
     )
+    warm_screener: bool = Field(
+        default=False,
+        description="Build the screener at start-up, in the background (`recallguard serve` turns it on), so "
+        "the first publish-time screening does not wait seconds for it.",
+    )
     sla_check_s: float = Field(
         default=60.0, ge=0, description="How often the server checks SLA clocks (0: never)."
     )

@@ -47,6 +47,7 @@ def serve(
 
     if database_url:
         os.environ["RECALLGUARD_DATABASE_URL"] = database_url
+    os.environ.setdefault("RECALLGUARD_WARM_SCREENER", "1")  # a server screens soon after it starts
     from recallguard.api.config import load_service_settings
 
     cfg = load_service_settings()

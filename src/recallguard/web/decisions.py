@@ -27,7 +27,6 @@ from recallguard.store.review_tables import CONFIRMED, OPEN, UPHELD, Appeal, Rev
 
 DECISIONS = ("approve", "reject", "escalate")
 IN_FORCE = frozenset({ActionState.APPROVED, ActionState.SENT, ActionState.CONFIRMED, ActionState.FAILED})
-APPEAL_WINDOW = timedelta(days=182)  # DSA art. 20: complaints for at least six months after the decision
 MAX_PHOTOS, MAX_PHOTO_BYTES = 4, 5 * 1024 * 1024
 PHOTO_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png", b"RIFF": "image/webp"}
 
@@ -155,9 +154,17 @@ def seller_action(enf: Enforcer, principal: Principal, action_id: str) -> Action
     return found[0]
 
 
-def appeal_deadline(action: Action) -> datetime:
-    """The last moment a seller may appeal ``action``."""
-    return (action.created_at or datetime.now(UTC)) + APPEAL_WINDOW
+def appeal_deadline(action: Action, appeal_days: int) -> datetime:
+    """The last moment a seller may appeal ``action`` (``appeal_days``: the ``appeal_days`` setting, as
+    in the seller's notice).
+
+    >>> from recallguard.domain.models import ActionKind
+    >>> a = Action("L1", "26561", "CPSC", ActionKind.RESTRICT, ["US"])
+    >>> a.created_at = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> appeal_deadline(a, 182).date().isoformat()
+    '2026-07-02'
+    """
+    return (action.created_at or datetime.now(UTC)) + timedelta(days=appeal_days)
 
 
 def file_appeal(
@@ -182,7 +189,7 @@ def file_appeal(
                                field="attested")  # fmt: skip
     if action.state not in IN_FORCE:
         raise ConflictError(f"action {action_id} is {action.state.value}: there is nothing to appeal")
-    if datetime.now(UTC) > appeal_deadline(action):
+    if datetime.now(UTC) > appeal_deadline(action, enf.settings.appeal_days):
         raise ConflictError(f"the time to appeal action {action_id} has ended")
     checked = []
     for p in photos or []:

@@ -86,7 +86,7 @@ def _notice_context(
     match = next((m for m in matches if (m.authority, m.recall_number) == key), None)
     ranges = [r.text or r.prefix or f"{r.start}–{r.end}" for tg in targets for r in tg.ranges]
     countries = ", ".join(action.countries) if action.countries != ["*"] else "all countries"
-    deadline = decisions.appeal_deadline(action)
+    deadline = decisions.appeal_deadline(action, enf.settings.appeal_days)
     authority = AUTHORITIES.get(action.authority)
     return {
         "action": action, "listing": listing, "recall": recall, "match": match, "ranges": ranges,

@@ -2,12 +2,19 @@
 
 A component runs in *rounds*: each round starts the command, waits until a probe shows that it did
 some work since it started (listings stored, listings screened, webhooks received, or — for the
-single-transaction recall import — its write transaction open), waits a further random moment (so
-the kill lands inside a batch, inside an HTTP attempt, or just after a commit) and sends SIGKILL.
-After the last kill the command runs to its end. Every kill is recorded (``KillRecord``).
+single-transaction recall import — its write transaction open) and sends SIGKILL. Where the rounds
+land is spread on purpose (``Harness.marks``): round i of n waits for a mark in the i-th of n equal
+slices of the work (early and late work are both hit, whatever the seed), and the rounds alternate
+between killing as soon as the probe shows the mark (just after a commit: before the next batch, the
+stream acknowledgement or an attempt's outcome is written) and a seeded random moment later (inside
+the next batch or HTTP attempt). So two rounds already cover each kind of kill point; more rounds
+(``RECALLGUARD_CRASH_ROUNDS``) only add seeded variety. After the last kill the command runs to its
+end. Every kill is recorded (``KillRecord``).
 
 >>> KillRecord("scan", 1, "screened>=120 +0.31s", 100, True).describe()
 'scan#1: killed at progress 100 (screened>=120 +0.31s)'
+>>> [round_jitter(r, 0.5) for r in (1, 2, 3)]  # odd rounds at the mark, even ones up to 0.5 s later
+[0.0, 0.5, 0.0]
 """
 
 from __future__ import annotations
@@ -30,7 +37,14 @@ from sqlalchemy import create_engine, text
 from recallguard.store.engine import normalise_url
 
 Probe = Callable[[], int]
+Marks = list[tuple[int, float]]  # per round: (progress to wait for, the most jitter after it)
 WAIT_S = 240.0  # no single process may take longer (a hang fails the test, naming the process)
+
+
+def round_jitter(rnd: int, jitter_s: float) -> float:
+    """The most random delay after the mark in round ``rnd`` (from 1): none in odd rounds (the kill
+    lands just after the commit the probe saw), up to ``jitter_s`` in even ones (inside the next unit)."""
+    return 0.0 if rnd % 2 else jitter_s
 
 
 @dataclass
@@ -154,6 +168,34 @@ class Harness:
             self.kills.append(rec)
         return rec
 
+    def marks(self, total: int, rounds: int, jitter_s: float, top: float = 0.9) -> Marks:
+        """Where ``rounds`` kills land: round i of n at a seeded point of the i-th of n equal slices of
+        [5 %, ``top``) of ``total`` progress, with ``round_jitter(i, jitter_s)``."""
+        width = (top - 0.05) / rounds
+        return [
+            (int((0.05 + width * (i + self.rng.random())) * total), round_jitter(i + 1, jitter_s))
+            for i in range(rounds)
+        ]
+
+    def kill_rounds(
+        self,
+        component: str,
+        args: Sequence[str],
+        probe: Probe,
+        marks: Marks,
+        label: str,
+        ok: Sequence[int] = (0,),
+        abandon: Callable[[], bool] | None = None,
+    ) -> subprocess.Popen | None:
+        """Start ``recallguard ARGS`` once per mark and SIGKILL it there (``kill_when``). Returns the
+        process left running when ``abandon()`` ended the rounds early (the work ran out), else None."""
+        for i, (mark, jitter_s) in enumerate(marks, 1):
+            p = self.start(component, args)
+            target = max(mark, probe() + 1)  # at least one unit of work since this start
+            if self.kill_when(p, component, i, probe, target, jitter_s, label, ok, abandon) is None:
+                return p
+        return None
+
     def run_with_kills(
         self,
         component: str,
@@ -165,12 +207,8 @@ class Harness:
         ok: Sequence[int] = (0,),
         label: str = "progress",
     ) -> None:
-        """``rounds`` killed runs at seeded random fractions of ``total`` progress, then one to the end."""
-        marks = sorted(int(self.rng.uniform(0.05, 0.9) * total) for _ in range(rounds))
-        for i, mark in enumerate(marks, 1):
-            p = self.start(component, args)
-            target = max(mark, probe() + 1)  # at least one unit of work since this start
-            self.kill_when(p, component, i, probe, target, jitter_s, label, ok)
+        """``rounds`` killed runs (``marks``), then one to the end."""
+        self.kill_rounds(component, args, probe, self.marks(total, rounds, jitter_s), label, ok)
         self.wait(self.start(component, args), component, ok)
 
     # --- probes (plain SQL, both backends) ---------------------------------------------------------
@@ -225,8 +263,8 @@ class Background(threading.Thread):
         super().__init__(daemon=True, name=component)
         self.ready = ready  # a line the command logs once it handles ``stop_signal`` (None: any time)
         self.h, self.component, self.args, self.probe = h, component, args, probe
-        self.marks = sorted(int(h.rng.uniform(0.05, 0.8) * total) for _ in range(rounds))
-        self.jitter_s, self.label, self.stop_signal = jitter_s, label, stop_signal
+        self.marks = h.marks(total, rounds, jitter_s, top=0.8)
+        self.label, self.stop_signal = label, stop_signal
         self.no_more_work = threading.Event()  # set by the caller: nothing will arrive any more
         self.error: BaseException | None = None
         self.proc: subprocess.Popen | None = None
@@ -234,24 +272,9 @@ class Background(threading.Thread):
 
     def run(self) -> None:
         try:
-            p = None
-            for i, mark in enumerate(self.marks, 1):
-                p = self.h.start(self.component, self.args)
-                target = max(mark, self.probe() + 1)
-                rec = self.h.kill_when(
-                    p,
-                    self.component,
-                    i,
-                    self.probe,
-                    target,
-                    self.jitter_s,
-                    self.label,
-                    abandon=self.no_more_work.is_set,
-                )
-                if rec is None:
-                    break  # the work ran out before this mark: no kill to land, p runs on
-                p = None
-            self.proc = p or self.h.start(self.component, self.args)
+            h, stop = self.h, self.no_more_work.is_set
+            left = h.kill_rounds(self.component, self.args, self.probe, self.marks, self.label, abandon=stop)
+            self.proc = left or h.start(self.component, self.args)
         except BaseException as e:  # reported by finish()
             self.error = e
         finally:

@@ -195,7 +195,6 @@ def main() -> int:
                 }
                 s = time.perf_counter()
                 r = c.post("/v1/listings:screen", json=body, timeout=10 if k >= 20 else 300)
-                print(k, round((time.perf_counter() - s) * 1000), file=sys.stderr)
                 if k >= 20:  # the first calls build the screener
                     scr.append((time.perf_counter() - s) * 1000)
                 assert r.status_code == 200, r.text

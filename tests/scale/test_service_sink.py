@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from recallguard.domain.models import Recall, Target
+from recallguard.domain.models import Listing, Recall, Target
 from recallguard.matching.screen import Screener
 from recallguard.scale.producer import ListingProducer
 from recallguard.scale.service_sink import ServiceSink
@@ -60,3 +60,38 @@ def test_events_are_stored_screened_and_acted_on(recall_store: Store, redis_clie
     p.publish("delete", {"listing_id": "L10"})
     w.run(max_events=2)
     assert set(active(recall_store)) == {"L0", "L15", "L20", "L25"}
+
+
+SECOND = Target("26600", "CPSC", brand="KIDOO", product_name="Night Light Projector",
+                product_type="night light projector", model_numbers=["KD-7"])  # fmt: skip
+
+
+def test_a_recall_imported_while_a_batch_is_screened_is_not_missed(store: Store) -> None:
+    """The sink screens a batch before its write transaction (so it never holds the write lock while
+    screening). A recall another process imports in between must still reach the batch: the sink
+    screens such listings again inside the transaction instead of storing the stale answer."""
+    calls = 0
+
+    class ImportsARecallMeanwhile(Screener):
+        def screen_many(self, listings: Any, batch_size: int = 512) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 1:  # another process imports a recall while this batch is screened ahead
+                with store.transaction() as uow:
+                    uow.recalls.upsert(
+                        Recall("26600", "CPSC", "KIDOO Recalls Night Light Projectors"), [SECOND]
+                    )
+            return super().screen_many(listings, batch_size)
+
+    with store.transaction() as uow:
+        uow.recalls.upsert(Recall("26561", "CPSC", "BABESIDE Recalls Doll and Stroller Toys"), [TARGET])
+    sink = ServiceSink(store, factory=lambda targets, rules: ImportsARecallMeanwhile(list(targets)))
+    res = sink.handle_batch([
+        ("create", Listing("A", "KIDOO night light projector KD-7 for kids room"), "1-0"),
+        ("create", Listing("B", "BABESIDE doll stroller toy BS-100"), "1-1"),
+    ])  # fmt: skip
+    assert [r.outcome for r in res] == ["new", "new"]
+    assert active(store) == {"A": ["26600"], "B": ["26561"]}
+    assert sink.rescreened == 2  # both screened again under the new recall set
+    with store.transaction() as uow:  # and marked screened at the version that includes the new recall
+        assert uow.listings.count_to_screen(sink._version) == 0

@@ -7,6 +7,12 @@ written — exactly as ``recallguard listings import`` does. A delete withdraws 
 matches and their actions. A crash before the commit leaves nothing half-written and the events
 pending, so another worker replays them.
 
+The listings a batch changes are screened *before* its write transaction, so screening never holds
+the store's write lock (on SQLite one writer at a time: the server's publish-time screening and the
+scan wait for it). The write transaction then uses those matches for every listing whose stored
+content and active matches are still the ones read; a listing another writer changed meanwhile (its
+content, a reviewer's decision, a re-listing match) is screened again inside the transaction.
+
 The screener is rebuilt when the set of active recalls changes (checked once per batch).
 
 >>> from recallguard.store import Store
@@ -23,9 +29,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from recallguard.domain.models import Listing
+from recallguard.domain.models import Listing, Match
 from recallguard.scale.sinks import SinkResult
 from recallguard.service.decide import ReconcileCounts, reconcile
+from recallguard.service.scan import match_state
 from recallguard.service.screening import (
     ScreenerFactory,
     ScreenerLike,
@@ -34,6 +41,9 @@ from recallguard.service.screening import (
     scan_version,
 )
 from recallguard.store import Store, UnitOfWork
+from recallguard.store.convert import listing_hash
+
+State = tuple[tuple[str, str, str, float], ...]
 
 
 class ServiceSink:
@@ -48,6 +58,7 @@ class ServiceSink:
         self._version = ""
         self.counts: dict[str, int] = {"new": 0, "unchanged": 0, "stale": 0, "deleted": 0}
         self.reconciled = ReconcileCounts()
+        self.rescreened = 0  # listings screened again in the write transaction (changed meanwhile)
 
     @classmethod
     def open(cls, database_url: str) -> ServiceSink:
@@ -77,10 +88,12 @@ class ServiceSink:
         latest: dict[str, tuple[str, Listing]] = {}
         for op, listing, _ in items:  # several events of one listing in a batch: the last one counts
             latest[listing.listing_id] = (op, listing)
+        upserts = [x for op, x in latest.values() if op != "delete"]
+        by_id = {x.listing_id: x for x in upserts}
+        ahead, seen, version = self._screen_ahead(upserts)
         results: dict[str, SinkResult] = {}
         with self.store.transaction() as uow:
             deleted = [lid for lid, (op, _) in latest.items() if op == "delete"]
-            upserts = [x for op, x in latest.values() if op != "delete"]
             res = uow.listings.upsert_many(upserts)
             fresh = res.created + res.changed
             existing = uow.matches.active_for_listings(fresh + deleted)
@@ -89,12 +102,15 @@ class ServiceSink:
                 self.reconciled.add(c)
                 results[lid] = SinkResult(lid, "deleted")
             screener = self._screener_for(uow) if fresh else None
-            by_id = {x.listing_id: x for x in upserts}
             if fresh and screener is not None:
-                for listing, matches in screener.screen_many([by_id[i] for i in fresh]):
-                    lid = listing.listing_id
-                    self.reconciled.add(reconcile(uow, lid, matches, existing.get(lid, []), self.actor,
-                                                  why="listing event"))  # fmt: skip
+                for lid in fresh:
+                    ms = existing.get(lid, [])
+                    if version == self._version and lid in ahead and match_state(ms) == seen.get(lid, ()):
+                        matches = ahead[lid]
+                    else:  # the recalls, the stored content or the matches changed since: screen again
+                        matches = next(iter(screener.screen_many([by_id[lid]])))[1]
+                        self.rescreened += 1
+                    self.reconciled.add(reconcile(uow, lid, matches, ms, self.actor, why="listing event"))
                     results[lid] = SinkResult(lid, "new", list(matches))
                 uow.listings.mark_screened(fresh, self._version)
             for lid in fresh:
@@ -108,3 +124,19 @@ class ServiceSink:
             self.counts[r.outcome] += 1
             out.append(r)
         return out
+
+    def _screen_ahead(
+        self, upserts: Sequence[Listing]
+    ) -> tuple[dict[str, list[Match]], dict[str, State], str]:
+        """Screen, outside any write transaction, the listings whose content differs from the stored one;
+        returns their matches, their active matches as read, and the scan version screened at."""
+        with self.store.transaction() as uow:  # reads only: no write lock is taken
+            stored = uow.listings.content_hashes([x.listing_id for x in upserts]) if upserts else {}
+            due = [x for x in upserts if stored.get(x.listing_id) != listing_hash(x)]
+            screener = self._screener_for(uow) if due else None
+            if screener is None:
+                return {}, {}, self._version
+            seen = {lid: match_state(ms) for lid, ms in uow.matches.active_for_listings(
+                [x.listing_id for x in due]).items()}  # fmt: skip
+        ahead = {x.listing_id: list(ms) for x, ms in screener.screen_many(due)}
+        return ahead, seen, self._version

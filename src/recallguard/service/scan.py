@@ -100,8 +100,13 @@ def slices(page: Sequence[_Screened], busy: set[str], busy_per_commit: int) -> l
     return out
 
 
-def _state(matches: Sequence[Match]) -> tuple[tuple[str, str, str, float], ...]:
-    """What a listing's active matches are, to tell whether another writer changed them."""
+def match_state(matches: Sequence[Match]) -> tuple[tuple[str, str, str, float], ...]:
+    """What a listing's active matches are, to tell whether another writer changed them.
+
+    >>> from recallguard.domain.models import DecisionKind
+    >>> match_state([Match("L1", "26561", "CPSC", 0.97, DecisionKind.BLOCK, "")])
+    (('CPSC', '26561', 'block', 0.97),)
+    """
     return tuple(sorted((m.authority, m.recall_number, m.decision.value, round(m.score, 4)) for m in matches))
 
 
@@ -128,7 +133,7 @@ def _write_slice(
     matched = 0
     for x in keep:
         lid = x.listing.listing_id
-        if _state(existing.get(lid, [])) != seen.get(lid, ()):
+        if match_state(existing.get(lid, [])) != seen.get(lid, ()):
             x.matches = rescreen(x.listing)
             report.rescreened += 1
         matched += bool(x.matches)
@@ -201,7 +206,7 @@ def scan(
                 page = read_page(uow, cursor, version, batch_size)
             if page:
                 ids = [x.listing_id for x, _ in page]
-                seen = {lid: _state(ms) for lid, ms in uow.matches.active_for_listings(ids).items()}
+                seen = {lid: match_state(ms) for lid, ms in uow.matches.active_for_listings(ids).items()}
                 had = set(seen)
         if not page:
             break

@@ -230,6 +230,13 @@ class ListingRepo:
             [r["listing_id"] for r in new_rows], [r["listing_id"] for r in changed_rows], unchanged
         )
 
+    def content_hashes(self, listing_ids: Sequence[str]) -> dict[str, str]:
+        """The stored content hash of each of ``listing_ids`` that is stored."""
+        q = select(ListingRow.listing_id, ListingRow.content_hash).where(
+            ListingRow.listing_id.in_(listing_ids)
+        )
+        return {lid: h for lid, h in self.s.execute(q)}
+
     def page_to_screen(self, after: str, version: str, limit: int) -> list[Listing]:
         """The next ``limit`` listings after id ``after`` not yet screened at scan ``version``."""
         return [listing for listing, _ in self.page_to_screen_hashed(after, version, limit)]

@@ -168,7 +168,8 @@ def main() -> int:
     t0 = time.perf_counter()
     if not a.skip_text:
         result["text"] = text_bench(a.data_dir, a.bg)
-    result["images"] = image_bench(a.photos, a.unrelated)
+    if a.photos > 0:
+        result["images"] = image_bench(a.photos, a.unrelated)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     (RESULTS / "evasion.json").write_text(json.dumps(result, indent=2) + "\n")
     print(f"[evasion] wrote {RESULTS / 'evasion.json'}")

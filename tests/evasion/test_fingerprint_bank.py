@@ -142,3 +142,24 @@ def test_removed_title_buried_in_keyword_stuffing_is_caught(bank: FingerprintBan
     )
     m = bank.screen(stuffed)[0]
     assert m.recall_number == "26568" and m.decision is not DecisionKind.NONE
+
+
+def test_a_short_removed_title_among_other_removed_brands_goes_to_review() -> None:
+    """A removed listing titled only by its brand and a word has too few letters for the shingle checks;
+    repeated word for word in a title stuffed with other removed brands (before or after it), it is a
+    re-listing worth a review. The same words in an ordinary title, or stuffed with brands nobody
+    removed, are left alone."""
+    b = FingerprintBank(image_loader=None)
+    b.add(Listing("L-1", "SUGIFT Original", brand="SUGIFT", seller_id="S-1"), ActionEvidence("24100", "CPSC"))
+    for i, brand in enumerate(["Graco", "Razor", "Cybex"]):
+        b.add(
+            Listing(f"L-{i + 2}", f"{brand} stroller model X{i}", brand=brand),
+            ActionEvidence(f"2420{i}", "CPSC"),
+        )
+    for title in ["SUGIFT Original razor scooter graco seat cybex", "Graco Cybex fast ship SUG1FT original"]:
+        found = [m for m in b.screen(Listing("L-9", title, seller_id="S-9")) if m.recall_number == "24100"]
+        assert [m.decision for m in found] == [DecisionKind.REVIEW], title
+        assert "stuffed title" in found[0].evidence and "L-1" in found[0].evidence
+    for title in ["SUGIFT Original hair dryer 2000 W pink", "SUGIFT Original Dyson Philips Braun"]:
+        found = b.screen(Listing("L-9", title, seller_id="S-9"))
+        assert not any("stuffed title" in m.evidence for m in found), title

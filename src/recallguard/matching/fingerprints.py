@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -46,6 +47,10 @@ from recallguard.matching.images import ImageHash, ImageIndex, load_image, query
 NUM_PERM = 64
 SHINGLE = 6
 TITLE_LSH_THRESHOLD = 0.2  # titles: see FingerprintBank._reset
+#: A removed title repeated word for word and followed by this many other removed brands is a stuffed
+#: re-listing even when the title is too short for the shingle checks; worth a review, never a block alone
+STUFFED_BRANDS = 2
+STUFFED_HEAD_SCORE = 0.6
 # Listing.extra fields that link sellers: the same value on two sellers links them.
 LINK_FIELDS = (
     "email", "phone", "contact", "address", "payment", "payment_account", "bank_account", "device",
@@ -95,6 +100,35 @@ def _contained(j: float, stored: int, query: int) -> float:
     """Share of the stored shingles found in the query, from Jaccard and both set sizes:
     |A∩B| = J(|A|+|B|)/(1+J). Catches a removed title buried in keyword stuffing."""
     return 0.0 if stored < 15 else min(1.0, j * (stored + query) / ((1.0 + j) * stored))
+
+
+def title_words(title: str) -> tuple[str, ...]:
+    """A title's words, each folded as for shingles (disguises undone), empty ones dropped.
+
+    >>> title_words("SUG1FT  Original, pink") == title_words("sugift original pink")
+    True
+    >>> len(title_words("SUG1FT  Original, pink"))
+    3
+    """
+    return tuple(w for w in (fold_for_shingles(x) for x in clean_text(title).split()) if w)
+
+
+def stuffed_around(words: Sequence[str], head: Sequence[str], brands: Collection[str]) -> int:
+    """How many distinct known ``brands`` the words around ``head`` name, where ``words`` holds ``head``
+    word for word (0 when it does not, or ``head`` is a single word).
+
+    >>> words = ["joolz", "toy", "acme", "stroller", "zeta"]
+    >>> stuffed_around(words, ["toy", "acme"], {"joolz", "zeta", "acme"})
+    2
+    """
+    n = len(head)
+    if n < 2:
+        return 0
+    for i in range(len(words) - n + 1):
+        if words[i] == head[0] and list(words[i : i + n]) == list(head):
+            rest = {w for w in (*words[:i], *words[i + n :]) if w in brands}
+            return len(rest - set(head))
+    return 0
 
 
 def _minhash(values: list[int]) -> MinHash:
@@ -234,6 +268,10 @@ class FingerprintBank:
         self._models: dict[str, set[str]] = {}
         self._gtins: dict[str, set[str]] = {}
         self._images = ImageIndex()
+        # keyword stuffing over a short removed title (brand and a word or two: too few shingles for the
+        # containment check): removed titles by their first word, and the removed brands, one-word ones
+        self._heads: dict[str, set[str]] = {}
+        self._brands: Counter[str] = Counter()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -286,6 +324,10 @@ class FingerprintBank:
             self._entries[key] = entry
             self._lsh.insert(key, mh)
             self._title_lsh.insert(key, _minhash(entry.title_minhash))
+            if len(head := title_words(entry.title)) >= 2:
+                self._heads.setdefault(head[0], set()).add(key)
+            if len(brand := title_words(entry.brand)) == 1:
+                self._brands[brand[0]] += 1
             for k in entry.model_keys:
                 self._models.setdefault(k, set()).add(key)
             for g in entry.gtins:
@@ -310,6 +352,12 @@ class FingerprintBank:
                 return False
             self._lsh.remove(key)
             self._title_lsh.remove(key)
+            if head := title_words(entry.title):
+                self._heads.get(head[0], set()).discard(key)
+            if len(brand := title_words(entry.brand)) == 1:
+                self._brands[brand[0]] -= 1
+                if self._brands[brand[0]] <= 0:
+                    del self._brands[brand[0]]
             for k in entry.model_keys:
                 self._models.get(k, set()).discard(key)
             for g in entry.gtins:
@@ -350,6 +398,12 @@ class FingerprintBank:
                 c = _contained(j, e.title_shingles, title_n)
                 if c >= 0.8 and (s := 0.9 * _text_score(c)) > 0:
                     signal(key, "text", s, f"removed title {c:.2f} contained in this one (stuffed title)")
+            words = title_words(listing.title)
+            for key in {k for w in set(words) for k in self._heads.get(w, ())}:
+                head = title_words(self._entries[key].title)
+                if (n := stuffed_around(words, head, self._brands)) >= STUFFED_BRANDS:
+                    note = f"removed title word for word among {n} other removed brands (stuffed title)"
+                    signal(key, "text", STUFFED_HEAD_SCORE, note)
             for k, written in models.items():
                 for key in self._models.get(k, ()):
                     orig = self._entries[key].model_keys[k]

@@ -1,4 +1,5 @@
-"""Shared fixtures: a store URL on SQLite and on PostgreSQL (the same tests run on both).
+"""Shared fixtures: a store URL on SQLite and on PostgreSQL (the same tests run on both), and one
+local SparkSession.
 
 For PostgreSQL a uniquely named database is created on 127.0.0.1:5432 (user postgres) once per test
 session and dropped at the end; each test starts from empty tables. When the server cannot be
@@ -8,9 +9,11 @@ reached the PostgreSQL variants are skipped with a loud reason.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,3 +97,17 @@ def store(store_url: str) -> Iterator[object]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One SparkSession (local[2]) for every Spark test of the session (tests/scale, tests/rescan):
+    starting Spark is their slow part. Skipped, loudly, without pyspark or Java."""
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("!!! Spark tests SKIPPED: no Java on PATH")
+    from recallguard.scale.spark_engine import spark_session
+
+    s = spark_session("local[2]")
+    yield s
+    s.stop()

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,12 +12,7 @@ from recallguard.api.runtime import Enforcer
 from recallguard.enforcement.auth import Role
 from tests.api.conftest import MATCHING, make_settings, seed_recall
 from tests.api.test_cli import _env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.serving import serving
 
 
 @pytest.fixture()
@@ -30,31 +21,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     seed_recall(enf)
     headers = {"Authorization": "Bearer " + enf.create_token(Role.MARKETPLACE)[0]}
     enf.close()
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "recallguard", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"server did not start: {out}")
-            time.sleep(0.2)
+    with serving(_env(tmp_path), tmp_path) as base:
         yield base, headers
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_real_server_screens_with_the_matcher_and_gates(server: tuple[str, dict[str, str]]) -> None:

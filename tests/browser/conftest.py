@@ -12,18 +12,14 @@ Screenshots go to ``$RECALLGUARD_SCREENSHOTS`` (e.g. ``docs/screenshots``) when 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+from tests.serving import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("RECALLGUARD_CHROMIUM", "/usr/bin/chromium")
@@ -60,12 +56,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=f"!!! BROWSER TESTS SKIPPED: {reason}"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _seed(url: str) -> None:
@@ -113,34 +103,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     db = tmp / "rg.db"
     url = f"sqlite:///{db}"
     _seed(url)
-    port = _free_port()
     env = {**os.environ, "RECALLGUARD_DATABASE_URL": url, "RECALLGUARD_DATA_DIR": str(tmp / "data"),
            "RECALLGUARD_SLA_CHECK_S": "0", "RECALLGUARD_TOKEN_CACHE_S": "0",
            "RECALLGUARD_GATE_REFRESH_S": "0.5"}  # fmt: skip
-    exe = shutil.which("recallguard", path=str(Path(sys.executable).parent)) or "recallguard"
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen([exe, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, cwd=tmp)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {(tmp / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.2)
+    with serving(env, tmp) as base:
         yield Server(base, url, db)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,11 @@
 """``scan --engine spark`` stores exactly what the local ``scan`` stores (matches with their scores,
 decisions, evidence, features — to 12 decimals — and model; actions), on a small seeded store
-(data/samples: 12 real CPSC recalls, 300 benchmark listings). One SparkSession (local[2]).
+(data/samples: 12 real CPSC recalls, 300 benchmark listings). The SparkSession (local[2]) is the test
+session's (``spark`` in tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,28 +23,11 @@ pytest.importorskip("pyspark")
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 
 
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    if shutil.which("java") is None:
-        pytest.skip("!!! Spark tests SKIPPED: no Java on PATH")
-    from recallguard.scale.spark_engine import spark_session
-
-    s = spark_session("local[2]")
-    yield s
-    s.stop()
-
-
 def seeded(path: Path) -> Store:
     store = Store(f"sqlite:///{path}")
     import_recalls(store, SAMPLES / "recalls.json")  # before the listings: nothing screened yet
     import_listings(store, SAMPLES / "listings.jsonl")
     return store
-
-
-def _rounded(features: dict[str, float]) -> dict[str, float]:
-    """Features to 12 decimals: a few are sums over sets, whose last bit follows the process's hash
-    seed (Spark's Python workers run with PYTHONHASHSEED=0, pytest with a random one)."""
-    return {k: round(v, 12) for k, v in features.items()}
 
 
 def _rounded(features: dict[str, float]) -> dict[str, float]:
@@ -80,7 +62,7 @@ def test_spark_scan_stores_what_the_local_scan_stores(spark: Any, tmp_path: Path
         app, ["scan", "--engine", "spark", "--master", "local[2]", "--database-url", url]
     )
     assert res.exit_code == 0, res.output
-    assert f"Spark {spark.version}, master local[2]" in res.output  # the session this module opened
+    assert f"Spark {spark.version}, master local[2]" in res.output  # the session the tests opened
     assert (
         f"screened 300 listings against 12 active recalls; {a.listings_matched} listings matched"
         in res.output

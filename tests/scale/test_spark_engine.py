@@ -1,15 +1,14 @@
 """The Spark engine gives the same matches as the local engine (data/samples: 12 real CPSC recalls,
 300 benchmark listings), on JSONL, Parquet and CSV input, with bad records skipped alike.
 
-One SparkSession (local[2]) serves the whole module: starting Spark is the slow part.
+One SparkSession (local[2], ``spark`` in tests/conftest.py) serves the whole test session: starting
+Spark is the slow part.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +24,6 @@ pytest.importorskip("pyspark")
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 RECALLS, LISTINGS = SAMPLES / "recalls.json", SAMPLES / "listings.jsonl"
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    if shutil.which("java") is None:
-        pytest.skip("!!! Spark tests SKIPPED: no Java on PATH")
-    from recallguard.scale.spark_engine import spark_session
-
-    s = spark_session("local[2]")
-    yield s
-    s.stop()
 
 
 def rows(path: Path) -> list[tuple[str, ...]]:

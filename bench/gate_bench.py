@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -93,6 +95,35 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextlib.contextmanager
+def serving(db_url: str, data_dir: Path, cwd: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``recallguard serve`` on a free loopback port over ``db_url``; yields its base URL and process once
+    /healthz answers, and stops it (killed when requests are still stuck in it) when the block ends."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECALLGUARD_")}
+    env |= {"RECALLGUARD_DATABASE_URL": db_url, "RECALLGUARD_DATA_DIR": str(data_dir)}
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "recallguard", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=cwd,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.2)
+        yield base, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+
+
 async def _raw_client(
     host: str, port: int, paths: list[str], token: str, stop: float, counts: list[int]
 ) -> None:
@@ -151,23 +182,8 @@ def main() -> int:
     t0 = time.perf_counter()
     token, titles = seed(db_url, work / "data", a.recalls, a.restricted)
     seed_s = time.perf_counter() - t0
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RECALLGUARD_")}
-    env |= {"RECALLGUARD_DATABASE_URL": db_url, "RECALLGUARD_DATA_DIR": str(work / "data")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "recallguard", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=work,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
     rng = random.Random(1)
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with serving(db_url, work / "data", work) as (base, _):
         ids = [
             f"R{rng.randrange(a.restricted):07d}" if rng.random() < 0.5 else f"U{i}"
             for i in range(a.sequential)
@@ -198,10 +214,7 @@ def main() -> int:
                 if k >= 20:  # the first calls build the screener
                     scr.append((time.perf_counter() - s) * 1000)
                 assert r.status_code == 200, r.text
-        tp = asyncio.run(throughput(port, token, paths, a.clients, a.seconds))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        tp = asyncio.run(throughput(int(base.rsplit(":", 1)[1]), token, paths, a.clients, a.seconds))
     gate = {
         "server_side": in_server,
         "requests": len(lat),

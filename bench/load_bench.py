@@ -52,7 +52,7 @@ from typing import Any, cast
 
 import httpx
 
-from bench.gate_bench import RECALLS, free_port, pct, seed
+from bench.gate_bench import RECALLS, pct, seed, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -464,22 +464,13 @@ def run_load(a: argparse.Namespace, db_url: str, work: Path) -> dict[str, Any]:
     print(f"seeded; {bank_entries} fingerprint-bank entries in {time.perf_counter() - t0:.0f}s", flush=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECALLGUARD_")}
     env |= {"RECALLGUARD_DATABASE_URL": db_url, "RECALLGUARD_DATA_DIR": str(work / "data")}
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "recallguard", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=work,
-        env=env,
-    )
+    stack = contextlib.ExitStack()
+    base, server = stack.enter_context(serving(db_url, work / "data", work))
+    port = int(base.rsplit(":", 1)[1])
     bg = Background(env, work, a.redis_url, a.stream_rate, a.scan_chunk)
     minutes = [Minute() for _ in range(minutes_n)]
     rng = random.Random(1)
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            time.sleep(0.2)
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as c:
             for k in range(5):  # the first screening builds the screener
                 c.post(
@@ -558,12 +549,7 @@ def run_load(a: argparse.Namespace, db_url: str, work: Path) -> dict[str, Any]:
         sampling.set()
     finally:
         bg.close()
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # requests still stuck in it: do not leave it running
-            server.kill()
-            server.wait(timeout=30)
+        stack.close()  # the server stops (killed when requests are still stuck in it)
     rows = []
     for k, m in enumerate(minutes):
         rss = m.rss_mb or [0.0]

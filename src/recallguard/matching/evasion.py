@@ -30,14 +30,12 @@ from functools import lru_cache
 from importlib import resources
 
 from recallguard.domain.identifiers import canonical_model, is_plausible_model
-from recallguard.matching.evasion_terms import product_types, translate_product_terms, transliterate
+from recallguard.matching.evasion_terms import translate_product_terms, transliterate
 
 __all__ = [
     "BrandIndex",
-    "Stuffing",
     "brand_match",
     "clean_text",
-    "keyword_stuffing",
     "leet_variants",
     "model_candidates",
     "model_key",
@@ -342,36 +340,3 @@ def brand_match(candidate: str, known_brands: Iterable[str] | BrandIndex) -> tup
                 if sim >= 0.6 and sim > best[1]:
                     best = (index.exact[found], sim, "sound-alike")
     return best
-
-
-@dataclass(frozen=True)
-class Stuffing:
-    """What a title stuffed with brand names or product types names, and whether it is stuffed."""
-
-    brands: list[str]
-    product_types: list[str]
-    stuffed: bool
-    reason: str
-
-
-def keyword_stuffing(text: str, known_brands: Iterable[str] | BrandIndex) -> Stuffing:
-    """Flags titles that name many brands (3+) or many product types (4+) to catch searches.
-
-    >>> keyword_stuffing("Razor Graco Joolz scooter stroller", ["Razor", "Graco", "Joolz"]).stuffed
-    True
-    """
-    index = known_brands if isinstance(known_brands, BrandIndex) else BrandIndex(list(known_brands))
-    words = [w for w in re.split(r"[^a-z0-9]+", skeleton(text)) if w]
-    brands: list[str] = []
-    for n in (3, 2, 1):
-        for i in range(len(words) - n + 1):
-            brand = index.exact.get("".join(words[i : i + n]))
-            if brand and brand not in brands and (n > 1 or len(words[i]) >= 3):
-                brands.append(brand)
-    types = product_types(text)
-    reasons = []
-    if len(brands) >= 3:
-        reasons.append(f"{len(brands)} brands named ({', '.join(brands[:5])})")
-    if len(types) >= 4:
-        reasons.append(f"{len(types)} product types named ({', '.join(types[:5])})")
-    return Stuffing(brands, types, bool(reasons), "; ".join(reasons))

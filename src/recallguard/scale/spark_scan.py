@@ -32,7 +32,7 @@ from recallguard.domain.models import DecisionKind, Listing, Match
 from recallguard.domain.policy import DecisionPolicy
 from recallguard.scale import spark_engine
 from recallguard.service.decide import Progress, reconcile
-from recallguard.service.scan import ScanReport
+from recallguard.service.scan import ScanReport, finish_scan
 from recallguard.service.screening import default_screener, policy_of, scan_version
 from recallguard.store import Store
 
@@ -152,11 +152,7 @@ def scan_spark(
             spark.stop()
     _reconcile(store, ids, found, version, cp.id, batch_size, actor, report, on_progress)
     with store.transaction() as uow:
-        done = uow.checkpoints.finish(cp.id)
-        uow.audit.append(
-            "scan.completed", f"scan:{cp.id}", actor, f"{done.screened} listings screened on Spark",
-            {"version": version, "screened": done.screened, "listings_matched": done.matched},
-        )  # fmt: skip
+        finish_scan(uow, cp.id, version, actor, " on Spark")
     return report
 
 

@@ -181,11 +181,7 @@ def scan(
             last = uow.checkpoints.latest()  # a scan killed after its last batch, before finishing
             if last is not None and last.status == "running" and last.scan_version == version:
                 report.resumed = True
-                done = uow.checkpoints.finish(last.id)
-                uow.audit.append(
-                    "scan.completed", f"scan:{last.id}", actor, f"{done.screened} listings screened",
-                    {"version": version, "screened": done.screened, "listings_matched": done.matched},
-                )  # fmt: skip
+                finish_scan(uow, last.id, version, actor)
             return report  # everything is screened at this version: nothing else to write
         cp, report.resumed = uow.checkpoints.open(version, screener.model_version)
         uow.audit.append(
@@ -231,9 +227,14 @@ def scan(
         if after_batch:
             after_batch(report.batches)
     with store.transaction() as uow:
-        done = uow.checkpoints.finish(cp.id)
-        uow.audit.append(
-            "scan.completed", f"scan:{cp.id}", actor, f"{done.screened} listings screened",
-            {"version": version, "screened": done.screened, "listings_matched": done.matched},
-        )  # fmt: skip
+        finish_scan(uow, cp.id, version, actor)
     return report
+
+
+def finish_scan(uow: UnitOfWork, cp_id: int, version: str, actor: str, where: str = "") -> None:
+    """Close a scan's checkpoint and audit ``scan.completed`` (``where``: " on Spark", say)."""
+    done = uow.checkpoints.finish(cp_id)
+    uow.audit.append(
+        "scan.completed", f"scan:{cp_id}", actor, f"{done.screened} listings screened{where}",
+        {"version": version, "screened": done.screened, "listings_matched": done.matched},
+    )  # fmt: skip

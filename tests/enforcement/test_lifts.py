@@ -248,3 +248,50 @@ def test_every_path_that_reverses_or_withdraws_an_action_goes_through_end_action
                 if "end_action" not in name:
                     offenders.append(f"{path.relative_to(SRC)}:{fn.name}")
     assert found >= 4 and offenders == []
+
+
+def test_a_dead_lift_is_queued_again_by_an_admin_and_applied_once(tmp_path: Path, store_url: str) -> None:
+    """A lift the marketplace kept refusing lands on the dead-letter list; an admin queues it again
+    (same idempotency key, audited) and it goes out once; anything else is refused clearly."""
+    with webhook_receiver(SECRET) as rx:
+        settings = make_settings(tmp_path, database_url=store_url, webhook_url=rx.url, webhook_secret=SECRET,
+                                 webhook_max_attempts=2)  # fmt: skip
+        app = make_app(settings)
+        enf = app.state.enforcer
+        mp = {"Authorization": "Bearer " + enf.create_token(Role.MARKETPLACE)[0]}
+        admin = {"Authorization": "Bearer " + enf.create_token(Role.ADMIN)[0]}
+        reviewer = {"Authorization": "Bearer " + enf.create_token(Role.REVIEWER)[0]}
+        client = TestClient(app)
+        aid = client.post("/v1/listings:screen", json=MATCHING, headers=mp).json()["results"][0]["actions"][
+            0
+        ]["action_id"]
+        assert rx.applied == [f"{aid}:action.approved"]
+        rx.script[:] = ["500"] * 10  # the marketplace refuses the lift until the retries run out
+        assert (
+            client.post(f"/v1/actions/{aid}/reverse", json={"reason": "x"}, headers=admin).status_code == 200
+        )
+        _worker(enf.store, rx.url).drain()
+        (dead,) = _rows(enf.store, "action.lifted")
+        assert dead.status == "dead" and rx.applied == [f"{aid}:action.approved"]
+        listed = client.get("/v1/deliveries", params={"status": "dead"}, headers=admin).json()
+        assert [d["delivery_id"] for d in listed] == [dead.delivery_id]
+        url = f"/v1/deliveries/{dead.delivery_id}/retry"
+        assert client.post(url, headers=reviewer).status_code == 403
+        rx.script[:] = []
+        r = client.post(url, headers=admin)
+        assert r.status_code == 201 and r.json()["status"] == "pending"
+        assert r.json()["idempotency_key"] == f"{aid}:action.lifted"
+        again = client.post(url, headers=admin)  # the retry is queued: a second one is refused
+        assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+        _worker(enf.store, rx.url).drain()
+        assert rx.applied == [f"{aid}:action.approved", f"{aid}:action.lifted"]
+        assert [d.status for d in _rows(enf.store, "action.lifted")] == ["dead", "delivered"]
+        approved = _rows(enf.store, "action.approved")[0].delivery_id
+        r = client.post(f"/v1/deliveries/{approved}/retry", headers=admin)
+        assert r.status_code == 409 and "only a dead delivery" in r.json()["error"]["message"]
+        assert client.post("/v1/deliveries/nope/retry", headers=admin).status_code == 404
+        with enf.store.transaction() as uow:
+            kinds = [e.kind for e in uow.audit.list(subject=f"action:{aid}")]
+            assert uow.audit.verify().ok
+        assert kinds.count("delivery.retried") == 1
+        enf.close()

@@ -37,7 +37,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "actions:decide": frozenset({A, RV}),  # approve, reject, reverse
     "actions:callback": frozenset({A, M}),  # the marketplace confirms or reports failure
     "deliveries:read": frozenset({A}),  # outbound webhooks and the dead-letter list
-    "deliveries:retry": frozenset({A}),  # send a failed action again
+    "deliveries:retry": frozenset({A}),  # send a failed action or a dead delivery again
     "audit:export": frozenset({A, RG}),  # regulator: other authorities' events redacted
     "audit:verify": frozenset({A, RG}),
     "sla:read": frozenset({A, RV, RG}),  # regulator: its authority's

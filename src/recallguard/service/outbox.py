@@ -146,6 +146,47 @@ def queue_row(uow: UnitOfWork, action_id: str, event: str, key: str, payload: di
     return row
 
 
+def retry_dead(uow: UnitOfWork, delivery_id: str, actor: str) -> Delivery:
+    """Queue a dead-lettered delivery again, with its idempotency key and payload (the marketplace applies
+    it once even if an earlier attempt did arrive), behind the action's other rows; audited
+    ``delivery.retried``. Refused (ConflictError) unless the row is dead, its action still wants the
+    event (a lift while the action stays ended; an approval while it is in force) and no later row of the
+    action and event is queued or delivered; NotFoundError for an unknown id.
+
+    An approval dead-lettered left its action ``failed``; the claim then moves it back to ``sent``.
+    """
+    from recallguard.errors import ConflictError, NotFoundError
+
+    row = uow.session.get(DeliveryRow, delivery_id)
+    if row is None:
+        raise NotFoundError(f"no delivery {delivery_id}")
+    if row.status != "dead":
+        raise ConflictError(f"delivery {delivery_id} is {row.status}; only a dead delivery is retried")
+    aid = _action_id(row)
+    action = EnforcementRepo(uow.session).action(aid)
+    if action is None or action.state not in WANTED.get(row.event, DELIVERABLE):
+        state = "gone" if action is None else action.state.value
+        raise ConflictError(f"delivery {delivery_id}: action {aid} is {state}; {row.event} no longer applies")
+    later = uow.session.scalar(
+        select(func.count()).select_from(DeliveryRow).where(
+            DeliveryRow.action_id == aid, DeliveryRow.event == row.event,
+            DeliveryRow.created_at > row.created_at, DeliveryRow.status.in_(("pending", "delivered")),
+        )
+    )  # fmt: skip
+    if later:
+        raise ConflictError(
+            f"delivery {delivery_id}: a later {row.event} of action {aid} is queued or delivered"
+        )
+    new = queue_row(uow, aid, row.event, row.idempotency_key, dict(row.payload))
+    uow.audit.append(
+        "delivery.retried", f"action:{aid}", actor, f"dead {row.event} delivery queued again",
+        {"delivery_id": delivery_id, "retry_delivery_id": new.delivery_id, "event": row.event,
+         "idempotency_key": row.idempotency_key, "last_error": row.last_error[:500]},
+    )  # fmt: skip
+    uow.session.flush()
+    return _delivery(new, "")
+
+
 def pending_count(store: Store) -> int:
     """Deliveries not yet delivered, dead-lettered or cancelled."""
     with store.transaction() as uow:

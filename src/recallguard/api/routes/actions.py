@@ -210,3 +210,26 @@ def deliveries(
         )
         for d in found
     ]
+
+
+@router.post(
+    "/deliveries/{delivery_id}/retry",
+    summary="Queue a dead-lettered delivery again (same idempotency key; a lift or an approval)",
+    response_model=DeliveryPublic,
+    status_code=201,
+)
+def retry_delivery(
+    request: Request,
+    delivery_id: str,
+    principal: Principal = Depends(Permit("deliveries:retry")),
+) -> DeliveryPublic:
+    from recallguard.service.outbox import retry_dead
+
+    enf = get_enforcer(request)
+    with enf.store.transaction() as uow:
+        d = retry_dead(uow, delivery_id, principal.actor)
+    return DeliveryPublic(
+        delivery_id=d.delivery_id, event=d.event, url=d.url, idempotency_key=d.idempotency_key,
+        status=d.status, attempts=d.attempts, last_error=d.last_error, created_at=d.created_at,
+        delivered_at=d.delivered_at,
+    )  # fmt: skip

@@ -91,8 +91,8 @@ def test_reversal_after_delivery_sends_a_signed_lift_applied_once_and_confirmed(
         rx.script[:] = ["500"]  # the lift fails once and is retried with the same key
         r = client.post(f"/v1/actions/{aid}/reverse", json={"reason": "appeal upheld"}, headers=reviewer)
         assert r.json()["state"] == "reversed"
-        (lift,) = _rows(enf.store, "action.lifted")
-        assert lift.idempotency_key == f"{aid}:action.lifted" and lift.status == "pending"
+        (lift,) = _rows(enf.store, "action.lifted")  # sent after the answer, like an approval
+        assert lift.idempotency_key == f"{aid}:action.lifted" and lift.status == "delivered"
         assert lift.payload["action"] | {"reason": ""} == {
             "action_id": aid, "listing_id": "L1", "recall_number": "26561", "authority": "CPSC",
             "kind": "restrict", "countries": ["US"], "state": "reversed", "reason": "",
@@ -100,7 +100,7 @@ def test_reversal_after_delivery_sends_a_signed_lift_applied_once_and_confirmed(
         assert lift.payload["action"]["reason"] == "appeal upheld"
         assert lift.payload["undoes"] == f"{aid}:action.approved"
         assert lift.payload["previous_state"] == "confirmed"
-        _worker(enf.store, rx.url).drain()
+        _worker(enf.store, rx.url).drain()  # nothing left to send
         assert rx.applied == [f"{aid}:action.approved", f"{aid}:action.lifted"]
         lift_requests = [q for q in rx.requests if q["key"] == f"{aid}:action.lifted"]
         assert len(lift_requests) == 2 and all(q["valid"] for q in rx.requests)
@@ -270,8 +270,7 @@ def test_a_dead_lift_is_queued_again_by_an_admin_and_applied_once(tmp_path: Path
         assert (
             client.post(f"/v1/actions/{aid}/reverse", json={"reason": "x"}, headers=admin).status_code == 200
         )
-        _worker(enf.store, rx.url).drain()
-        (dead,) = _rows(enf.store, "action.lifted")
+        (dead,) = _rows(enf.store, "action.lifted")  # sent at once after the answer: refused, dead-lettered
         assert dead.status == "dead" and rx.applied == [f"{aid}:action.approved"]
         listed = client.get("/v1/deliveries", params={"status": "dead"}, headers=admin).json()
         assert [d["delivery_id"] for d in listed] == [dead.delivery_id]

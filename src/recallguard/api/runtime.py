@@ -299,6 +299,12 @@ class Enforcer:
                 ids.append(current.action_id)
         return worker.drain(ids) if ids else []
 
+    def send_queued(self, action_ids: list[str]) -> list[Delivery]:
+        """Send what the outbox holds for these actions now (a lift queued by a reversal), in order;
+        blocking, for a background task after answering (the delivery loop would send it later)."""
+        worker = self.outbox()
+        return worker.drain(action_ids) if worker is not None and action_ids else []
+
     def dispatch_ids(self, action_ids: list[str]) -> list[Delivery]:
         """:meth:`dispatch` for stored actions by id (their current state)."""
         with self.store.transaction() as uow:

@@ -75,6 +75,8 @@ def _decide(
     new = enf.move(action_id, target, principal.actor, body.reason)
     if target == S.APPROVED and tasks is not None and enf.connector is not None:
         tasks.add_task(enf.dispatch, [new])
+    elif target in (S.WITHDRAWN, S.REVERSED) and tasks is not None and enf.connector is not None:
+        tasks.add_task(enf.send_queued, [new.action_id])  # its lift, when it had gone out
     return ActionPublic.from_domain(new)
 
 
@@ -99,10 +101,11 @@ def approve(
 def reject(
     request: Request,
     action_id: str,
+    tasks: BackgroundTasks,
     body: ActionDecision | None = None,
     principal: Principal = Depends(Permit("actions:decide")),
 ) -> ActionPublic:
-    return _decide(request, action_id, S.WITHDRAWN, principal, body or ActionDecision())
+    return _decide(request, action_id, S.WITHDRAWN, principal, body or ActionDecision(), tasks)
 
 
 @router.post(
@@ -113,10 +116,12 @@ def reject(
 def reverse(
     request: Request,
     action_id: str,
+    tasks: BackgroundTasks,
     body: ActionDecision | None = None,
     principal: Principal = Depends(Permit("actions:decide")),
 ) -> ActionPublic:
-    return _decide(request, action_id, S.REVERSED, principal, body or ActionDecision())
+    """An action that had gone out gets its ``action.lifted`` delivery sent after the answer."""
+    return _decide(request, action_id, S.REVERSED, principal, body or ActionDecision(), tasks)
 
 
 @router.post(

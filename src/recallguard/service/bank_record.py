@@ -35,24 +35,33 @@ from recallguard.domain.models import Action, ActionKind, ActionState, Listing
 from recallguard.matching.fingerprints import ActionEvidence, FingerprintBank, seller_links
 from recallguard.store import UnitOfWork
 from recallguard.store.bank_repos import ACTIONED_STATES, BankRecord, BankRepo
-from recallguard.store.convert import utc
+from recallguard.store.convert import listing_hash, utc
 from recallguard.store.tables import ActionRow
 
 _SCRATCH = "\x00scratch"
 _scratch = FingerprintBank(image_loader=None)
 _scratch_lock = threading.Lock()
+_RECENT = 64
+_recent: dict[str, dict[str, Any]] = {}  # content hash → fingerprint (without listing id and evidence)
 #: Called with the engine after a transaction that changed the bank commits (in-process banks).
 _commit_listeners: list[Callable[[Engine], None]] = []
 
 
 def fingerprint_entry(listing: Listing, evidence: ActionEvidence) -> dict[str, Any]:
     """One bank entry for ``listing`` as ``FingerprintBank.snapshot()`` writes it (no images: those
-    are hashed later, off the hot path)."""
+    are hashed later, off the hot path). A listing restricted for several recalls at once is
+    fingerprinted once (the last few fingerprints are kept by content hash)."""
+    h = listing_hash(listing)
     with _scratch_lock:
-        _scratch.add(
-            dataclasses.replace(listing, listing_id=_SCRATCH), ActionEvidence(_SCRATCH, ""), images=[]
-        )
-        raw = _scratch.snapshot()["entries"][0]
+        cached = _recent.get(h)
+        if cached is None:
+            _scratch.add(
+                dataclasses.replace(listing, listing_id=_SCRATCH), ActionEvidence(_SCRATCH, ""), images=[]
+            )
+            cached = _recent[h] = _scratch.snapshot()["entries"][0]
+            while len(_recent) > _RECENT:
+                del _recent[next(iter(_recent))]
+    raw = dict(cached)
     raw["listing_id"] = listing.listing_id
     raw["evidence"] = dataclasses.asdict(evidence)
     return raw

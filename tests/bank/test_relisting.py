@@ -121,10 +121,37 @@ def test_action_reversed_on_appeal_removes_its_entry(bank_store: Store, bank: Ba
         ServiceSettings(database_url=bank_store.url, data_dir=str(tmp_path / "api")), store=bank_store
     )
     enf.move(action_id, ActionState.REVERSED, "reviewer", "appeal upheld: not the recalled model")
-    bank.sync()  # the poll loop does this every few seconds for actions changed outside the decide path
-    with bank_store.transaction() as uow:
+    with bank_store.transaction() as uow:  # removed in the reversal's own transaction
         rec = BankRepo(uow.session).get(action_id)
     assert rec is not None and rec.state == "removed" and "reversed" in rec.reason
+    assert bank.check(RELISTINGS[0]) == []  # applied after the commit, no poll needed
+
+
+def test_action_a_reviewer_approves_is_banked_at_once(bank_store: Store, bank: BankService, tmp_path) -> None:
+    from recallguard.service.decide import reconcile
+
+    with bank_store.transaction() as uow:  # automation withdrew it (the match went away)
+        reconcile(uow, "L1", [], uow.matches.active_for_listings(["L1"])["L1"], "test")
+        action_id = uow.actions.list()[0].action_id
+    assert bank.check(RELISTINGS[0]) == []
+    enf = Enforcer(
+        ServiceSettings(database_url=bank_store.url, data_dir=str(tmp_path / "api")), store=bank_store
+    )
+    enf.move(action_id, ActionState.APPROVED, "reviewer", "second look: it is the recalled model")
+    assert bank.check(RELISTINGS[0])[0].recall_number == "26999"  # no poll needed
+
+
+def test_withdrawn_recall_takes_its_listings_out_of_the_bank(bank_store: Store, bank: BankService) -> None:
+    """A recall the regulator withdraws lifts its restrictions; a product that is no longer recalled is no
+    re-listing either, so its listings leave the bank in the same transaction."""
+    from recallguard.service.withdraw import withdraw_recall
+
+    assert bank.check(RELISTINGS[0])
+    withdraw_recall(bank_store, "CPSC", "26999", "recall withdrawn by CPSC", actor="test")
+    with bank_store.transaction() as uow:
+        (a,) = uow.actions.list()
+        rec = BankRepo(uow.session).get(a.action_id)
+    assert a.state is ActionState.WITHDRAWN and rec is not None and rec.state == "removed"
     assert bank.check(RELISTINGS[0]) == []
 
 

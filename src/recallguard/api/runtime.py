@@ -33,6 +33,7 @@ from recallguard.enforcement.gate import SaleGate
 from recallguard.enforcement.permissions import authority_filter
 from recallguard.enforcement.state_machine import transition
 from recallguard.errors import NotFoundError
+from recallguard.service.bank_record import action_changed as bank_action_changed
 from recallguard.service.lifts import confirm_lift, end_action
 from recallguard.service.outbox import ENDED, OutboxWorker, enqueue
 from recallguard.store import Store, UnitOfWork
@@ -199,10 +200,11 @@ class Enforcer:
         data: dict[str, Any] | None,
     ) -> Action:
         new, ev = transition(action, target, actor=actor, reason=reason or action.reason, data=data)
-        if target in ENDED:  # reversed / withdrawn: the marketplace gets a lift if it had the action
+        if target in ENDED:  # reversed / withdrawn: out of the bank; the marketplace gets a lift if it had it
             end_action(uow, action, new, reason or action.reason)
         else:
             uow.actions.save_state(new)
+            bank_action_changed(uow, new)  # approved by a person: the listing joins the bank now
         _append(uow, ev)
         if target == S.APPROVED:
             repo.record_approval(action.action_id, actor, new.updated_at)

@@ -84,8 +84,7 @@ def _withdraw_actions(uow: UnitOfWork, m: Match, why: str, actor: str, counts: R
     for a in uow.actions.for_match(m.listing_id, m.authority, m.recall_number):
         if a.state in LIVE_STATES:
             a2 = transition(a, ActionState.WITHDRAWN, why)
-            end_action(uow, a, a2, why)  # stored; the marketplace gets a lift if it had the action
-            bank_action_changed(uow, a2)
+            end_action(uow, a, a2, why)  # stored, out of the bank; the marketplace gets a lift if it had it
             counts.actions_withdrawn += 1
             uow.audit.append(
                 "action.withdrawn", f"action:{a.action_id}", actor, why,
@@ -126,8 +125,7 @@ def _ensure_actions(
         if a.action_id in by_person:
             continue
         why = f"decision is now {m.decision.value}"
-        end_action(uow, a, a2 := transition(a, ActionState.WITHDRAWN, why), why)
-        bank_action_changed(uow, a2)
+        end_action(uow, a, transition(a, ActionState.WITHDRAWN, why), why)
         counts.actions_withdrawn += 1
         uow.audit.append(
             "action.withdrawn", f"action:{a.action_id}", actor, why, {"listing_id": m.listing_id}

@@ -40,6 +40,7 @@ from sqlalchemy import select, update
 
 from recallguard.domain.models import Action, ActionState
 from recallguard.enforcement.state_machine import IllegalTransition
+from recallguard.service.bank_record import action_changed as bank_action_changed
 from recallguard.service.outbox import ENDED, EVENT, LIFT_EVENT, action_payload, queue_row
 from recallguard.store import UnitOfWork
 from recallguard.store.enforcement_tables import DeliveryRow
@@ -53,9 +54,10 @@ LIFT_CONFIRMED, LIFT_FAILED = "action.lift_confirmed", "action.lift_failed"
 
 
 def end_action(uow: UnitOfWork, before: Action, after: Action, reason: str) -> str | None:
-    """Store ``after`` (``before`` moved to reversed or withdrawn) and, when the marketplace may have
-    applied the action, queue its lift in the caller's transaction; returns the lift's idempotency key,
-    or None when no lift was needed. The caller writes its own audit event of the move.
+    """Store ``after`` (``before`` moved to reversed or withdrawn), take its listing out of the fingerprint
+    bank and, when the marketplace may have applied the action, queue its lift in the caller's
+    transaction; returns the lift's idempotency key, or None when no lift was needed. The caller writes
+    its own audit event of the move.
 
     >>> from recallguard.store import Store
     >>> from recallguard.domain.models import ActionKind, Listing
@@ -73,6 +75,7 @@ def end_action(uow: UnitOfWork, before: Action, after: Action, reason: str) -> s
         select(ActionRow.state).where(ActionRow.action_id == before.action_id).with_for_update()
     )
     uow.actions.save_state(after)
+    bank_action_changed(uow, after)  # the listing leaves the fingerprint bank in the same transaction
     states = {before.state} | ({ActionState(current)} if current else set())
     if not (states & SENT_STATES or _approval_went_out(uow, before.action_id)):
         return None

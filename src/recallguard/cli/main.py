@@ -20,8 +20,13 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
+_registered: list[bool] = []  # commands are attached once per process, however often main() runs
+
+
 def _register() -> None:
-    """Attach every command module. Each module exposes ``register(app)``."""
+    """Attach every command module, once per process. Each module exposes ``register(app)``."""
+    if _registered:
+        return
     from recallguard.cli import (
         backup_cmd,
         bank_cmd,
@@ -52,6 +57,7 @@ def _register() -> None:
         backup_cmd,
     ):
         module.register(app)
+    _registered.append(True)
 
 
 def main() -> None:

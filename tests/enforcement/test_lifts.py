@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from recallguard.api.runtime import Enforcer
 from recallguard.domain.models import ActionState, DecisionKind, Listing, Match, Recall, Target
 from recallguard.enforcement.auth import Role
 from recallguard.enforcement.connector import RetryPolicy, WebhookConnector
@@ -70,20 +71,31 @@ def _state(store: Store, action_id: str) -> ActionState:
         return a.state
 
 
+def _headers(enf: Enforcer, role: Role) -> dict[str, str]:
+    return {"Authorization": "Bearer " + enf.create_token(role)[0]}
+
+
+def _screened_and_sent(
+    tmp_path: Path, store_url: str, url: str, attempts: int
+) -> tuple[TestClient, Enforcer, str]:
+    """An app delivering to ``url`` (no lifespan: only the test and the routes' after-answer sends
+    deliver) with one listing screened and restricted; returns the client, its enforcer and the action."""
+    settings = make_settings(tmp_path, database_url=store_url, webhook_url=url, webhook_secret=SECRET,
+                             webhook_max_attempts=attempts)  # fmt: skip
+    app = make_app(settings)
+    enf = app.state.enforcer
+    client = TestClient(app)
+    r = client.post("/v1/listings:screen", json=MATCHING, headers=_headers(enf, Role.MARKETPLACE))
+    return client, enf, r.json()["results"][0]["actions"][0]["action_id"]
+
+
 def test_reversal_after_delivery_sends_a_signed_lift_applied_once_and_confirmed(
     tmp_path: Path, store_url: str
 ) -> None:
     with webhook_receiver(SECRET) as rx:
-        settings = make_settings(tmp_path, database_url=store_url, webhook_url=rx.url, webhook_secret=SECRET,
-                                 webhook_max_attempts=4)  # fmt: skip
-        app = make_app(settings)
-        enf = app.state.enforcer
-        mp = {"Authorization": "Bearer " + enf.create_token(Role.MARKETPLACE)[0]}
-        reviewer = {"Authorization": "Bearer " + enf.create_token(Role.REVIEWER)[0]}
-        client = TestClient(app)  # no lifespan: the test's worker is the only one delivering
-        r = client.post("/v1/listings:screen", json=MATCHING, headers=mp)
-        aid = r.json()["results"][0]["actions"][0]["action_id"]
+        client, enf, aid = _screened_and_sent(tmp_path, store_url, rx.url, attempts=4)
         assert rx.applied == [f"{aid}:action.approved"]  # delivered after the answer
+        mp, reviewer = _headers(enf, Role.MARKETPLACE), _headers(enf, Role.REVIEWER)
         assert (
             client.post(f"/v1/actions/{aid}/confirm", json={"reference": "MP-1"}, headers=mp).status_code
             == 200
@@ -254,17 +266,8 @@ def test_a_dead_lift_is_queued_again_by_an_admin_and_applied_once(tmp_path: Path
     """A lift the marketplace kept refusing lands on the dead-letter list; an admin queues it again
     (same idempotency key, audited) and it goes out once; anything else is refused clearly."""
     with webhook_receiver(SECRET) as rx:
-        settings = make_settings(tmp_path, database_url=store_url, webhook_url=rx.url, webhook_secret=SECRET,
-                                 webhook_max_attempts=2)  # fmt: skip
-        app = make_app(settings)
-        enf = app.state.enforcer
-        mp = {"Authorization": "Bearer " + enf.create_token(Role.MARKETPLACE)[0]}
-        admin = {"Authorization": "Bearer " + enf.create_token(Role.ADMIN)[0]}
-        reviewer = {"Authorization": "Bearer " + enf.create_token(Role.REVIEWER)[0]}
-        client = TestClient(app)
-        aid = client.post("/v1/listings:screen", json=MATCHING, headers=mp).json()["results"][0]["actions"][
-            0
-        ]["action_id"]
+        client, enf, aid = _screened_and_sent(tmp_path, store_url, rx.url, attempts=2)
+        admin, reviewer = _headers(enf, Role.ADMIN), _headers(enf, Role.REVIEWER)
         assert rx.applied == [f"{aid}:action.approved"]
         rx.script[:] = ["500"] * 10  # the marketplace refuses the lift until the retries run out
         assert (

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from recallguard.domain.models import Action, Listing, Match, Recall
 from recallguard.enforcement.auth import Role, TokenRecord
+from recallguard.enforcement.connector import Delivery
 
 
 class ErrorBody(BaseModel):
@@ -275,6 +276,15 @@ class DeliveryPublic(BaseModel):
     last_error: str = ""
     created_at: datetime | None = None
     delivered_at: datetime | None = None
+
+    @classmethod
+    def from_domain(cls, d: Delivery) -> DeliveryPublic:
+        """One outbox row as the API shows it (the payload stays inside)."""
+        return cls(
+            delivery_id=d.delivery_id, event=d.event, url=d.url, idempotency_key=d.idempotency_key,
+            status=d.status, attempts=d.attempts, last_error=d.last_error, created_at=d.created_at,
+            delivered_at=d.delivered_at,
+        )  # fmt: skip
 
 
 class AuditVerifyPublic(BaseModel):

@@ -201,20 +201,7 @@ def deliveries(
 ) -> list[DeliveryPublic]:
     with get_enforcer(request).store.transaction() as uow:
         found = EnforcementRepo(uow.session).deliveries(status, limit)
-    return [
-        DeliveryPublic(
-            delivery_id=d.delivery_id,
-            event=d.event,
-            url=d.url,
-            idempotency_key=d.idempotency_key,
-            status=d.status,
-            attempts=d.attempts,
-            last_error=d.last_error,
-            created_at=d.created_at,
-            delivered_at=d.delivered_at,
-        )
-        for d in found
-    ]
+    return [DeliveryPublic.from_domain(d) for d in found]
 
 
 @router.post(
@@ -233,8 +220,4 @@ def retry_delivery(
     enf = get_enforcer(request)
     with enf.store.transaction() as uow:
         d = retry_dead(uow, delivery_id, principal.actor)
-    return DeliveryPublic(
-        delivery_id=d.delivery_id, event=d.event, url=d.url, idempotency_key=d.idempotency_key,
-        status=d.status, attempts=d.attempts, last_error=d.last_error, created_at=d.created_at,
-        delivered_at=d.delivered_at,
-    )  # fmt: skip
+    return DeliveryPublic.from_domain(d)

@@ -156,10 +156,14 @@ def test_a_short_removed_title_among_other_removed_brands_goes_to_review() -> No
             Listing(f"L-{i + 2}", f"{brand} stroller model X{i}", brand=brand),
             ActionEvidence(f"2420{i}", "CPSC"),
         )
+    restored = FingerprintBank.restore(json.loads(json.dumps(b.snapshot())))  # a checkpoint keeps the rule
     for title in ["SUGIFT Original razor scooter graco seat cybex", "Graco Cybex fast ship SUG1FT original"]:
-        found = [m for m in b.screen(Listing("L-9", title, seller_id="S-9")) if m.recall_number == "24100"]
-        assert [m.decision for m in found] == [DecisionKind.REVIEW], title
-        assert "stuffed title" in found[0].evidence and "L-1" in found[0].evidence
+        for bank in (b, restored):
+            found = [
+                m for m in bank.screen(Listing("L-9", title, seller_id="S-9")) if m.recall_number == "24100"
+            ]
+            assert [m.decision for m in found] == [DecisionKind.REVIEW], title
+            assert "stuffed title" in found[0].evidence and "L-1" in found[0].evidence
     for title in ["SUGIFT Original hair dryer 2000 W pink", "SUGIFT Original Dyson Philips Braun"]:
         found = b.screen(Listing("L-9", title, seller_id="S-9"))
         assert not any("stuffed title" in m.evidence for m in found), title

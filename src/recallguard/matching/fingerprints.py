@@ -24,6 +24,7 @@ evidence names the removed listing, what matched, and the original action's evid
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections import Counter
@@ -269,8 +270,9 @@ class FingerprintBank:
         self._gtins: dict[str, set[str]] = {}
         self._images = ImageIndex()
         # keyword stuffing over a short removed title (brand and a word or two: too few shingles for the
-        # containment check): removed titles by their first word, and the removed brands, one-word ones
-        self._heads: dict[str, set[str]] = {}
+        # containment check): removed titles by their first two words, and the removed one-word brands
+        self._heads: dict[tuple[str, str], set[str]] = {}  # first two words → removed titles
+        self._head_of: dict[str, tuple[str, ...]] = {}  # key → its title's words
         self._brands: Counter[str] = Counter()
 
     def __len__(self) -> int:
@@ -325,7 +327,8 @@ class FingerprintBank:
             self._lsh.insert(key, mh)
             self._title_lsh.insert(key, _minhash(entry.title_minhash))
             if len(head := title_words(entry.title)) >= 2:
-                self._heads.setdefault(head[0], set()).add(key)
+                self._heads.setdefault((head[0], head[1]), set()).add(key)
+                self._head_of[key] = head
             if len(brand := title_words(entry.brand)) == 1:
                 self._brands[brand[0]] += 1
             for k in entry.model_keys:
@@ -352,8 +355,8 @@ class FingerprintBank:
                 return False
             self._lsh.remove(key)
             self._title_lsh.remove(key)
-            if head := title_words(entry.title):
-                self._heads.get(head[0], set()).discard(key)
+            if head := self._head_of.pop(key, ()):
+                self._heads.get((head[0], head[1]), set()).discard(key)
             if len(brand := title_words(entry.brand)) == 1:
                 self._brands[brand[0]] -= 1
                 if self._brands[brand[0]] <= 0:
@@ -399,8 +402,10 @@ class FingerprintBank:
                 if c >= 0.8 and (s := 0.9 * _text_score(c)) > 0:
                     signal(key, "text", s, f"removed title {c:.2f} contained in this one (stuffed title)")
             words = title_words(listing.title)
-            for key in {k for w in set(words) for k in self._heads.get(w, ())}:
-                head = title_words(self._entries[key].title)
+            # a title naming 2+ removed brands: removed titles found by two consecutive words of it
+            heads = self._heads if len(self._brands.keys() & set(words)) >= STUFFED_BRANDS else {}
+            for key in {k for pair in itertools.pairwise(words) for k in heads.get(pair, ())}:
+                head = self._head_of[key]
                 if (n := stuffed_around(words, head, self._brands)) >= STUFFED_BRANDS:
                     note = f"removed title word for word among {n} other removed brands (stuffed title)"
                     signal(key, "text", STUFFED_HEAD_SCORE, note)
@@ -511,6 +516,7 @@ class FingerprintBank:
             self._entries, self._lsh, self._models = fresh._entries, fresh._lsh, fresh._models
             self._title_lsh = fresh._title_lsh
             self._gtins, self._images = fresh._gtins, fresh._images
+            self._heads, self._head_of, self._brands = fresh._heads, fresh._head_of, fresh._brands
 
     @classmethod
     def restore(cls, snapshot: dict[str, Any], policy: DecisionPolicy | None = None) -> FingerprintBank:

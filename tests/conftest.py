@@ -37,7 +37,8 @@ def _attach_cli_commands_once() -> None:
 
     if getattr(cli._register, "attach_once", False):
         return
-    register, attached = cli._register, []
+    register = cli._register
+    attached: list[bool] = []
 
     def register_once() -> None:
         if not attached:
@@ -45,7 +46,7 @@ def _attach_cli_commands_once() -> None:
             attached.append(True)
 
     register_once.attach_once = True  # type: ignore[attr-defined]
-    cli._register = register_once  # type: ignore[assignment]
+    cli._register = register_once
 
 
 _attach_cli_commands_once()

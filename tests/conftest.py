@@ -23,35 +23,6 @@ PG_USER = os.environ.get("RECALLGUARD_TEST_PG_USER", "postgres")
 _pg_unreachable: list[str] = []  # why the PostgreSQL variants are skipped, when they are
 
 
-def _attach_cli_commands_once() -> None:
-    """Make ``recallguard.cli.main._register`` attach the command modules once per test process.
-
-    ``main()`` calls ``_register()`` on every run, and each call adds every command and group to the
-    Typer app again; that is harmless in a real process (one ``main()``), but the tests run the CLI in
-    process hundreds of times and Typer rebuilds every duplicate on each run, so each run gets slower
-    (50 runs: 5.5 s for ``status --help``; tests/service/test_cli.py took 360 s late in a full run,
-    18 s alone). The commands attached, and so what each test runs, are the same. Done at conftest
-    import, before test modules (tests/backup) import ``_register``.
-    """
-    from recallguard.cli import main as cli
-
-    if getattr(cli._register, "attach_once", False):
-        return
-    register = cli._register
-    attached: list[bool] = []
-
-    def register_once() -> None:
-        if not attached:
-            register()
-            attached.append(True)
-
-    register_once.attach_once = True  # type: ignore[attr-defined]
-    cli._register = register_once
-
-
-_attach_cli_commands_once()
-
-
 def _admin_connect():  # type: ignore[no-untyped-def]
     import psycopg
 

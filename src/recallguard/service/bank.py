@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 MAX_IMAGES = 5  # photos per listing considered
 GAP_WAIT_S = 60.0  # how long a missing seq is re-read (a transaction that committed late)
 SYNC_EVERY = 10  # polls between repairs from the actions table
+SYNC_CHUNK = 200  # actions repaired per transaction: a big backlog never holds the write lock for long
 
 
 def _naive(at: datetime | None) -> datetime:
@@ -120,8 +121,7 @@ class BankService:
 
     def rebuild(self) -> dict[str, Any]:
         """Repair the bank from the actions table, then load every active entry and swap it in whole."""
-        with self.store.transaction() as uow:
-            added, removed = sync_with_actions(uow)
+        added, removed = self.repair()
         with self.store.transaction() as uow:
             repo = BankRepo(uow.session)
             seq = repo.last_seq()
@@ -138,11 +138,23 @@ class BankService:
             self.worker.submit("recall-images", self.hash_recall_images)
         return {"entries": len(records), "seq": seq, "repaired_added": added, "repaired_removed": removed}
 
+    def repair(self) -> tuple[int, int]:
+        """Add entries for actioned actions that have none and remove those whose action ended, in
+        transactions of ``SYNC_CHUNK`` actions (other writers get the store between them: a backlog of
+        thousands, after a bulk load or an upgrade, would otherwise hold SQLite's write lock for a
+        minute); returns (added, removed)."""
+        added = removed = 0
+        while True:
+            with self.store.transaction() as uow:
+                a, r = sync_with_actions(uow, limit=SYNC_CHUNK)
+            added, removed = added + a, removed + r
+            if a < SYNC_CHUNK and r < SYNC_CHUNK:
+                return added, removed
+
     def sync(self) -> int:
         """Repair the bank from the actions table (actions approved or reversed by code that does not
         call the hook), then :meth:`poll`; returns the changes applied."""
-        with self.store.transaction() as uow:
-            sync_with_actions(uow)
+        self.repair()
         return self.poll()
 
     def poll(self) -> int:

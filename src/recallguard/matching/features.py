@@ -202,6 +202,6 @@ def explain(
         ev.append(f"description {f['desc_overlap']:.0%} from the recall text")
     if f["accessory"]:
         ev.append(f"accessory cue {lp.accessory!r}")
-    if lp.fixed_tokens:
-        ev.append(f"misspelt words read as {', '.join(sorted(lp.fixed_tokens))}")
+    if fixed := lp.fixed_tokens & (tp.key_tokens | tp.text_tokens):  # only the words of this recall
+        ev.append(f"misspelt words read as {', '.join(sorted(fixed))}")
     return "; ".join(ev) or "text similarity"

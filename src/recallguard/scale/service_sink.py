@@ -32,7 +32,7 @@ from typing import Any
 from recallguard.domain.models import Listing, Match
 from recallguard.scale.sinks import SinkResult
 from recallguard.service.decide import ReconcileCounts, reconcile
-from recallguard.service.scan import match_state
+from recallguard.service.scan import MatchState, match_state
 from recallguard.service.screening import (
     ScreenerFactory,
     ScreenerLike,
@@ -42,8 +42,6 @@ from recallguard.service.screening import (
 )
 from recallguard.store import Store, UnitOfWork
 from recallguard.store.convert import listing_hash
-
-State = tuple[tuple[str, str, str, float], ...]
 
 
 class ServiceSink:
@@ -127,7 +125,7 @@ class ServiceSink:
 
     def _screen_ahead(
         self, upserts: Sequence[Listing]
-    ) -> tuple[dict[str, list[Match]], dict[str, State], str]:
+    ) -> tuple[dict[str, list[Match]], dict[str, MatchState], str]:
         """Screen, outside any write transaction, the listings whose content differs from the stored one;
         returns their matches, their active matches as read, and the scan version screened at."""
         with self.store.transaction() as uow:  # reads only: no write lock is taken

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, update
 
 from recallguard.domain.models import Listing, Match
 from recallguard.service.decide import Progress, ReconcileCounts, reconcile
@@ -100,7 +100,11 @@ def slices(page: Sequence[_Screened], busy: set[str], busy_per_commit: int) -> l
     return out
 
 
-def match_state(matches: Sequence[Match]) -> tuple[tuple[str, str, str, float], ...]:
+#: A listing's active matches as (authority, recall number, decision, score), sorted.
+MatchState = tuple[tuple[str, str, str, float], ...]
+
+
+def match_state(matches: Sequence[Match]) -> MatchState:
     """What a listing's active matches are, to tell whether another writer changed them.
 
     >>> from recallguard.domain.models import DecisionKind
@@ -117,7 +121,7 @@ def _write_slice(
     cp_id: int,
     actor: str,
     report: ScanReport,
-    seen: dict[str, tuple[tuple[str, str, str, float], ...]],
+    seen: dict[str, MatchState],
     rescreen: Callable[[Listing], list[Match]],
 ) -> int:
     """Reconcile and mark one slice in ``uow``; returns how many of its listings matched. A listing whose
@@ -125,8 +129,7 @@ def _write_slice(
     its photos were hashed, a reviewer's decision — is screened again here, in the write transaction, so
     the scan never undoes what it did not see."""
     ids = [x.listing.listing_id for x in part]
-    q = select(ListingRow.listing_id, ListingRow.content_hash).where(ListingRow.listing_id.in_(ids))
-    stored: dict[str, str] = {lid: h for lid, h in uow.session.execute(q)}
+    stored = uow.listings.content_hashes(ids)
     keep = [x for x in part if stored.get(x.listing.listing_id) == x.content_hash]
     report.skipped_changed += len(part) - len(keep)
     existing = uow.matches.active_for_listings([x.listing.listing_id for x in keep]) if keep else {}

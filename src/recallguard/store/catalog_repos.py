@@ -201,10 +201,7 @@ class ListingRepo:
         ``keys``: the listing-key rows of (some of) the listings by id, computed ahead (bulk loads
         compute them in worker processes); the others are computed here."""
         by_id = {x.listing_id: x for x in listings}  # the last of duplicate ids in one batch wins
-        q = select(ListingRow.listing_id, ListingRow.content_hash).where(
-            ListingRow.listing_id.in_(list(by_id))
-        )
-        known: dict[str, str] = {lid: h for lid, h in self.s.execute(q)}
+        known = self.content_hashes(list(by_id))
         ts = now()
         new_rows, changed_rows = [], []
         for lid, listing in by_id.items():

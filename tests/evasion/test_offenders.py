@@ -49,3 +49,26 @@ def test_unlinked_sellers_inherit_nothing() -> None:
     book.record_action("S-banned", "R1", at=NOW, links={"email": "a@x.cn"})
     book.link("S-other", {"email": "b@x.cn"})
     assert book.risk("S-other", NOW).score == 0
+
+
+def test_risk_is_the_same_whatever_order_the_actions_arrive_in() -> None:
+    """Actions replayed out of time order (a bank rebuilt, a backlog) weigh what they weigh in order."""
+    ages = [400, 3, 90, 0, 250, 30, 3]
+    in_order, shuffled = OffenderBook(), OffenderBook()
+    for i, d in enumerate(sorted(ages, reverse=True)):
+        in_order.record_action("S", f"R{i}", at=NOW - timedelta(days=d))
+    for i, d in enumerate(ages):
+        shuffled.record_action("S", f"R{i}", at=NOW - timedelta(days=d))
+    for when in (NOW, NOW + timedelta(days=200), NOW - timedelta(days=60)):
+        assert abs(in_order.risk("S", when).own - shuffled.risk("S", when).own) < 1e-9
+    # asked about a moment before some actions, those count at full weight (an action is not undone)
+    assert shuffled.risk("S", NOW - timedelta(days=60)).own > shuffled.risk("S", NOW).own
+
+
+def test_a_seller_with_hundreds_of_actions_is_explained_in_one_readable_line() -> None:
+    book = OffenderBook()
+    for i in range(300):
+        book.record_action("S-bulk", f"R{i:03d}", at=NOW)
+    why = book.risk("S-bulk", NOW).explanation
+    assert "S-bulk has 300 actions (recall R000, R001" in why and "R009 and 290 more)" in why
+    assert len(why) < 300

@@ -80,10 +80,13 @@ def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) ->
                 ],
             )
         if ids:
-            uow.listings.upsert_many(list(by_id.values()))
-            existing = uow.matches.active_for_listings(ids)
+            fresh = set(uow.listings.upsert_many(list(by_id.values())).created)  # no matches, no actions yet
+            seen = [lid for lid in ids if lid not in fresh]
+            existing = uow.matches.active_for_listings(seen) if seen else {}
             for lid, found in zip(ids, matches, strict=True):
-                reconcile(uow, lid, found, existing.get(lid, []), actor, why="publish-time screening")
+                if found or existing.get(lid):  # nothing before or now: nothing to reconcile (most listings)
+                    was = existing.get(lid, [])
+                    reconcile(uow, lid, found, was, actor, why="publish-time screening", fresh=lid in fresh)
             uow.listings.mark_screened(ids, version)
             # a listing with no match before or now has no action to report: skip the read (most listings)
             touched = [lid for lid, found in zip(ids, matches, strict=True) if found or existing.get(lid)]

@@ -16,6 +16,7 @@ history. Thresholds tighten with risk, and every use says why.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import threading
@@ -24,6 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from recallguard.domain.policy import Thresholds
+
+#: Recall numbers an explanation names at most (a seller with hundreds of actions: "and N more").
+HISTORY_RECALLS = 10
 
 
 def _norm(name: str, value: str) -> str:
@@ -38,6 +42,17 @@ class _Past:
     recall_number: str
     at: datetime
     weight: float
+
+
+@dataclass
+class _Ledger:
+    """One seller's past actions and their weight decayed to the latest one's time, so that a seller
+    with thousands of actions costs a screening as much as one with a single action."""
+
+    past: list[_Past] = field(default_factory=list)
+    recalls: dict[str, None] = field(default_factory=dict)  # recall numbers, first seen first
+    latest: datetime | None = None
+    weight_at_latest: float = 0.0
 
 
 @dataclass
@@ -67,7 +82,7 @@ class OffenderBook:
         self.scale = scale
         self.inherit = inherit
         self.max_tighten = max_tighten
-        self._actions: dict[str, list[_Past]] = {}
+        self._ledgers: dict[str, _Ledger] = {}
         self._parent: dict[str, str] = {}
         self._owner: dict[tuple[str, str], str] = {}  # (attribute, value) → first seller seen with it
         self._edges: dict[str, list[tuple[str, str]]] = {}  # seller → [(other seller, attribute)]
@@ -116,15 +131,31 @@ class OffenderBook:
         links: dict[str, str] | None = None,
     ) -> None:
         """One action against one of the seller's listings (block, delist or confirmed restriction)."""
+        at = at or datetime.now()
         with self._lock:
-            self._actions.setdefault(seller_id, []).append(_Past(recall_number, at or datetime.now(), weight))
+            led = self._ledgers.setdefault(seller_id, _Ledger())
+            led.past.append(_Past(recall_number, at, weight))
+            led.recalls.setdefault(recall_number)
+            if led.latest is None or at >= led.latest:
+                before = self._decay(led.weight_at_latest, led.latest, at) if led.latest else 0.0
+                led.latest, led.weight_at_latest = at, before + weight
+            else:
+                led.weight_at_latest += self._decay(weight, at, led.latest)
             self.link(seller_id, links or {})
 
+    def _decay(self, weight: float, since: datetime, now: datetime) -> float:
+        """``weight`` as it stands ``now`` after halving every ``half_life_days`` since ``since``."""
+        age = max(0.0, (now - since).total_seconds() / 86400.0)
+        return weight * 0.5 ** (age / self.half_life_days)
+
     def _own(self, seller_id: str, now: datetime) -> float:
-        total = 0.0
-        for p in self._actions.get(seller_id, []):
-            age = max(0.0, (now - p.at).total_seconds() / 86400.0)
-            total += p.weight * 0.5 ** (age / self.half_life_days)
+        led = self._ledgers.get(seller_id)
+        if led is None or led.latest is None:
+            return 0.0
+        if now >= led.latest:
+            total = self._decay(led.weight_at_latest, led.latest, now)
+        else:  # asked about a moment before some of the actions: those count at full weight
+            total = sum(self._decay(p.weight, p.at, now) for p in led.past)
         return 1.0 - math.exp(-total / self.scale)
 
     def _path(self, start: str, goal: str) -> list[tuple[str, str, str]]:
@@ -147,9 +178,11 @@ class OffenderBook:
         return list(reversed(path))
 
     def _history(self, seller_id: str) -> str:
-        past = self._actions.get(seller_id, [])
-        recalls = ", ".join(dict.fromkeys(p.recall_number for p in past))
-        return f"{seller_id} has {len(past)} action{'s' if len(past) != 1 else ''} (recall {recalls})"
+        led = self._ledgers.get(seller_id) or _Ledger()
+        shown = list(itertools.islice(led.recalls, HISTORY_RECALLS))
+        more = len(led.recalls) - len(shown)
+        n, recalls = len(led.past), ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+        return f"{seller_id} has {n} action{'s' if n != 1 else ''} (recall {recalls})"
 
     def risk(self, seller_id: str, now: datetime | None = None) -> SellerRisk:
         """The seller's risk, own or inherited, with its explanation."""

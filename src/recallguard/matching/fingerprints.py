@@ -139,6 +139,15 @@ def _minhash(values: list[int]) -> MinHash:
     )
 
 
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two MinHash value arrays (what ``MinHash.jaccard`` computes).
+
+    >>> _jaccard(np.array([1, 2, 3, 4]), np.array([1, 2, 0, 0]))
+    0.5
+    """
+    return float(np.count_nonzero(a == b)) / len(a)
+
+
 def listing_text(listing: Listing) -> str:
     """The text a listing is fingerprinted by: title, description and translated product words."""
     text = f"{listing.title} {listing.description}"
@@ -262,6 +271,9 @@ class FingerprintBank:
 
     def _reset(self) -> None:
         self._entries: dict[str, BankEntry] = {}
+        # each entry's text and title MinHash values as arrays: a candidate's Jaccard is one comparison,
+        # without building a MinHash object per candidate and query
+        self._values: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM)
         # titles are looked up lower: a removed title buried in keyword stuffing shares few of the stuffed
         # title's shingles (Jaccard ~0.2) though all of its own are there (containment, checked below)
@@ -318,14 +330,15 @@ class FingerprintBank:
 
     def _insert(self, entry: BankEntry) -> None:
         key = f"{entry.listing_id}|{entry.evidence.recall_number}"
-        mh = _minhash(entry.minhash)
+        mh, title_mh = _minhash(entry.minhash), _minhash(entry.title_minhash)
         with self._lock:
             if key in self._entries:
                 self._lsh.remove(key)
                 self._title_lsh.remove(key)
             self._entries[key] = entry
+            self._values[key] = (mh.hashvalues, title_mh.hashvalues)
             self._lsh.insert(key, mh)
-            self._title_lsh.insert(key, _minhash(entry.title_minhash))
+            self._title_lsh.insert(key, title_mh)
             if len(head := title_words(entry.title)) >= 2:
                 self._heads.setdefault((head[0], head[1]), set()).add(key)
                 self._head_of[key] = head
@@ -353,6 +366,7 @@ class FingerprintBank:
             entry = self._entries.pop(key, None)
             if entry is None:
                 return False
+            self._values.pop(key, None)
             self._lsh.remove(key)
             self._title_lsh.remove(key)
             if head := self._head_of.pop(key, ()):
@@ -390,12 +404,12 @@ class FingerprintBank:
                     kinds[kind] = (score, note)
 
             for key in self._lsh.query(mh):
-                j = mh.jaccard(_minhash(self._entries[key].minhash))
+                j = _jaccard(mh.hashvalues, self._values[key][0])
                 if (s := _text_score(j)) > 0:
                     signal(key, "text", s, f"text {j:.2f} similar after unmasking")
             for key in self._title_lsh.query(title_mh):
                 e = self._entries[key]
-                j = title_mh.jaccard(_minhash(e.title_minhash))
+                j = _jaccard(title_mh.hashvalues, self._values[key][1])
                 if (s := _text_score(j)) > 0:
                     signal(key, "text", s, f"title {j:.2f} similar after unmasking")
                 c = _contained(j, e.title_shingles, title_n)
@@ -512,11 +526,9 @@ class FingerprintBank:
             raw = dict(raw)
             raw["evidence"] = ActionEvidence(**raw["evidence"])
             fresh._insert(BankEntry(**raw))
+        indexes = {k: v for k, v in vars(fresh).items() if k.startswith("_") and k != "_lock"}  # _reset's
         with self._lock:
-            self._entries, self._lsh, self._models = fresh._entries, fresh._lsh, fresh._models
-            self._title_lsh = fresh._title_lsh
-            self._gtins, self._images = fresh._gtins, fresh._images
-            self._heads, self._head_of, self._brands = fresh._heads, fresh._head_of, fresh._brands
+            vars(self).update(indexes)
 
     @classmethod
     def restore(cls, snapshot: dict[str, Any], policy: DecisionPolicy | None = None) -> FingerprintBank:

@@ -145,6 +145,34 @@ def forget_policy(uow: UnitOfWork) -> None:
     uow.session.info.pop(_INFO_KEY, None)
 
 
+def match_basis_columns(basis: DecisionBasis, shadow: bool) -> dict[str, Any]:
+    """The match columns that record ``basis`` (what ``MatchRepo.upsert`` writes with the match).
+
+    >>> match_basis_columns(DecisionBasis("m1", 0.9, 0.3, "CPSC thresholds"), False)["threshold_basis"]
+    'CPSC thresholds'
+    """
+    return {
+        "block_threshold": basis.block_threshold,
+        "review_threshold": basis.review_threshold,
+        "threshold_basis": basis.basis,
+        "shadow": shadow,
+    }
+
+
+def action_basis_columns(basis: DecisionBasis) -> dict[str, Any]:
+    """The action columns that record ``basis`` (what ``ActionRepo.add`` writes with the action).
+
+    >>> action_basis_columns(DecisionBasis("m1", 0.9, 0.3, "CPSC thresholds"))["model_version"]
+    'm1'
+    """
+    return {
+        "model_version": basis.model_version,
+        "block_threshold": basis.block_threshold,
+        "review_threshold": basis.review_threshold,
+        "threshold_basis": basis.basis,
+    }
+
+
 def record_match_basis(uow: UnitOfWork, m: Match, basis: DecisionBasis, shadow: bool) -> None:
     """Store the thresholds behind a stored match's decision and whether it was decided in shadow."""
     uow.session.flush()

@@ -89,8 +89,9 @@ def _mark_changed(uow: UnitOfWork) -> None:
         event.listen(uow.session, "after_commit", _after_commit)
 
 
-def record_action(uow: UnitOfWork, action: Action) -> BankRecord | None:
-    """Add the actioned listing's fingerprint (same transaction); None when the listing is unknown."""
+def record_action(uow: UnitOfWork, action: Action, new: bool = False) -> BankRecord | None:
+    """Add the actioned listing's fingerprint (same transaction); None when the listing is unknown.
+    ``new``: the action was created in this transaction, so it has no entry yet (one read saved)."""
     listing = uow.listings.get(action.listing_id)
     if listing is None:
         return None
@@ -100,20 +101,23 @@ def record_action(uow: UnitOfWork, action: Action) -> BankRecord | None:
     )
     rec = BankRepo(uow.session).record(
         action.action_id, listing.listing_id, action.authority, action.recall_number, listing.seller_id,
-        seller_links(listing), fingerprint_entry(listing, evidence), list(listing.image_urls), at,
+        seller_links(listing), fingerprint_entry(listing, evidence), list(listing.image_urls), at, new=new,
     )  # fmt: skip
     _mark_changed(uow)
     return rec
 
 
-def action_changed(uow: UnitOfWork, action: Action) -> None:
-    """Bring the bank in line with one action's new state (call after writing the state).
+def action_changed(uow: UnitOfWork, action: Action, created: bool = False) -> None:
+    """Bring the bank in line with one action's new state (call after writing the state; ``created``:
+    the action was added in this transaction, so no entry of it can exist yet).
 
     Approved, sent, confirmed or failed: the listing is in the bank. Withdrawn or reversed: it is
     not. Proposed: nothing yet.
     """
     if action.state.value in ACTIONED_STATES:
-        if (rec := BankRepo(uow.session).get(action.action_id)) is None or rec.state != "active":
+        if created:
+            record_action(uow, action, new=True)
+        elif (rec := BankRepo(uow.session).get(action.action_id)) is None or rec.state != "active":
             record_action(uow, action)
     elif action.state in (ActionState.WITHDRAWN, ActionState.REVERSED):
         why = f"action {action.state.value}: {action.reason}"[:500]

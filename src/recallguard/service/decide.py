@@ -32,7 +32,9 @@ from recallguard.enforcement.actions import LIVE_STATES, DecisionBasis, action_f
 from recallguard.errors import NotFoundError
 from recallguard.service.automation import (
     AutomationPolicy,
+    action_basis_columns,
     automation_policy,
+    match_basis_columns,
     record_action_basis,
     record_match_basis,
 )
@@ -113,10 +115,11 @@ def _ensure_actions(
     counts: ReconcileCounts,
     auto: AutomationPolicy,
     basis: DecisionBasis,
+    fresh: bool = False,
 ) -> None:
     delist = auto.delists(m.authority)
     wanted = implied_kinds(m.decision, delist=delist)
-    current = uow.actions.for_match(m.listing_id, m.authority, m.recall_number)
+    current = [] if fresh else uow.actions.for_match(m.listing_id, m.authority, m.recall_number)
     weakened = [a for a in current if a.kind not in wanted and a.state in LIVE_STATES]
     # an action a reviewer approved stays while the listing still matches (as review): automation only
     # ever tightens a person's decision; it is lifted by a person, an appeal or a withdrawn recall
@@ -131,7 +134,7 @@ def _ensure_actions(
             "action.withdrawn", f"action:{a.action_id}", actor, why, {"listing_id": m.listing_id}
         )
     for kind in wanted:
-        existing = uow.actions.get(m.listing_id, m.authority, m.recall_number, kind)
+        existing = next((a for a in current if a.kind == kind), None)
         try:
             proposed = action_for(m, delist=delist)
         except NotFoundError:
@@ -139,10 +142,9 @@ def _ensure_actions(
         if proposed is None:
             continue
         if existing is None:
-            a = uow.actions.add(proposed)
-            record_action_basis(uow, a.action_id, basis)
-            bank_action_changed(uow, a)  # approved: the listing's fingerprint joins the bank
-            enqueue(uow, a)  # the marketplace hears of it through the outbox, committed with it
+            a = uow.actions.add(proposed, action_basis_columns(basis))
+            bank_action_changed(uow, a, created=True)  # approved: the listing's fingerprint joins the bank
+            enqueue(uow, a, created=True)  # the marketplace hears of it through the outbox, committed with it
             counts.actions_created += 1
             uow.audit.append(
                 "action.created", f"action:{a.action_id}", actor, a.reason,
@@ -188,9 +190,11 @@ def reconcile(
     actor: str,
     scope: Scope = None,
     why: str = "screened",
+    fresh: bool = False,
 ) -> ReconcileCounts:
     """Store ``matches`` (the screener's answer for one listing) and act on them; withdraw the
-    ``existing`` active matches within ``scope`` that the answer no longer contains."""
+    ``existing`` active matches within ``scope`` that the answer no longer contains. ``fresh``: the
+    listing was first stored in this transaction, so it has no matches or actions yet (none are read)."""
     counts = ReconcileCounts()
     auto = automation_policy(uow)
     new = best_per_recall(matches)
@@ -211,9 +215,8 @@ def reconcile(
                 _withdraw_actions(uow, old, reason, actor, counts)
     before = {(m.authority, m.recall_number): m for m in existing}
     for key, m in new.items():
-        outcome = uow.matches.upsert(m)
         basis, shadow = auto.basis(m), auto.shadowed(m.authority, m.recall_number)
-        record_match_basis(uow, m, basis, shadow)
+        outcome = uow.matches.upsert(m, match_basis_columns(basis, shadow), new=fresh)
         if outcome in ("created", "reactivated"):
             counts.created += 1
             uow.audit.append(
@@ -231,7 +234,7 @@ def reconcile(
                  "shadow": shadow, **basis.as_dict()},
             )  # fmt: skip
         if not shadow:
-            _ensure_actions(uow, m, actor, counts, auto, basis)
+            _ensure_actions(uow, m, actor, counts, auto, basis, fresh)
         elif outcome != "unchanged":
             counts.shadowed += 1
             _shadow(uow, m, _would(m, auto), actor, basis)

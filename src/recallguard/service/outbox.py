@@ -83,14 +83,19 @@ def action_payload(a: Action) -> dict[str, Any]:
     }
 
 
-def enqueue(uow: UnitOfWork, action: Action, *, resend: bool = False) -> str:
+def enqueue(uow: UnitOfWork, action: Action, *, resend: bool = False, created: bool = False) -> str:
     """Queue the delivery of an approved action in the caller's transaction; returns its idempotency key.
 
     A delivery still pending for the action is reused (nothing is queued twice). ``resend`` (a failed
     action sent again) keeps the key of the last delivery, so the marketplace dedupes it; an action
     approved again after a withdrawal gets a new key (``<id>:action.approved:<n>``) — it is news.
+    ``created``: the action was added in this transaction and has no deliveries yet (nothing is read).
     """
     s = uow.session
+    if created:
+        key = f"{action.action_id}:{EVENT}"
+        queue_row(uow, action.action_id, EVENT, key, {"event": EVENT, "action": action_payload(action)}, True)
+        return key
     rows = list(
         s.scalars(
             select(DeliveryRow)
@@ -112,9 +117,12 @@ def enqueue(uow: UnitOfWork, action: Action, *, resend: bool = False) -> str:
     return key
 
 
-def queue_row(uow: UnitOfWork, action_id: str, event: str, key: str, payload: dict[str, Any]) -> DeliveryRow:
+def queue_row(
+    uow: UnitOfWork, action_id: str, event: str, key: str, payload: dict[str, Any], first: bool = False
+) -> DeliveryRow:
     """Add one pending delivery of ``event`` for an action, queued after every earlier row of the action
-    (its ``created_at`` is later than theirs even within one clock tick: the claim keeps that order).
+    (its ``created_at`` is later than theirs even within one clock tick: the claim keeps that order;
+    ``first``: the action has no rows yet, nothing to read).
 
     >>> from recallguard.store import Store
     >>> with Store("sqlite://").transaction() as uow:
@@ -124,7 +132,11 @@ def queue_row(uow: UnitOfWork, action_id: str, event: str, key: str, payload: di
     """
     s = uow.session
     ts = datetime.now(UTC)
-    last = utc(s.scalar(select(func.max(DeliveryRow.created_at)).where(DeliveryRow.action_id == action_id)))
+    last = (
+        None
+        if first
+        else utc(s.scalar(select(func.max(DeliveryRow.created_at)).where(DeliveryRow.action_id == action_id)))
+    )
     if last is not None and last >= ts:
         ts = last + timedelta(microseconds=1)
     row = DeliveryRow(

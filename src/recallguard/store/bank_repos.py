@@ -109,9 +109,11 @@ class BankRepo:
         fingerprint: dict[str, Any],
         image_urls: list[str],
         actioned_at: datetime,
+        new: bool = False,
     ) -> BankRecord:
-        """Add (or re-activate and refresh) the entry of one action; logs an ``add`` change."""
-        row = self._row(action_id)
+        """Add (or re-activate and refresh) the entry of one action; logs an ``add`` change. ``new``:
+        the action has no entry yet (created in this transaction), so none is looked up."""
+        row = None if new else self._row(action_id)
         images_state = "pending" if image_urls else "none"
         values = {
             "listing_id": listing_id, "authority": authority, "recall_number": recall_number,

@@ -14,7 +14,7 @@ domain dataclasses.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -70,10 +70,13 @@ class MatchRepo:
         )
         return self.s.scalars(q).one_or_none()
 
-    def upsert(self, m: Match) -> str:
+    def upsert(self, m: Match, basis: Mapping[str, Any] | None = None, new: bool = False) -> str:
         """Store a match: ``created``, ``reactivated`` (was withdrawn), ``updated`` (score, decision or
-        evidence changed) or ``unchanged``."""
-        row = self._row(m.listing_id, m.authority, m.recall_number)
+        evidence changed) or ``unchanged``. ``basis``: the thresholds behind the decision, as columns
+        (``block_threshold``, ``review_threshold``, ``threshold_basis``, ``shadow``), written with it;
+        ``new``: the listing was stored in this transaction, so it has no match yet (nothing is read)."""
+        row = None if new else self._row(m.listing_id, m.authority, m.recall_number)
+        extra = dict(basis or {})
         ts = now()
         values = {
             "score": float(m.score),
@@ -92,9 +95,12 @@ class MatchRepo:
                     created_at=ts,
                     updated_at=ts,
                     **values,
+                    **extra,
                 )
             )
             return "created"
+        for k, v in extra.items():  # the thresholds may move while the score stays: no event for that
+            setattr(row, k, v)
         if row.state == WITHDRAWN:
             outcome = "reactivated"
         elif (
@@ -181,8 +187,10 @@ class ActionRepo:
         """Every action (any kind, any state) caused by one (listing, recall)."""
         return [_action(r) for r in self.s.scalars(self._q(listing_id, authority, number))]
 
-    def add(self, action: Action) -> Action:
-        """Store a new action; assigns its ``action_id``."""
+    def add(self, action: Action, basis: Mapping[str, Any] | None = None) -> Action:
+        """Store a new action; assigns its ``action_id``. ``basis``: the model version and thresholds
+        that made an automated action, as columns (``model_version``, ``block_threshold``,
+        ``review_threshold``, ``threshold_basis``)."""
         ts = now()
         aid = action.action_id or uuid.uuid4().hex
         self.s.add(
@@ -197,6 +205,7 @@ class ActionRepo:
                 reason=action.reason,
                 created_at=action.created_at or ts,
                 updated_at=action.updated_at or ts,
+                **dict(basis or {}),
             )
         )
         return Action(**{**action.__dict__, "action_id": aid})

@@ -274,8 +274,10 @@ class Background:
         self.published = 0
         self.procs: list[subprocess.Popen[bytes]] = []
         self.errors: list[str] = []
+        self.runs: list[dict[str, Any]] = []  # each import and scan: what, seconds, exit status
 
     def _run(self, *args: str) -> int:
+        t0 = time.perf_counter()
         p = subprocess.Popen(
             [sys.executable, "-m", "recallguard", *args],
             cwd=self.work,
@@ -289,6 +291,9 @@ class Background:
         if p.returncode not in (0, 1) and not self.stop.is_set():
             self.errors.append(f"{' '.join(args[:2])} exit {p.returncode}: {err.decode()[-300:]}")
         m = re.search(rb"screened (\d+) listings", err)
+        what = " ".join(args[:2])
+        done = {"run": what, "seconds": round(time.perf_counter() - t0, 1), "exit": p.returncode}
+        self.runs.append(done | ({"screened": int(m.group(1))} if m else {}))
         return int(m.group(1)) if m else 0
 
     def scan_loop(self) -> None:
@@ -603,6 +608,7 @@ def run_load(a: argparse.Namespace, db_url: str, work: Path) -> dict[str, Any]:
         "overall": overall,
         "wrk_gate_saturation": wrk,
         "background_errors": bg.errors,
+        "background_runs": bg.runs,
         "goals": {**GOALS, "errors": 0, "rss_growth_max": 0.10},
         "met": {
             "no_errors": errors == 0 and not bg.errors,

@@ -167,3 +167,37 @@ def test_a_short_removed_title_among_other_removed_brands_goes_to_review() -> No
     for title in ["SUGIFT Original hair dryer 2000 W pink", "SUGIFT Original Dyson Philips Braun"]:
         found = b.screen(Listing("L-9", title, seller_id="S-9"))
         assert not any("stuffed title" in m.evidence for m in found), title
+
+
+def test_a_product_removed_hundreds_of_times_still_leaves_other_recalls_findable() -> None:
+    """One seller's 300 removed copies of a product (SKU suffixes) must neither hide another recall's
+    removed listing that the same re-listing resembles, nor lose their own answer."""
+    bank = FingerprintBank(image_loader=None)
+    for i in range(300):
+        copy = Listing(
+            f"C-{i}", f"Kids magnetic building tiles 64 pcs rainbow set SKU{i:05d}", seller_id="S-9"
+        )
+        bank.add(copy, ActionEvidence("26001", "CPSC"), images=[])
+    other = Listing(
+        "O-1", "Kids magnetic building tiles 64 pcs rainbow set with storage bag", seller_id="S-3"
+    )
+    bank.add(other, ActionEvidence("26002", "CPSC"), images=[])
+    # the re-listing is closer to every one of the 300 copies than to the other recall's listing
+    found = bank.screen(Listing("N-1", "Kids magnetic building tiles 64 pcs rainbow set SKU00007 storage"))
+    assert {m.recall_number for m in found} == {"26001", "26002"}
+    assert all(m.decision is not DecisionKind.NONE for m in found)
+    assert bank.screen(Listing("N-2", "Garden hose 20 m with brass fittings")) == []
+
+
+def test_a_removed_listing_screened_again_is_matched_to_the_other_copies_not_itself(
+    bank: FingerprintBank,
+) -> None:
+    """A scan screens removed listings too: their own entry is no evidence, another seller's copy is."""
+    copy = Listing("L-200", REMOVED.title, description=REMOVED.description, brand="Joolz", seller_id="S-2")
+    bank.add(copy, ActionEvidence("26568", "CPSC", action_id="A-10"), images=[])
+    found = bank.screen(REMOVED)
+    assert [m.recall_number for m in found] == ["26568"]
+    assert found[0].evidence.startswith("re-listing of removed listing L-200 (")
+    alone = FingerprintBank(image_loader=None)
+    alone.add(REMOVED, EVIDENCE, images=[])
+    assert alone.screen(REMOVED) == []

@@ -34,13 +34,14 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
 from PIL import Image
 
 from recallguard.domain.identifiers import gtin_candidates, normalize_gtin
 from recallguard.domain.models import DecisionKind, Listing, Match
 from recallguard.domain.policy import DecisionPolicy
 from recallguard.errors import ImageRejected
+from recallguard.matching.bands import MinHashRows
 from recallguard.matching.evasion import BrandIndex, brand_match, clean_text, model_candidates, skeleton
 from recallguard.matching.evasion_terms import product_types, translate_product_terms
 from recallguard.matching.images import ImageHash, ImageIndex, load_image, query_hashes, reference_hashes
@@ -52,6 +53,11 @@ TITLE_LSH_THRESHOLD = 0.2  # titles: see FingerprintBank._reset
 #: re-listing even when the title is too short for the shingle checks; worth a review, never a block alone
 STUFFED_BRANDS = 2
 STUFFED_HEAD_SCORE = 0.6
+#: Removed listings weighed per screening and original recall through text similarity, the most similar
+#: first (model number, GTIN and image hits are always weighed): a product one seller listed and had
+#: removed thousands of times (copies with SKU suffixes) would otherwise cost every screening thousands
+#: of comparisons for one answer per recall.
+MAX_TEXT_HITS_PER_RECALL = 32
 # Listing.extra fields that link sellers: the same value on two sellers links them.
 LINK_FIELDS = (
     "email", "phone", "contact", "address", "payment", "payment_account", "bank_account", "device",
@@ -97,10 +103,16 @@ def _shingled(text: str) -> tuple[MinHash, int]:
     return mh, len(grams) if folded else 0
 
 
-def _contained(j: float, stored: int, query: int) -> float:
+def _contained(j: np.ndarray, stored: np.ndarray, query: int) -> np.ndarray:
     """Share of the stored shingles found in the query, from Jaccard and both set sizes:
-    |A∩B| = J(|A|+|B|)/(1+J). Catches a removed title buried in keyword stuffing."""
-    return 0.0 if stored < 15 else min(1.0, j * (stored + query) / ((1.0 + j) * stored))
+    |A∩B| = J(|A|+|B|)/(1+J). Catches a removed title buried in keyword stuffing (0 where the stored
+    title has fewer than 15 shingles: too few to tell).
+
+    >>> _contained(np.array([0.25, 0.25]), np.array([20, 10]), 80).round(2).tolist()
+    [1.0, 0.0]
+    """
+    share = np.minimum(1.0, j * (stored + query) / ((1.0 + j) * np.maximum(stored, 1)))
+    return np.where(stored < 15, 0.0, share)
 
 
 def title_words(title: str) -> tuple[str, ...]:
@@ -132,20 +144,23 @@ def stuffed_around(words: Sequence[str], head: Sequence[str], brands: Collection
     return 0
 
 
-def _minhash(values: list[int]) -> MinHash:
-    hv = np.array(values, dtype=np.uint64)
-    return MinHash(
-        num_perm=NUM_PERM, seed=7, hashvalues=hv, permutations=_TEMPLATE.permutations, scheme="affine32"
-    )
+def _strongest(scores: np.ndarray, recalls: np.ndarray) -> list[int]:
+    """Positions scoring above 0, at most ``MAX_TEXT_HITS_PER_RECALL`` per original recall (``recalls``:
+    one tag per position), best first: a removed title copied thousands of times gives one answer per
+    recall, so only its most similar copies are weighed.
 
-
-def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """Estimated Jaccard similarity of two MinHash value arrays (what ``MinHash.jaccard`` computes).
-
-    >>> _jaccard(np.array([1, 2, 3, 4]), np.array([1, 2, 0, 0]))
-    0.5
+    >>> _strongest(np.array([0.5, 0.9, 0.0, 0.7]), np.array([1, 1, 1, 2]))
+    [1, 3, 0]
     """
-    return float(np.count_nonzero(a == b)) / len(a)
+    pos = np.flatnonzero(scores > 0)
+    if len(pos) > MAX_TEXT_HITS_PER_RECALL:  # else every one is kept whatever its recall
+        codes = recalls[pos]
+        order = np.lexsort((-scores[pos], codes))  # by recall, the most similar first
+        grouped = codes[order]
+        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        pos = pos[order[rank < MAX_TEXT_HITS_PER_RECALL]]
+    return [int(i) for i in pos[np.argsort(-scores[pos], kind="stable")]]
 
 
 def listing_text(listing: Listing) -> str:
@@ -232,9 +247,13 @@ def _brand_agrees(listing: Listing, brand: str) -> tuple[float, str] | None:
     return best
 
 
-def _text_score(j: float) -> float:
-    """Estimated Jaccard of folded shingles → probability of a re-listing (piecewise linear)."""
-    return float(np.interp(j, [0.3, 0.45, 0.6, 0.75, 0.9], [0.0, 0.45, 0.75, 0.93, 0.98]))
+def _text_scores(j: np.ndarray) -> np.ndarray:
+    """Estimated Jaccard of folded shingles → probability of a re-listing (piecewise linear).
+
+    >>> _text_scores(np.array([0.2, 0.6, 1.0])).tolist()
+    [0.0, 0.75, 0.98]
+    """
+    return np.interp(j, [0.3, 0.45, 0.6, 0.75, 0.9], [0.0, 0.45, 0.75, 0.93, 0.98])
 
 
 def _model_score(written: str) -> float:
@@ -271,13 +290,13 @@ class FingerprintBank:
 
     def _reset(self) -> None:
         self._entries: dict[str, BankEntry] = {}
-        # each entry's text and title MinHash values as arrays: a candidate's Jaccard is one comparison,
-        # without building a MinHash object per candidate and query
-        self._values: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=NUM_PERM)
+        # each entry's text and title MinHash values, tagged with its original recall: a screening compares
+        # its own with every candidate's in one gather (matching.bands)
+        self._lsh = MinHashRows(self.lsh_threshold, NUM_PERM)
         # titles are looked up lower: a removed title buried in keyword stuffing shares few of the stuffed
         # title's shingles (Jaccard ~0.2) though all of its own are there (containment, checked below)
-        self._title_lsh = MinHashLSH(threshold=TITLE_LSH_THRESHOLD, num_perm=NUM_PERM)
+        self._title_lsh = MinHashRows(TITLE_LSH_THRESHOLD, NUM_PERM)
+        self._codes: dict[str, int] = {}  # original recall number → its tag in the value rows
         self._models: dict[str, set[str]] = {}
         self._gtins: dict[str, set[str]] = {}
         self._images = ImageIndex()
@@ -330,15 +349,13 @@ class FingerprintBank:
 
     def _insert(self, entry: BankEntry) -> None:
         key = f"{entry.listing_id}|{entry.evidence.recall_number}"
-        mh, title_mh = _minhash(entry.minhash), _minhash(entry.title_minhash)
+        values = np.array(entry.minhash, dtype=np.uint64)
+        title_values = np.array(entry.title_minhash, dtype=np.uint64)
         with self._lock:
-            if key in self._entries:
-                self._lsh.remove(key)
-                self._title_lsh.remove(key)
             self._entries[key] = entry
-            self._values[key] = (mh.hashvalues, title_mh.hashvalues)
-            self._lsh.insert(key, mh)
-            self._title_lsh.insert(key, title_mh)
+            tag = self._codes.setdefault(entry.evidence.recall_number, len(self._codes))
+            self._lsh.put(key, values, tag)
+            self._title_lsh.put(key, title_values, tag, entry.title_shingles)
             if len(head := title_words(entry.title)) >= 2:
                 self._heads.setdefault((head[0], head[1]), set()).add(key)
                 self._head_of[key] = head
@@ -366,9 +383,8 @@ class FingerprintBank:
             entry = self._entries.pop(key, None)
             if entry is None:
                 return False
-            self._values.pop(key, None)
-            self._lsh.remove(key)
-            self._title_lsh.remove(key)
+            self._lsh.drop(key)
+            self._title_lsh.drop(key)
             if head := self._head_of.pop(key, ()):
                 self._heads.get((head[0], head[1]), set()).discard(key)
             if len(brand := title_words(entry.brand)) == 1:
@@ -399,22 +415,32 @@ class FingerprintBank:
             signals: dict[str, dict[str, tuple[float, str]]] = {}
 
             def signal(key: str, kind: str, score: float, note: str) -> None:
+                if (
+                    self._entries[key].listing_id == listing.listing_id
+                ):  # no re-listing of itself (screened again)
+                    return
                 kinds = signals.setdefault(key, {})
                 if kind not in kinds or kinds[kind][0] < score:
                     kinds[kind] = (score, note)
 
-            for key in self._lsh.query(mh):
-                j = _jaccard(mh.hashvalues, self._values[key][0])
-                if (s := _text_score(j)) > 0:
-                    signal(key, "text", s, f"text {j:.2f} similar after unmasking")
-            for key in self._title_lsh.query(title_mh):
-                e = self._entries[key]
-                j = _jaccard(title_mh.hashvalues, self._values[key][1])
-                if (s := _text_score(j)) > 0:
-                    signal(key, "text", s, f"title {j:.2f} similar after unmasking")
-                c = _contained(j, e.title_shingles, title_n)
-                if c >= 0.8 and (s := 0.9 * _text_score(c)) > 0:
-                    signal(key, "text", s, f"removed title {c:.2f} contained in this one (stuffed title)")
+            if len(at := self._lsh.query(mh.hashvalues)):
+                j = self._lsh.jaccards(at, mh.hashvalues)
+                scores = _text_scores(j)
+                for i in _strongest(scores, self._lsh.tags(at)):
+                    note = f"text {j[i]:.2f} similar after unmasking"
+                    signal(self._lsh.key(at[i]), "text", float(scores[i]), note)
+            if len(at := self._title_lsh.query(title_mh.hashvalues)):
+                j = self._title_lsh.jaccards(at, title_mh.hashvalues)
+                similar = _text_scores(j)
+                c = _contained(j, self._title_lsh.sizes(at), title_n)
+                stuffed = np.where(c >= 0.8, 0.9 * _text_scores(c), 0.0)
+                for i in _strongest(np.maximum(similar, stuffed), self._title_lsh.tags(at)):
+                    key = self._title_lsh.key(at[i])
+                    if similar[i] > 0:
+                        signal(key, "text", float(similar[i]), f"title {j[i]:.2f} similar after unmasking")
+                    if stuffed[i] > 0:
+                        note = f"removed title {c[i]:.2f} contained in this one (stuffed title)"
+                        signal(key, "text", float(stuffed[i]), note)
             words = title_words(listing.title)
             # a title naming 2+ removed brands: removed titles found by two consecutive words of it
             heads = self._heads if len(self._brands.keys() & set(words)) >= STUFFED_BRANDS else {}

@@ -205,8 +205,7 @@ class BankService:
         """Matches of ``listing`` against the bank (text, identifiers, photos) and recall photos.
 
         A Screener check: no I/O (photos not hashed yet are queued for the worker)."""
-        found = [m for m in self.bank.screen(listing) if not _names_itself(m, listing)]
-        by_recall = {(m.authority, m.recall_number): m for m in found}
+        by_recall = {(m.authority, m.recall_number): m for m in self.bank.screen(listing)}
         for m in self._image_matches(listing):
             key = (m.authority, m.recall_number)
             if (other := by_recall.get(key)) is not None:
@@ -395,10 +394,6 @@ class BankService:
 
 def _text_only(rec: BankRecord) -> dict[str, Any]:
     return {**rec.fingerprint, "images": []}  # photos are matched by the service's own index
-
-
-def _names_itself(m: Match, listing: Listing) -> bool:
-    return m.evidence.startswith(f"re-listing of removed listing {listing.listing_id} (")
 
 
 def _in_memory(store: Store) -> bool:

@@ -26,6 +26,7 @@ from recallguard.enforcement.state_machine import in_force
 from recallguard.listings.schema import ListingIn
 from recallguard.service.automation import action_bases, match_bases
 from recallguard.service.decide import reconcile
+from recallguard.service.rescan import key_rows
 from recallguard.store.enforcement_tables import EnforcementRepo
 
 
@@ -64,6 +65,7 @@ def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) ->
     matches = [
         [m if m.model_version else dataclasses.replace(m, model_version=mv) for m in ms] for ms in matches
     ]
+    keys = key_rows(list(by_id.values()))  # index keys before the write transaction: a shorter writer lock
     with enf.store.transaction() as uow:
         if rejected:
             uow.quarantine.add_many(
@@ -80,7 +82,9 @@ def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) ->
                 ],
             )
         if ids:
-            fresh = set(uow.listings.upsert_many(list(by_id.values())).created)  # no matches, no actions yet
+            fresh = set(
+                uow.listings.upsert_many(list(by_id.values()), keys).created
+            )  # no matches, actions yet
             seen = [lid for lid in ids if lid not in fresh]
             existing = uow.matches.active_for_listings(seen) if seen else {}
             for lid, found in zip(ids, matches, strict=True):

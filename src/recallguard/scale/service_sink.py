@@ -32,6 +32,7 @@ from typing import Any
 from recallguard.domain.models import Listing, Match
 from recallguard.scale.sinks import SinkResult
 from recallguard.service.decide import ReconcileCounts, reconcile
+from recallguard.service.rescan import key_rows
 from recallguard.service.scan import MatchState, match_state
 from recallguard.service.screening import (
     ScreenerFactory,
@@ -89,10 +90,11 @@ class ServiceSink:
         upserts = [x for op, x in latest.values() if op != "delete"]
         by_id = {x.listing_id: x for x in upserts}
         ahead, seen, version = self._screen_ahead(upserts)
+        keys = key_rows(upserts)  # index keys before the write transaction: a shorter writer lock
         results: dict[str, SinkResult] = {}
         with self.store.transaction() as uow:
             deleted = [lid for lid, (op, _) in latest.items() if op == "delete"]
-            res = uow.listings.upsert_many(upserts)
+            res = uow.listings.upsert_many(upserts, keys)
             fresh = res.created + res.changed
             existing = uow.matches.active_for_listings(fresh + deleted)
             for lid in deleted:

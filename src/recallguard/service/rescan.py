@@ -241,7 +241,7 @@ class KeyWorkers:
             return None
         step = max(1, -(-len(listings) // self.workers))
         parts = [
-            self.pool.submit(_key_rows, list(listings[i : i + step])) for i in range(0, len(listings), step)
+            self.pool.submit(key_rows, list(listings[i : i + step])) for i in range(0, len(listings), step)
         ]
         done: Future[dict[str, list[KeyRow]]] = Future()
 
@@ -267,7 +267,13 @@ class KeyWorkers:
             self.pool.shutdown(cancel_futures=True)
 
 
-def _key_rows(listings: list[Listing]) -> dict[str, list[KeyRow]]:
+def key_rows(listings: Sequence[Listing]) -> dict[str, list[KeyRow]]:
+    """The listing-index key rows of each listing, by listing id (what ``upsert_many`` takes as ``keys``:
+    computed ahead, outside the write transaction).
+
+    >>> sorted(key_rows([Listing("L1", "Gudook helmet KY-055")]))
+    ['L1']
+    """
     from recallguard.matching.keys import listing_keys
 
     return {x.listing_id: [(k, v, x.listing_id) for k, v in listing_keys(x)] for x in listings}

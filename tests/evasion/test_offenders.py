@@ -72,3 +72,18 @@ def test_a_seller_with_hundreds_of_actions_is_explained_in_one_readable_line() -
     why = book.risk("S-bulk", NOW).explanation
     assert "S-bulk has 300 actions (recall R000, R001" in why and "R009 and 290 more)" in why
     assert len(why) < 300
+
+
+def test_groups_merge_when_a_seller_shares_attributes_with_two_groups() -> None:
+    book = OffenderBook()
+    book.link("A1", {"email": "a@x.cn"})
+    book.link("A2", {"email": "a@x.cn"})
+    book.link("B1", {"phone": "+86 1"})
+    book.link("B2", {"phone": "86-1"})
+    assert book.linked("A1") == ["A2"] and book.linked("B2") == ["B1"]
+    for _ in range(500):  # a seller listing again and again links once
+        book.link("M", {"email": "A@X.CN", "phone": "861"})
+    assert book.linked("A1") == ["A2", "B1", "B2", "M"]
+    book.record_action("B2", "R1", at=NOW)
+    risk = book.risk("A1", NOW)
+    assert risk.source == "B2" and len(risk.path) <= 3

@@ -85,11 +85,15 @@ class OffenderBook:
         self._ledgers: dict[str, _Ledger] = {}
         self._parent: dict[str, str] = {}
         self._owner: dict[tuple[str, str], str] = {}  # (attribute, value) → first seller seen with it
-        self._edges: dict[str, list[tuple[str, str]]] = {}  # seller → [(other seller, attribute)]
+        # seller → {(other seller, attribute)} (a dict: insertion order, each link once however often seen)
+        self._edges: dict[str, dict[tuple[str, str], None]] = {}
+        self._members: dict[str, set[str]] = {}  # group root → the sellers of its group
         self._lock = threading.RLock()
 
     def _find(self, s: str) -> str:
-        self._parent.setdefault(s, s)
+        if s not in self._parent:
+            self._parent[s] = s
+            self._members[s] = {s}
         root = s
         while self._parent[root] != root:
             root = self._parent[root]
@@ -112,15 +116,17 @@ class OffenderBook:
                 key = (name, _norm(name, value))
                 owner = self._owner.setdefault(key, seller_id)
                 if owner != seller_id:
-                    self._edges.setdefault(seller_id, []).append((owner, name))
-                    self._edges.setdefault(owner, []).append((seller_id, name))
-                    self._parent[self._find(seller_id)] = self._find(owner)
+                    self._edges.setdefault(seller_id, {})[(owner, name)] = None
+                    self._edges.setdefault(owner, {})[(seller_id, name)] = None
+                    a, b = self._find(seller_id), self._find(owner)
+                    if a != b:
+                        self._parent[a] = b
+                        self._members[b] |= self._members.pop(a)
 
     def linked(self, seller_id: str) -> list[str]:
         """The other sellers in ``seller_id``'s linked group."""
         with self._lock:
-            root = self._find(seller_id)
-            return sorted(s for s in list(self._parent) if s != seller_id and self._find(s) == root)
+            return sorted(self._members[self._find(seller_id)] - {seller_id})
 
     def record_action(
         self,
@@ -165,7 +171,7 @@ class OffenderBook:
             s = queue.popleft()
             if s == goal:
                 break
-            for other, attr in self._edges.get(s, []):
+            for other, attr in self._edges.get(s, {}):
                 if other not in seen:
                     seen.add(other)
                     prev[other] = (s, attr)

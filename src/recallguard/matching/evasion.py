@@ -31,6 +31,7 @@ from importlib import resources
 
 from recallguard.domain.identifiers import canonical_model, is_plausible_model
 from recallguard.matching.evasion_terms import translate_product_terms, transliterate
+from recallguard.matching.normalize import TEXT_CACHE
 
 __all__ = [
     "BrandIndex",
@@ -114,7 +115,7 @@ def _fold_word(word: str, strict: dict[int, str], full: dict[int, str]) -> str:
     return word
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=TEXT_CACHE)
 def skeleton(s: str) -> str:
     """A UTS #39-style skeleton for comparing with Latin-script targets: cleaned, confusable
     letters mapped to their ASCII prototypes, Latin accents removed, lower case.
@@ -207,7 +208,7 @@ def _model_tokens(text: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=TEXT_CACHE)
 def model_candidates(text: str) -> dict[str, str]:
     """Model-number keys written in ``text``, each with the text as written: whole tokens, their
     parts, and two or three short tokens written apart ("KY 055", "K Y 0 5 5", "KY.O55").

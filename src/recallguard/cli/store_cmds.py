@@ -13,14 +13,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from recallguard.service.importers import ImportReport
 from recallguard.settings import Settings, help_for, load_settings
-from recallguard.store import COUNT_KEYS, Store
+
+if TYPE_CHECKING:  # the store and the services load with the command that needs them: a quick --help
+    from recallguard.service.importers import ImportReport
+    from recallguard.store import Store
 
 MATCH_COLUMNS = ("listing_id", "recall_number", "score", "decision", "evidence")
 err = Console(stderr=True)
@@ -37,6 +40,7 @@ DbOpt = typer.Option(None, "--database-url", help=help_for("database_url"), show
 
 def _open(database_url: str | None) -> tuple[Store, Settings]:
     from recallguard.service.bank import open_bank
+    from recallguard.store import Store
 
     settings = load_settings(database_url=database_url)
     store = Store(settings.database_url, echo=settings.sql_echo)
@@ -194,6 +198,8 @@ def status_cmd(
     database_url: str | None = DbOpt,
 ) -> None:
     """Counts: recalls, targets, listings, quarantined, matches (active), actions."""
+    from recallguard.store import COUNT_KEYS
+
     store, _ = _open(database_url)
     with store:
         counts = store.counts()

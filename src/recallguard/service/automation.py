@@ -183,8 +183,7 @@ def record_match_basis(uow: UnitOfWork, m: Match, basis: DecisionBasis, shadow: 
             MatchRow.authority == m.authority,
             MatchRow.recall_number == m.recall_number,
         )
-        .values(block_threshold=basis.block_threshold, review_threshold=basis.review_threshold,
-                threshold_basis=basis.basis, shadow=shadow)
+        .values(**match_basis_columns(basis, shadow))
         .execution_options(synchronize_session=False)
     )  # fmt: skip
 
@@ -195,8 +194,7 @@ def record_action_basis(uow: UnitOfWork, action_id: str, basis: DecisionBasis) -
     uow.session.execute(
         update(ActionRow)
         .where(ActionRow.action_id == action_id)
-        .values(model_version=basis.model_version, block_threshold=basis.block_threshold,
-                review_threshold=basis.review_threshold, threshold_basis=basis.basis)
+        .values(**action_basis_columns(basis))
         .execution_options(synchronize_session=False)
     )  # fmt: skip
 

@@ -82,18 +82,17 @@ def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) ->
                 ],
             )
         if ids:
-            fresh = set(
-                uow.listings.upsert_many(list(by_id.values()), keys).created
-            )  # no matches, actions yet
+            # a listing stored for the first time has no matches or actions yet: nothing to read of it
+            fresh = set(uow.listings.upsert_many(list(by_id.values()), keys).created)
             seen = [lid for lid in ids if lid not in fresh]
             existing = uow.matches.active_for_listings(seen) if seen else {}
+            touched = []  # listings with a match before or now (most have neither: nothing to reconcile)
             for lid, found in zip(ids, matches, strict=True):
-                if found or existing.get(lid):  # nothing before or now: nothing to reconcile (most listings)
-                    was = existing.get(lid, [])
+                was = existing.get(lid, [])
+                if found or was:
+                    touched.append(lid)
                     reconcile(uow, lid, found, was, actor, why="publish-time screening", fresh=lid in fresh)
             uow.listings.mark_screened(ids, version)
-            # a listing with no match before or now has no action to report: skip the read (most listings)
-            touched = [lid for lid, found in zip(ids, matches, strict=True) if found or existing.get(lid)]
             actions = EnforcementRepo(uow.session).actions_for_listings(touched) if touched else []
             found_all = [m for ms in matches for m in ms]
             m_bases = match_bases(uow, [(m.listing_id, m.authority, m.recall_number) for m in found_all])

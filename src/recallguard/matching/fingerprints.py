@@ -415,10 +415,8 @@ class FingerprintBank:
             signals: dict[str, dict[str, tuple[float, str]]] = {}
 
             def signal(key: str, kind: str, score: float, note: str) -> None:
-                if (
-                    self._entries[key].listing_id == listing.listing_id
-                ):  # no re-listing of itself (screened again)
-                    return
+                if self._entries[key].listing_id == listing.listing_id:
+                    return  # a listing is no re-listing of itself (a removed one screened again)
                 kinds = signals.setdefault(key, {})
                 if kind not in kinds or kinds[kind][0] < score:
                     kinds[kind] = (score, note)

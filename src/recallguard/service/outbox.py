@@ -92,17 +92,12 @@ def enqueue(uow: UnitOfWork, action: Action, *, resend: bool = False, created: b
     ``created``: the action was added in this transaction and has no deliveries yet (nothing is read).
     """
     s = uow.session
-    if created:
-        key = f"{action.action_id}:{EVENT}"
-        queue_row(uow, action.action_id, EVENT, key, {"event": EVENT, "action": action_payload(action)}, True)
-        return key
-    rows = list(
-        s.scalars(
-            select(DeliveryRow)
-            .where(DeliveryRow.action_id == action.action_id, DeliveryRow.event == EVENT)
-            .order_by(DeliveryRow.created_at, DeliveryRow.delivery_id)
-        )
+    q = (
+        select(DeliveryRow)
+        .where(DeliveryRow.action_id == action.action_id, DeliveryRow.event == EVENT)
+        .order_by(DeliveryRow.created_at, DeliveryRow.delivery_id)
     )
+    rows = [] if created else list(s.scalars(q))
     for r in rows:
         if r.status == "pending":
             return r.idempotency_key
@@ -113,7 +108,8 @@ def enqueue(uow: UnitOfWork, action: Action, *, resend: bool = False, created: b
         key = rows[-1].idempotency_key
     else:
         key = f"{base}:{len({r.idempotency_key for r in rows}) + 1}"
-    queue_row(uow, action.action_id, EVENT, key, {"event": EVENT, "action": action_payload(action)})
+    payload = {"event": EVENT, "action": action_payload(action)}
+    queue_row(uow, action.action_id, EVENT, key, payload, first=created)
     return key
 
 

@@ -51,7 +51,10 @@ def webhook_receiver(
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            if len(body) < length:  # the sender died mid-request (kill -9): no request to answer
+                return
             status = rec.handle({k: v for k, v in self.headers.items()}, body)
             try:
                 self.send_response(status)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from recallguard.domain.models import DecisionKind, Listing, Target
+from recallguard.matching.features import FEATURES
+from recallguard.matching.scorer import RuleScorer
 from recallguard.matching.screen import Screener
 
 HELMET = Target(
@@ -160,3 +164,46 @@ def test_a_title_stuffed_with_other_brands_still_blocks_its_own_recall() -> None
     (m,) = s.screen(Listing("S", title))  # the stuffed brands, named with nothing of their products: no match
     assert m.recall_number == "22107" and m.decision is DecisionKind.BLOCK, m
     assert "keyword stuffing: read on the title's part" in m.evidence
+
+
+ELLIPTIGO_11R = Target(
+    "13702", "CPSC", brand="ElliptiGO", product_name="ElliptiGO 11R outdoor elliptical cycles",
+    product_type="outdoor elliptical cycle",
+    text="This recall involves ElliptiGO 11R outdoor elliptical cycles.",
+)  # fmt: skip
+ELLIPTIGO = Target(
+    "14027", "CPSC", brand="ElliptiGO", product_name="ElliptiGO outdoor elliptical cycles",
+    product_type="outdoor elliptical cycle", text="This recall involves ElliptiGO outdoor elliptical cycles.",
+)  # fmt: skip
+
+
+def test_only_the_recall_that_fits_best_is_blocked_a_close_sibling_goes_to_review() -> None:
+    # the transparent rule scorer, so the two scores are known to differ only by the better-covered name
+    s = Screener([ELLIPTIGO_11R, ELLIPTIGO], scorer=RuleScorer())
+    got = {m.recall_number: m for m in s.screen(Listing("E", "ElliptiGO 11R outdoor elliptical cycle"))}
+    assert got["13702"].decision is DecisionKind.BLOCK
+    assert got["14027"].decision is DecisionKind.REVIEW  # the listing is kept from buyers either way
+    assert "another recall of this authority fits it better" in got["14027"].evidence
+
+
+def test_recalls_nothing_tells_apart_are_all_blocked() -> None:
+    twin = replace(ELLIPTIGO, recall_number="14028")
+    s = Screener([ELLIPTIGO, twin], scorer=RuleScorer())
+    got = {m.recall_number: m.decision for m in s.screen(Listing("E", "ElliptiGO outdoor elliptical cycles"))}
+    assert got == {"14027": DecisionKind.BLOCK, "14028": DecisionKind.BLOCK}
+
+
+def test_a_declared_model_outside_the_recalled_range_is_a_conflict_though_its_parts_coincide() -> None:
+    sofas = Target(
+        "26513", "CPSC", brand="Talan", product_name="Loveseats", product_type="loveseat",
+        model_numbers=["JF1126-5PHL", "JF1155-5PHL"],
+        text="This recall involves Talan loveseats, models JF1126-5PHL and JF1155-5PHL.",
+    )  # fmt: skip
+    s = Screener([sofas])
+    other = Listing("O", "Talan Loveseat Recliner JF4426-5PHL", brand="Talan", model="JF4426-5PHL")
+    rows, _ = s.candidate_pairs([other])
+    assert rows and rows[0][FEATURES.index("model_conflict")] == 1.0  # '5PHL' is shared, the model is not
+    assert decision_for(s, other, "26513") is not DecisionKind.BLOCK
+    recalled = Listing("R", "Talan Loveseat JF1126-5PHL", brand="Talan", model="JF1126-5PHL")
+    rows, _ = s.candidate_pairs([recalled])
+    assert rows[0][FEATURES.index("model_conflict")] == 0.0 and rows[0][FEATURES.index("model_match")] == 1.0

@@ -91,8 +91,18 @@ def _prefix_model_match(listing_models: frozenset[str], target_models: frozenset
 
 
 def _model_conflict(lp: ListingProfile, tp: TargetProfile) -> bool:
-    """The listing names model numbers, the recall names some, and none of the listing's appear in it."""
-    return bool(lp.field_models) and bool(tp.text_models) and lp.field_models.isdisjoint(tp.text_models)
+    """The listing names model numbers, the recall names some, and none of the listing's appear in it; or
+    the model the listing declares in its model field, read whole, is none of the recalled ones (parts of
+    codes coincide across a range: '4PHL' in JF4426-4PHL and in the recalled JF1126-4PHL)."""
+    if not lp.field_models or not tp.text_models:
+        return False
+    if lp.field_models.isdisjoint(tp.text_models):
+        return True
+    d = lp.declared_model
+    return (
+        bool(d) and bool(tp.models) and d not in tp.text_models
+        and not _prefix_model_match(frozenset((d,)), tp.models)
+    )  # fmt: skip
 
 
 def _brand_conflict(lp: ListingProfile, tp: TargetProfile, brand_hit: tuple[str, str, float] | None) -> bool:

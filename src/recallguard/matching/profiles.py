@@ -17,7 +17,12 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from recallguard.domain.identifiers import canonical_model, gtin_candidates, normalize_gtin
+from recallguard.domain.identifiers import (
+    canonical_model,
+    gtin_candidates,
+    is_plausible_model,
+    normalize_gtin,
+)
 from recallguard.domain.models import Listing, Target
 from recallguard.matching.normalize import has_digit, model_tokens, normalize_text, tokens
 
@@ -152,6 +157,7 @@ class ListingProfile:
     all_models: frozenset[str]  # plus the description
     gtins: frozenset[str]
     accessory: str
+    declared_model: str = ""  # the model field, whole and canonical ('' when absent or implausible)
     fixed_tokens: frozenset[str] = frozenset()  # misspelt title words mapped to known target words
     brand_hits: dict[int, tuple[str, str, float]] = field(default_factory=dict)  # set by the index
     model_key_hits: dict[int, str] = field(default_factory=dict)  # targets whose model matched once folded
@@ -250,4 +256,17 @@ def listing_profile(listing: Listing) -> ListingProfile:
         all_models=all_models,
         gtins=frozenset(gtins),
         accessory=accessory_cue(listing.title),
+        declared_model=_declared_model(listing),
     )
+
+
+def _declared_model(listing: Listing) -> str:
+    """The listing's model field as one canonical code, when it reads as a model number.
+
+    >>> _declared_model(Listing("L1", "Sofa", model="JF4426-4PHL")), _declared_model(Listing("L2", "Sofa"))
+    ('JF44264PHL', '')
+    """
+    if not listing.model or not has_digit(listing.model):
+        return ""
+    code = canonical_model(listing.model)
+    return code if is_plausible_model(code) and code != canonical_model(listing.brand) else ""

@@ -35,6 +35,12 @@ Check = Callable[[Listing], list[Match]]
 #: one restriction per authority already keeps the listing from that authority's buyers, and a clearly
 #: weaker second recall is usually a sibling product or an older notice of the same one.
 SECOND_MATCH_MARGIN = 0.03
+#: Only the best recall per listing and authority is blocked by words alone (recalls tied with it too:
+#: nothing tells them apart); a runner-up goes to review. The best one's block already keeps the listing
+#: from that authority's buyers, and a runner-up is most often a sibling notice of another model of the
+#: brand. A recall whose GTIN or model number the listing carries is blocked whatever its rank: the
+#: identifier settles it, and each such recall's report must show the listing blocked.
+TIE = 1e-6
 MAX_MATCHES_PER_AUTHORITY = 3  # ties beyond this (one product recalled many times) add no protection
 
 
@@ -137,6 +143,8 @@ class Screener:
                 if decision is DecisionKind.NONE:
                     continue
                 feats = dict(zip(FEATURES, rows[k], strict=True))
+                identified = bool(feats["gtin_match"] or feats["model_match"])
+                runner_up = score < best[(li, t.authority)] - TIE and not identified
                 evidence = explain(lp, self.index.profiles[ti], rows[k], lp.brand_hits.get(ti),
                                    lp.model_key_hits.get(ti, ""))  # fmt: skip
                 if lp.listing is not listings[li]:
@@ -146,6 +154,9 @@ class Screener:
                         continue  # a brand sells many products: its name alone is not worth a review
                     decision = DecisionKind.REVIEW  # never block on the brand alone
                     evidence += "; nothing but the brand ties it to the recalled product: review"
+                elif runner_up and decision is DecisionKind.BLOCK:
+                    decision = DecisionKind.REVIEW  # the best recall's block already keeps it from buyers
+                    evidence += "; another recall of this authority fits it better: review"
                 out[li].append(
                     Match(listings[li].listing_id, t.recall_number, t.authority, round(score, 4), decision,
                           evidence, feats, self.model_version)

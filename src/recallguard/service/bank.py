@@ -158,11 +158,17 @@ class BankService:
         return self.poll()
 
     def poll(self) -> int:
-        """Apply the changes committed since the last one applied (and open gaps); returns how many."""
+        """Apply the changes committed since the last one applied (and open gaps); returns how many.
+        An applied entry whose photos are still pending queues the image worker (an entry without
+        photos, the usual case, queues nothing: no background query competes with screening)."""
         with self._lock:
             last, gaps = self._last_seq, list(self._gaps)
         with self.store.transaction() as uow:
             changes = BankRepo(uow.session).changes_since(last, gaps)
+        if self.background and any(
+            r.state == "active" and r.images_state == "pending" for _, _, r in changes
+        ):
+            self.worker.submit("entry-images", self.process_images)
         now = time.monotonic()
         with self._lock:
             for seq, _op, rec in changes:
@@ -448,9 +454,7 @@ def with_bank(screener: Any, targets: Sequence[Target]) -> Any:
 def _committed(engine: Engine) -> None:
     for svc in list(_services.values()):
         if svc.store.engine is engine:
-            svc.poll()
-            if svc.background:
-                svc.worker.submit("entry-images", svc.process_images)
+            svc.poll()  # queues the image worker when a new entry's photos are pending
 
 
 on_bank_commit(_committed)

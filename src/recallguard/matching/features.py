@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
-from recallguard.matching.index import TargetIndex
 from recallguard.matching.profiles import ListingProfile, TargetProfile
 
 #: +1: more of it never lowers the probability; -1: never raises it; 0: free (LightGBM monotone constraints).
@@ -70,12 +69,12 @@ def add_listwise(group: list[list[float]]) -> None:
         order = sorted(range(n), key=lambda k: -vals[k])
         top, second = vals[order[0]], vals[order[1]]
         for k in range(n):
-            group[k][gi] = vals[k] - (second if k == order[0] else top)
+            group[k][gi] = round(vals[k] - (second if k == order[0] else top), 9)  # float noise is no gap
     for r in group:
         r[_IDX["n_candidates"]] = float(n)
 
 
-def _cover(weights: tuple[tuple[str, float], ...], total: float, hay: set[str]) -> float:
+def _cover(weights: tuple[tuple[str, float], ...], total: float, hay: frozenset[str]) -> float:
     if not total:
         return 0.0
     return sum(w for t, w in weights if t in hay) / total
@@ -118,7 +117,6 @@ def _brand_conflict(lp: ListingProfile, tp: TargetProfile, brand_hit: tuple[str,
 def pair_features(
     lp: ListingProfile,
     tp: TargetProfile,
-    index: TargetIndex,
     brand_hit: tuple[str, str, float] | None,
     blockers: set[str],
     key_hit: bool = False,
@@ -133,17 +131,16 @@ def pair_features(
     title_set = lp.title_set
     name_cover = _cover(tp.name_weights, tp.name_mass, title_set)
     type_cover = _cover(tp.type_weights, tp.type_mass, title_set) if tp.type_weights else name_cover
-    content = [t for t in title_set if len(t) > 2 and t not in tp.brand_tokens and t.isalpha()]
     title_cover = 0.0
-    if content:
-        idf, unknown, text = index.idf, index.unknown_idf, tp.text_tokens
+    if lp.content_idf:
+        brand, text = tp.brand_tokens, tp.text_tokens
         tot = got = 0.0
-        for t in content:
-            w = idf.get(t, unknown)
-            tot += w
-            if t in text:
-                got += w
-        title_cover = got / tot
+        for t, w in lp.content_idf:
+            if t not in brand:
+                tot += w
+                if t in text:
+                    got += w
+        title_cover = got / tot if tot else 0.0
     n_desc = len(lp.desc_tokens)
     desc_present = n_desc >= 4
     return [

@@ -129,7 +129,9 @@ class TargetIndex:
         return hits
 
     def correct_tokens(self, lp: ListingProfile) -> None:
-        """Map misspelt title words ('bromtpon') to rare target words ('brompton'); sets ``fixed_tokens``."""
+        """Map misspelt title words ('bromtpon') to rare target words ('brompton'); sets ``fixed_tokens``,
+        ``title_set`` (the title's words and their corrections) and ``content_idf`` (those worth
+        comparing with a recall's text — three letters or more, no digits — with their IDF)."""
         fixed = set()
         for tok in lp.title_tokens:
             if tok in self.postings or len(tok) < 5 or not tok.isalpha() or tok in NOISE:
@@ -137,6 +139,9 @@ class TargetIndex:
             for form, _how, _sim in self.vocab.lookup(tok)[:2]:
                 fixed.add(form)
         lp.fixed_tokens = frozenset(fixed)
+        lp.title_set = frozenset(lp.title_tokens) | lp.fixed_tokens
+        idf, unknown = self.idf, self.unknown_idf
+        lp.content_idf = tuple((t, idf.get(t, unknown)) for t in lp.title_set if len(t) > 2 and t.isalpha())
 
     @cached_property
     def lsh(self) -> ShingleLSH:

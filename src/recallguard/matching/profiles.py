@@ -159,13 +159,11 @@ class ListingProfile:
     accessory: str
     declared_model: str = ""  # the model field, whole and canonical ('' when absent or implausible)
     fixed_tokens: frozenset[str] = frozenset()  # misspelt title words mapped to known target words
-    brand_hits: dict[int, tuple[str, str, float]] = field(default_factory=dict)  # set by the index
+    # set by ``TargetIndex.correct_tokens`` before candidates are looked up and scored:
+    title_set: frozenset[str] = frozenset()  # title tokens plus their corrections
+    content_idf: tuple[tuple[str, float], ...] = ()  # title words worth comparing, with their IDF
+    brand_hits: dict[int, tuple[str, str, float]] = field(default_factory=dict)
     model_key_hits: dict[int, str] = field(default_factory=dict)  # targets whose model matched once folded
-
-    @property
-    def title_set(self) -> set[str]:
-        """Title tokens plus their corrections."""
-        return set(self.title_tokens) | self.fixed_tokens
 
 
 def target_profile(t: Target) -> TargetProfile:

@@ -106,7 +106,7 @@ class Screener:
         group = []
         for ti, blockers in cands.items():
             group.append(
-                pair_features(lp, self.index.profiles[ti], self.index, lp.brand_hits.get(ti), blockers,
+                pair_features(lp, self.index.profiles[ti], lp.brand_hits.get(ti), blockers,
                               ti in lp.model_key_hits)
             )  # fmt: skip
             meta.append((li, ti, lp))
@@ -132,7 +132,7 @@ class Screener:
                     continue  # a brand named mid-title with nothing of its product is the stuffing itself
                 key = (li, self.index.profiles[ti].target.authority)
                 best[key] = max(best.get(key, 0.0), float(p))
-                if (li, ti) not in top or p > probs[top[(li, ti)]]:
+                if (li, ti) not in top or p > probs[top[(li, ti)]] + TIE:  # ties: the whole title
                     top[(li, ti)] = k
             for k in sorted(top.values()):
                 (li, ti, lp), score = meta[k], float(probs[k])

@@ -27,6 +27,7 @@ from recallguard.listings.schema import ListingIn
 from recallguard.service.automation import action_bases, match_bases
 from recallguard.service.decide import reconcile
 from recallguard.service.rescan import key_rows
+from recallguard.store import UnitOfWork
 from recallguard.store.enforcement_tables import EnforcementRepo
 
 
@@ -52,6 +53,23 @@ def parse_listings(records: list[dict[str, Any]]) -> tuple[list[Listing], list[R
                 )
             )
     return good, bad
+
+
+def written_answer(
+    uow: UnitOfWork, listing_ids: set[str], keys: list[tuple[str, str, str]]
+) -> tuple[list[Action], dict[tuple[str, str, str], dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The actions of ``listing_ids`` and the bases of the matches ``keys`` and of those actions, as
+    this unit of work wrote them: what ``actions_for_listings``, ``match_bases`` and ``action_bases``
+    would read back for listings first stored in it (nothing else can have written their rows).
+
+    >>> from recallguard.store import Store
+    >>> with Store("sqlite://").transaction() as uow:
+    ...     written_answer(uow, {"L1"}, [("L1", "CPSC", "1")])
+    ([], {}, {})
+    """
+    added = [(a, b) for a, b in uow.actions.added.values() if a.listing_id in listing_ids]
+    m_bases = {k: uow.matches.written[k] for k in keys if k in uow.matches.written}
+    return [a for a, _ in added], m_bases, {a.action_id: b for a, b in added}
 
 
 def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) -> ScreenResponse:
@@ -93,10 +111,13 @@ def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) ->
                     touched.append(lid)
                     reconcile(uow, lid, found, was, actor, why="publish-time screening", fresh=lid in fresh)
             uow.listings.mark_screened(ids, version)
-            actions = EnforcementRepo(uow.session).actions_for_listings(touched) if touched else []
-            found_all = [m for ms in matches for m in ms]
-            m_bases = match_bases(uow, [(m.listing_id, m.authority, m.recall_number) for m in found_all])
-            a_bases = action_bases(uow, [a.action_id for a in actions])
+            match_keys = [(m.listing_id, m.authority, m.recall_number) for ms in matches for m in ms]
+            if fresh.issuperset(touched):  # every row of these listings was written just now: no reads
+                actions, m_bases, a_bases = written_answer(uow, set(touched), match_keys)
+            else:
+                actions = EnforcementRepo(uow.session).actions_for_listings(touched) if touched else []
+                m_bases = match_bases(uow, match_keys)
+                a_bases = action_bases(uow, [a.action_id for a in actions])
         else:
             actions, m_bases, a_bases = [], {}, {}
     for a in actions:

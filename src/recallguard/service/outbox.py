@@ -40,9 +40,9 @@ import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import Table, exists, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from recallguard.domain.models import Action, ActionState
@@ -62,6 +62,7 @@ DELIVERABLE = frozenset({S.APPROVED, S.SENT, S.FAILED, S.CONFIRMED})
 ENDED = frozenset({S.REVERSED, S.WITHDRAWN})
 #: Per event, the action states in which a queued delivery of it is still wanted.
 WANTED: dict[str, frozenset[ActionState]] = {EVENT: DELIVERABLE, LIFT_EVENT: ENDED}
+_INSERT = insert(cast(Table, DeliveryRow.__table__))
 
 
 def action_payload(a: Action) -> dict[str, Any]:
@@ -135,23 +136,25 @@ def queue_row(
     )
     if last is not None and last >= ts:
         ts = last + timedelta(microseconds=1)
-    row = DeliveryRow(
-        delivery_id=uuid.uuid4().hex,
-        idempotency_key=key,
-        url="",  # the worker's configured endpoint, recorded at the first attempt
-        event=event,
-        payload=payload,
-        attempts=0,
-        status="pending",
-        last_error="",
-        created_at=ts,
-        updated_at=ts,
-        action_id=action_id,
-        next_attempt_at=ts,
-    )
-    s.add(row)
-    s.flush()  # later rows of this transaction see it (order, reuse)
-    return row
+    values: dict[str, Any] = {
+        "delivery_id": uuid.uuid4().hex,
+        "idempotency_key": key,
+        "url": "",  # the worker's configured endpoint, recorded at the first attempt
+        "event": event,
+        "payload": payload,
+        "attempts": 0,
+        "status": "pending",
+        "last_error": "",
+        "created_at": ts,
+        "updated_at": ts,
+        "delivered_at": None,
+        "action_id": action_id,
+        "next_attempt_at": ts,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    s.execute(_INSERT, values)  # one Core INSERT now: later reads of this transaction see it (order, reuse)
+    return DeliveryRow(**values)  # the row as written (not attached to the session)
 
 
 def retry_dead(uow: UnitOfWork, delivery_id: str, actor: str) -> Delivery:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from recallguard.domain.models import AuditEvent
@@ -23,6 +23,7 @@ from recallguard.store.convert import now, utc
 from recallguard.store.tables import AuditEventRow, ScanCheckpointRow
 
 AUDIT_LOCK = 0x72676175  # PostgreSQL advisory lock that serialises appends to the audit chain
+_INSERT = insert(cast(Table, AuditEventRow.__table__))
 
 
 def audit_payload(e: AuditEvent) -> dict[str, Any]:
@@ -73,11 +74,10 @@ class AuditRepo:
         clean = json.loads(json.dumps(data or {}, default=str))  # exactly what the JSON column gives back
         e = AuditEvent(kind, subject, actor, reason, clean, now(), seq + 1, prev)
         e.hash = event_hash(prev, audit_payload(e))
-        self.s.add(
-            AuditEventRow(
-                seq=e.seq, kind=kind, subject=subject, actor=actor, reason=reason, data=e.data,
-                at=e.at, prev_hash=prev, hash=e.hash,
-            )
+        self.s.execute(
+            _INSERT,  # one Core INSERT now (no unit of work to flush later)
+            {"seq": e.seq, "kind": kind, "subject": subject, "actor": actor, "reason": reason,
+             "data": e.data, "at": e.at, "prev_hash": prev, "hash": e.hash},
         )  # fmt: skip
         self._head = (e.seq or 0, e.hash)
         return e

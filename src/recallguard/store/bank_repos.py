@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from recallguard.store.bank_tables import (
@@ -78,7 +78,12 @@ class StoredHashes:
     error: str = ""
 
 
-def _record(row: BankEntryRow) -> BankRecord:
+_ENTRY_INSERT = insert(cast(Table, BankEntryRow.__table__))
+_CHANGE_INSERT = insert(cast(Table, BankChangeRow.__table__))
+
+
+def _record(row: Any) -> BankRecord:
+    """A ``BankEntryRow`` (or a row of its table's columns) as a record."""
     return BankRecord(
         row.id, row.action_id, row.listing_id, row.authority, row.recall_number, row.seller_id,
         dict(row.links or {}), dict(row.fingerprint or {}), list(row.image_urls or []), row.images_state,
@@ -93,7 +98,7 @@ class BankRepo:
         self.s = session
 
     def _log(self, entry_id: int, op: str) -> None:
-        self.s.add(BankChangeRow(entry_id=entry_id, op=op, at=now()))
+        self.s.execute(_CHANGE_INSERT, {"entry_id": entry_id, "op": op, "at": now()})  # Core: no flush
 
     def _row(self, action_id: str) -> BankEntryRow | None:
         return self.s.scalars(select(BankEntryRow).where(BankEntryRow.action_id == action_id)).one_or_none()
@@ -121,6 +126,14 @@ class BankRepo:
             "images_state": images_state, "state": ENTRY_ACTIVE, "reason": "", "actioned_at": actioned_at,
             "updated_at": now(),
         }  # fmt: skip
+        if new:  # one Core INSERT (no unit of work); the entry id comes back for the change log
+            written = self.s.execute(_ENTRY_INSERT, {"action_id": action_id, **values})
+            entry_id = written.inserted_primary_key[0]
+            self._log(entry_id, "add")
+            return BankRecord(
+                entry_id, action_id, listing_id, authority, recall_number, seller_id, dict(links),
+                dict(fingerprint), list(image_urls), images_state, ENTRY_ACTIVE, "", utc(actioned_at),
+            )  # fmt: skip
         if row is None:
             row = BankEntryRow(action_id=action_id, **values)
             self.s.add(row)
@@ -188,13 +201,14 @@ class BankRepo:
         cond = BankChangeRow.seq > seq
         if also:
             cond = cond | BankChangeRow.seq.in_(list(also))
-        q = (
-            select(BankChangeRow.seq, BankChangeRow.op, BankEntryRow)
-            .join(BankEntryRow, BankEntryRow.id == BankChangeRow.entry_id)
+        entries = cast(Table, BankEntryRow.__table__)
+        q = (  # columns, not ORM objects: what a poll after each commit reads stays cheap
+            select(BankChangeRow.seq.label("change_seq"), BankChangeRow.op.label("change_op"), entries)
+            .join(entries, entries.c.id == BankChangeRow.entry_id)
             .where(cond)
             .order_by(BankChangeRow.seq)
         )
-        return [(int(s), op, _record(row)) for s, op, row in self.s.execute(q)]
+        return [(int(r.change_seq), r.change_op, _record(r)) for r in self.s.execute(q)]
 
     def counts(self) -> BankCounts:
         c = BankCounts(last_seq=self.last_seq())

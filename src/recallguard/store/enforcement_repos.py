@@ -13,11 +13,12 @@ domain dataclasses.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from recallguard.domain.models import Action, ActionKind, ActionState, DecisionKind, Match
@@ -26,6 +27,24 @@ from recallguard.store.convert import now, utc
 from recallguard.store.tables import ActionRow, MatchRow
 
 ACTIVE, WITHDRAWN = "active", "withdrawn"
+_MATCH_INSERT = insert(cast(Table, MatchRow.__table__))
+_ACTION_INSERT = insert(cast(Table, ActionRow.__table__))
+_MATCH_BASIS = ("block_threshold", "review_threshold", "threshold_basis", "shadow")
+#: The basis columns of an action and what a row holds when they are not given.
+_ACTION_BASIS_DEFAULTS: dict[str, Any] = {
+    "model_version": "", "block_threshold": None, "review_threshold": None, "threshold_basis": "",
+}  # fmt: skip
+
+
+def _basis_of(model_version: str, columns: Mapping[str, Any]) -> dict[str, Any]:
+    """A match row's basis as ``service.automation.match_bases`` reads it back."""
+    return {
+        "model_version": model_version,
+        "block_threshold": columns.get("block_threshold"),
+        "review_threshold": columns.get("review_threshold"),
+        "threshold_basis": columns.get("threshold_basis", ""),
+        "shadow": bool(columns.get("shadow", False)),
+    }
 
 
 def _match(row: MatchRow) -> Match:
@@ -61,6 +80,9 @@ class MatchRepo:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        #: (listing, authority, recall) → the basis columns ``upsert`` wrote in this unit of work, as
+        #: ``service.automation.match_bases`` would read them back (answers built without a read)
+        self.written: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     def _row(self, listing_id: str, authority: str, number: str) -> MatchRow | None:
         q = select(MatchRow).where(
@@ -85,7 +107,18 @@ class MatchRepo:
             "features": {k: float(v) for k, v in m.features.items()},
             "model_version": m.model_version,
         }
+        key = (m.listing_id, m.authority, m.recall_number)
         if row is None:
+            self.written[key] = _basis_of(m.model_version, extra)
+            if new:  # nothing of it can be in the session either: one Core INSERT, no unit of work
+                ident = {
+                    "listing_id": m.listing_id,
+                    "authority": m.authority,
+                    "recall_number": m.recall_number,
+                }
+                stamps = {"state": ACTIVE, "created_at": ts, "updated_at": ts}
+                self.s.execute(_MATCH_INSERT, {**ident, **stamps, **values, **extra})
+                return "created"
             self.s.add(
                 MatchRow(
                     listing_id=m.listing_id,
@@ -101,6 +134,7 @@ class MatchRepo:
             return "created"
         for k, v in extra.items():  # the thresholds may move while the score stays: no event for that
             setattr(row, k, v)
+        self.written[key] = _basis_of(m.model_version, {k: getattr(row, k) for k in _MATCH_BASIS})
         if row.state == WITHDRAWN:
             outcome = "reactivated"
         elif (
@@ -170,6 +204,9 @@ class ActionRepo:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        #: actions ``add`` stored in this unit of work (their state as ``save_state`` left it), in order,
+        #: and the basis columns written with each, as ``service.automation.action_bases`` reads them
+        self.added: dict[str, tuple[Action, dict[str, Any]]] = {}
 
     def _q(self, listing_id: str, authority: str, number: str) -> Any:
         return select(ActionRow).where(
@@ -193,22 +230,32 @@ class ActionRepo:
         ``review_threshold``, ``threshold_basis``)."""
         ts = now()
         aid = action.action_id or uuid.uuid4().hex
-        self.s.add(
-            ActionRow(
-                action_id=aid,
-                listing_id=action.listing_id,
-                authority=action.authority,
-                recall_number=action.recall_number,
-                kind=action.kind.value,
-                countries=list(action.countries),
-                state=action.state.value,
-                reason=action.reason,
-                created_at=action.created_at or ts,
-                updated_at=action.updated_at or ts,
-                **dict(basis or {}),
-            )
+        columns = dict(basis or {})
+        created, updated = action.created_at or ts, action.updated_at or ts
+        self.s.execute(  # one Core INSERT now (no unit of work to flush later)
+            _ACTION_INSERT,
+            {
+                "action_id": aid,
+                "listing_id": action.listing_id,
+                "authority": action.authority,
+                "recall_number": action.recall_number,
+                "kind": action.kind.value,
+                "countries": list(action.countries),
+                "state": action.state.value,
+                "reason": action.reason,
+                "created_at": created,
+                "updated_at": updated,
+                **_ACTION_BASIS_DEFAULTS,
+                **columns,
+            },
         )
-        return Action(**{**action.__dict__, "action_id": aid})
+        stored = Action(**{**action.__dict__, "action_id": aid})
+        as_read = {k: columns.get(k, d) for k, d in _ACTION_BASIS_DEFAULTS.items()}
+        self.added[aid] = (
+            dataclasses.replace(stored, created_at=utc(created), updated_at=utc(updated)),
+            as_read,
+        )
+        return stored
 
     def save_state(self, action: Action) -> None:
         """Write an action's state, reason and updated_at (after ``enforcement.actions.transition``)."""
@@ -216,6 +263,13 @@ class ActionRepo:
         if row is None:
             raise KeyError(action.action_id)
         row.state, row.reason, row.updated_at = action.state.value, action.reason, action.updated_at or now()
+        if (added := self.added.get(action.action_id)) is not None:
+            self.added[action.action_id] = (
+                dataclasses.replace(
+                    added[0], state=action.state, reason=row.reason, updated_at=utc(row.updated_at)
+                ),
+                added[1],
+            )
 
     def list(self, state: ActionState | None = None, limit: int = 10_000) -> list[Action]:
         q = select(ActionRow).order_by(ActionRow.created_at, ActionRow.action_id).limit(limit)

@@ -49,6 +49,7 @@ from recallguard.api.runtime import Enforcer
 from recallguard.api.security_headers import SecurityHeaders
 from recallguard.errors import ConfigurationError
 from recallguard.settings import Settings
+from recallguard.store.wal import WalCheckpointer
 
 log = logging.getLogger("recallguard.api")
 
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
         from recallguard.service.bank import close_bank, open_bank
 
         bank = open_bank(enf.store)  # publish-time screening checks the fingerprint bank too
+        wal = WalCheckpointer(enf.store).start()  # SQLite: no checkpoint (and its fsync) inside a request
         gc.collect()
         gc.freeze()  # long-lived state (gate, indexes, modules) out of the collector's way: steadier tails
         switch = sys.getswitchinterval()
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
         finally:
             sys.setswitchinterval(switch)
             close_bank(bank)
+            wal.stop()
             for t in tasks:
                 t.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -49,7 +49,7 @@ def test_html_report_has_charts_figures_and_the_verified_audit_log(
     html = r.text
     assert 'id="audit-verification" class="ok"' in html and "VERIFIED: intact:" in html
     assert "1 signed heads verified" in html  # the head is signed before the check: every event covered
-    assert html.count("<svg") == 2 and "Time to action" in html and "breached 1" in html
+    assert html.count("<svg") == 2 and "Time to action" in html and "breached: 1" in html
     assert "BABESIDE Doll and Stroller Toys recalled" in html and "Re-listings caught<strong>1" in html
     one = client.get(
         "/v1/reports/compliance.html", params={"authority": "CPSC", "recall": "nope"}, headers=token("admin")

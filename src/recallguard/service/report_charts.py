@@ -1,88 +1,101 @@
-"""Charts of the compliance report as inline SVG, generated on the server (no scripts, no fonts to
-load): a bar chart of the time-to-action histogram and a stacked bar of SLA met / breached / open.
-Every text is XML-escaped; each chart carries ``role="img"`` and a ``<title>`` for screen readers.
+"""Charts drawn on the server as inline SVG (no JavaScript chart library, no fonts to load), used by
+the regulator portal's pages and by the compliance report alike: a bar chart of the time-to-action
+histogram and a stacked bar of counts by state (listings by state, SLA clocks met / open / breached).
 
->>> svg = bar_chart([("<5m", 3), ("5-15m", 1)], title="Time to action")
->>> svg.startswith("<svg") and ">Time to action</title>" in svg
+Each chart is an ``<svg role="img">`` with a ``<title>`` and a ``<desc>`` that states every number, so a
+screen reader gets the same facts; every text is escaped; the pages also print the numbers in a table.
+
+>>> svg = bar_chart([("<5m", 3), ("5-15m", 1)], "Time to action")
+>>> 'role="img"' in svg and "5-15m: 1 listings" in svg
 True
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
 
-BAR = "#1f5f8b"
-MET, BREACHED, OPEN = "#2e7d32", "#c62828", "#8a6d00"
+from markupsafe import Markup, escape
+
+# colours with ≥ 4.5:1 contrast against white for text, ≥ 3:1 for bars (WCAG 1.4.11)
+BAR = "#1f5fa8"
+SEGMENTS = {"restricted": "#a61b1b", "review": "#8a5a00", "other": "#4d5b6a", "met": "#1e6b35",
+            "open": "#8a5a00", "breached": "#a61b1b"}  # fmt: skip
 
 
-def bar_chart(
-    bins: Sequence[tuple[str, int]], *, title: str, width: int = 640, height: int = 240, color: str = BAR
-) -> str:
-    """A vertical bar chart of (label, count) pairs with counts above the bars."""
-    left, bottom, top = 36, 36, 24
-    plot_h = height - bottom - top
-    n = max(1, len(bins))
-    slot = (width - left - 8) / n
-    peak = max([c for _, c in bins] + [1])
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title-{_slug(title)}">',
-        f'<title id="chart-title-{_slug(title)}">{escape(title)}</title>',
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 4}" y2="{top + plot_h}" stroke="#333"/>',
+def _open_svg(width: int, height: int, title: str, desc: str) -> list[str]:
+    return [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}: {escape(desc)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>",
     ]
-    for i, (label, count) in enumerate(bins):
-        h = plot_h * count / peak
+
+
+def bar_chart(data: Sequence[tuple[str, int]], title: str, width: int = 560, height: int = 220) -> Markup:
+    """A vertical bar chart of ``(label, listings)`` with value labels; an empty chart says so."""
+    total = sum(n for _, n in data)
+    desc = "; ".join(f"{label}: {n} listings" for label, n in data) if total else "no data yet"
+    top, bottom, left = 24, 44, 8
+    plot_h = height - top - bottom
+    slot = (width - left * 2) / max(len(data), 1)
+    peak = max((n for _, n in data), default=0) or 1
+    parts = _open_svg(width, height, title, desc)
+    parts.append(
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - left}" y2="{top + plot_h}" stroke="#4d5b6a"/>'
+    )
+    for i, (label, n) in enumerate(data):
+        h = plot_h * n / peak
         x = left + i * slot + slot * 0.15
         w = slot * 0.7
         y = top + plot_h - h
+        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{BAR}"/>')
         parts.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{color}">'
-            f"<title>{escape(label)}: {count}</title></rect>"
-        )
-        cx = x + w / 2
-        parts.append(
-            f'<text x="{cx:.1f}" y="{y - 4:.1f}" font-size="12" text-anchor="middle" '
-            f'fill="#111">{count}</text>'
+            f'<text x="{x + w / 2:.1f}" y="{y - 6:.1f}" text-anchor="middle" font-size="13" '
+            f'fill="#1a1a1a">{n}</text>'
         )
         parts.append(
-            f'<text x="{cx:.1f}" y="{top + plot_h + 16:.1f}" font-size="11" text-anchor="middle" '
-            f'fill="#111">{escape(label)}</text>'
+            f'<text x="{x + w / 2:.1f}" y="{top + plot_h + 18:.1f}" text-anchor="middle" font-size="12" '
+            f'fill="#1a1a1a">{escape(label)}</text>'
+        )
+    if not total:
+        parts.append(
+            f'<text x="{width / 2:.1f}" y="{top + plot_h / 2:.1f}" text-anchor="middle" font-size="14" '
+            'fill="#4d5b6a">no actions yet</text>'
         )
     parts.append("</svg>")
-    return "".join(parts)
+    return Markup("".join(parts))
 
 
-def sla_chart(met: int, breached: int, open_: int, *, width: int = 640, height: int = 70) -> str:
-    """One horizontal stacked bar: SLA met, breached and still open, with a legend.
+def stacked_bar(segments: Sequence[tuple[str, int, str]], title: str, width: int = 560) -> Markup:
+    """One horizontal bar split into ``(label, count, colour key)`` segments, with a legend.
 
-    >>> "met 2" in sla_chart(2, 1, 0)
+    >>> "breached: 2" in stacked_bar([("met", 0, "met"), ("breached", 2, "breached")], "SLA clocks")
     True
     """
-    total = met + breached + open_
-    title = f"SLA: met {met}, breached {breached}, open {open_}"
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title-sla">',
-        f'<title id="chart-title-sla">{escape(title)}</title>',
-    ]
+    total = sum(n for _, n, _ in segments)
+    desc = "; ".join(f"{label}: {n}" for label, n, _ in segments)
+    parts = _open_svg(width, 64, title, desc)
     x = 0.0
-    bar_w = width - 8
-    for _name, n, color in (("met", met, MET), ("breached", breached, BREACHED), ("open", open_, OPEN)):
-        w = bar_w * n / total if total else 0.0
-        if w > 0:
-            parts.append(f'<rect x="{4 + x:.1f}" y="4" width="{w:.1f}" height="28" fill="{color}"/>')
+    for _, n, key in segments:
+        w = width * n / total if total else 0
+        if w:
+            parts.append(f'<rect x="{x:.1f}" y="4" width="{w:.1f}" height="24" fill="{SEGMENTS[key]}"/>')
         x += w
     if not total:
-        parts.append(f'<rect x="4" y="4" width="{bar_w}" height="28" fill="#ddd"/>')
-    lx = 4
-    for name, n, color in (("met", met, MET), ("breached", breached, BREACHED), ("open", open_, OPEN)):
-        parts.append(f'<rect x="{lx}" y="44" width="12" height="12" fill="{color}"/>')
-        parts.append(f'<text x="{lx + 16}" y="55" font-size="12" fill="#111">{name} {n}</text>')
-        lx += 130
+        parts.append(f'<rect x="0" y="4" width="{width}" height="24" fill="#e6e9ed"/>')
+    lx = 0
+    for label, n, key in segments:
+        parts.append(f'<rect x="{lx}" y="40" width="14" height="14" fill="{SEGMENTS[key]}"/>')
+        text = f"{label}: {n}"
+        parts.append(f'<text x="{lx + 20}" y="52" font-size="13" fill="#1a1a1a">{escape(text)}</text>')
+        lx += 30 + 8 * len(text)
     parts.append("</svg>")
-    return "".join(parts)
+    return Markup("".join(parts))
 
 
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:40]
+def sla_segments(met: int, open_: int, breached: int) -> list[tuple[str, int, str]]:
+    """The segments of an SLA chart, in the order every page and report shows them.
+
+    >>> sla_segments(2, 0, 1)[2]
+    ('breached', 1, 'breached')
+    """
+    return [("met", met, "met"), ("open", open_, "open"), ("breached", breached, "breached")]

@@ -248,12 +248,12 @@ def render_html(report: ComplianceReport) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG charts, no scripts)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    from recallguard.service.report_charts import bar_chart, sla_chart
+    from recallguard.service.report_charts import bar_chart, sla_segments, stacked_bar
 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     env.filters["duration"] = human_duration
     tpl = env.get_template("compliance_report.html")
-    hist_svg = bar_chart(report.time_to_action.histogram, title="Time to action (listings)")
+    hist_svg = bar_chart(report.time_to_action.histogram, "Time to action (listings)", width=640)
     t = report.totals
-    sla_svg = sla_chart(t.sla_met, t.sla_breached, t.sla_open)
+    sla_svg = stacked_bar(sla_segments(t.sla_met, t.sla_open, t.sla_breached), "SLA clocks", width=640)
     return tpl.render(r=report, hist_svg=hist_svg, sla_svg=sla_svg)

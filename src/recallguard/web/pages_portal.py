@@ -6,7 +6,7 @@ authority with ``?authority=``."""
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -17,7 +17,9 @@ from recallguard.domain.authorities import AUTHORITIES
 from recallguard.enforcement.auth import Principal
 from recallguard.enforcement.permissions import authority_filter
 from recallguard.errors import NotFoundError, RecallguardError
-from recallguard.web import charts, portal
+from recallguard.service.report_charts import bar_chart, sla_segments, stacked_bar
+from recallguard.service.reports import distribution
+from recallguard.web import portal
 from recallguard.web.render import redirect, render
 from recallguard.web.security import PagePermit
 
@@ -38,6 +40,11 @@ def _authority(principal: Principal, requested: str | None) -> str:
     if code not in AUTHORITIES and not mine:
         raise NotFoundError(f"unknown authority {code}")
     return code
+
+
+def _histogram(times: list[timedelta]) -> list[tuple[str, int]]:
+    """Times to action in the compliance report's bins (one histogram for the portal and the report)."""
+    return distribution([t.total_seconds() for t in times]).histogram
 
 
 def _segments(restricted: int, review: int, found: int) -> list[tuple[str, int, str]]:
@@ -67,17 +74,12 @@ def portal_page(
         "all_recalls": sorted(stats, key=lambda s: s.recall.recall_number),
         "totals": totals,
         "sla": sla,
-        "tta_chart": charts.bar_chart(charts.tta_histogram(times), f"Time to action, {code} (all recalls)"),
-        "state_chart": charts.stacked_bar(
+        "tta_chart": bar_chart(_histogram(times), f"Time to action, {code} (all recalls)"),
+        "state_chart": stacked_bar(
             _segments(totals["restricted"], totals["in_review"], totals["found"]), f"Listings found, {code}"
         ),
-        "sla_chart": charts.stacked_bar(
-            [
-                ("met", sla["met"], "met"),
-                ("open", sla["open"], "open"),
-                ("breached", sla["breached"], "breached"),
-            ],
-            f"SLA clocks, {code}",
+        "sla_chart": stacked_bar(
+            sla_segments(sla["met"], sla["open"], sla["breached"]), f"SLA clocks, {code}"
         ),
         "reports": REPORTS,
         "median": portal.fmt_duration(sorted(times)[len(times) // 2] if times else None),
@@ -108,10 +110,8 @@ def recall_page(
         "s": stats,
         "rows": rows,
         "statuses": statuses,
-        "tta_chart": charts.bar_chart(
-            charts.tta_histogram(stats.times), f"Time to action, recall {recall_number}"
-        ),
-        "state_chart": charts.stacked_bar(
+        "tta_chart": bar_chart(_histogram(stats.times), f"Time to action, recall {recall_number}"),
+        "state_chart": stacked_bar(
             _segments(stats.restricted, stats.in_review, stats.found), f"Listings, recall {recall_number}"
         ),
         "reports": REPORTS,

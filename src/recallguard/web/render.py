@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from recallguard.api import errors as api_errors
 from recallguard.enforcement.auth import Principal
 from recallguard.errors import AuthenticationRequired, CsrfRejected
-from recallguard.web.charts import SEGMENTS
+from recallguard.service.report_charts import SEGMENTS
 from recallguard.web.portal import fmt_duration
 from recallguard.web.security import LOGIN_CSRF_COOKIE, csrf_token, may
 

@@ -4,8 +4,8 @@ The seller's language is the ``lang`` query parameter when given, else the langu
 (``zh`` listings get Chinese), else the browser's ``Accept-Language``; anything unknown falls back to
 English. Missing keys fall back to English too, so a new message never shows a raw key.
 
->>> t("zh", "notice.what", listing="L1", countries="US")
-'您的商品 L1 已被限制，不能再销售给以下国家/地区的买家：US。'
+>>> t("zh", "notice.title", listing="L1")
+'关于您的商品 L1 的通知'
 >>> pick_language("fr-FR,fr;q=0.9", None, "")
 'en'
 """
@@ -29,20 +29,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "link.notice": "Read the notice",
         "notice.title": "Notice about your listing {listing}",
         "notice.what_h": "What happened",
-        "notice.what": "Your listing {listing} has been restricted: it can no longer be sold to buyers in "
-        "{countries}.",
-        "notice.what_reversed": "The restriction of your listing {listing} was lifted.",
         "notice.why_h": "Why",
-        "notice.why": "It matches a product recalled by {authority} (recall {recall}: {recall_title}). "
-        "Hazard: {hazard}",
-        "notice.evidence": "What we matched: {evidence}",
         "notice.todo_h": "What to do",
-        "notice.todo": "Stop selling this product to buyers in {countries}. If your listing is not the "
-        "recalled product, or your stock lies outside the recalled lots, serial numbers or dates, you "
-        "can appeal below.",
         "notice.deadline_h": "Deadline to appeal",
-        "notice.deadline": "You can appeal until {deadline}.",
-        "notice.expired": "The time to appeal ended on {deadline}.",
         "notice.recall_link": "The recall as published",
         "notice.hazard": "Hazard",
         "notice.json": "This notice as data (JSON)",
@@ -83,19 +72,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "link.notice": "阅读通知",
         "notice.title": "关于您的商品 {listing} 的通知",
         "notice.what_h": "发生了什么",
-        "notice.what": "您的商品 {listing} 已被限制，不能再销售给以下国家/地区的买家：{countries}。",
-        "notice.what_reversed": "您的商品 {listing} 的限制已被解除。",
         "notice.why_h": "原因",
-        "notice.why": "该商品与 {authority} 召回的产品相符（召回编号 {recall}：{recall_title}）。"
-        "危险：{hazard}",
-        "notice.evidence": "匹配依据：{evidence}",
         "notice.todo_h": "您需要做什么",
-        "notice.todo": "请停止向 {countries} 的买家销售此产品。"
-        "如果您的商品不是被召回的产品，或者您的库存不在召回的"
-        "批次、序列号或生产日期范围内，您可以在下方提出申诉。",
         "notice.deadline_h": "申诉截止日期",
-        "notice.deadline": "您可以在 {deadline} 之前提出申诉。",
-        "notice.expired": "申诉期已于 {deadline} 结束。",
         "notice.recall_link": "召回公告原文",
         "notice.hazard": "危险",
         "notice.json": "此通知的数据格式（JSON）",

@@ -11,11 +11,10 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from recallguard.api.deps import get_enforcer
-from recallguard.api.runtime import Enforcer
-from recallguard.domain.authorities import AUTHORITIES
 from recallguard.enforcement.auth import Principal
 from recallguard.enforcement.permissions import seller_filter
 from recallguard.errors import ConflictError, NotFoundError, ValidationFailed
+from recallguard.service.notices import notice_for
 from recallguard.store.enforcement_tables import EnforcementRepo
 from recallguard.store.review_tables import ReviewRepo
 from recallguard.web import decisions
@@ -68,48 +67,27 @@ def seller_page(
 def _notice_context(
     request: Request, principal: Principal, action_id: str, lang: str | None
 ) -> dict[str, Any]:
+    """The notice page: the notice of ``service.notices`` (the same text as ``GET /v1/notices/{id}``) in
+    the seller's language, the recall's lot/serial/date ranges and the appeals so far."""
     enf = get_enforcer(request)
     action = decisions.seller_action(enf, principal, action_id)
     with enf.store.transaction() as uow:
         listing = uow.listings.get(action.listing_id)
-        recall = uow.recalls.get(action.authority, action.recall_number)
-        targets = uow.recalls.targets_of(action.authority, action.recall_number) if recall else []
-        matches = uow.matches.active_for_listings([action.listing_id]).get(action.listing_id, [])
+        targets = uow.recalls.targets_of(action.authority, action.recall_number)
         appeals = ReviewRepo(uow.session).appeals(action_ids=[action_id])
-    language = pick_language(
-        request.headers.get("accept-language"), lang, listing.language if listing else ""
-    )
-    notice = _service_notice(enf, action_id, principal, lang)
-    if notice is not None:
-        language = notice.language
-    key = (action.authority, action.recall_number)
-    match = next((m for m in matches if (m.authority, m.recall_number) == key), None)
+    notice = notice_for(enf.store, action_id, seller_id=seller_filter(principal), language=lang)
+    language = notice.language
     ranges = [r.text or r.prefix or f"{r.start}–{r.end}" for tg in targets for r in tg.ranges]
-    countries = ", ".join(action.countries) if action.countries != ["*"] else "all countries"
-    deadline = decisions.appeal_deadline(action, enf.settings.appeal_days)
-    authority = AUTHORITIES.get(action.authority)
     return {
-        "action": action, "listing": listing, "recall": recall, "match": match, "ranges": ranges,
-        "countries": countries, "deadline": deadline, "appeals": appeals, "notice": notice,
+        "action": action, "ranges": ranges, "appeals": appeals, "notice": notice,
         "latest": appeals[-1] if appeals else None,
         "open_appeal": any(a.state == "open" for a in appeals),
         "can_appeal": action.state in decisions.IN_FORCE and not any(a.state == "open" for a in appeals),
-        "authority_name": authority.name if authority else action.authority,
         "language": language, "languages": LANGUAGES, "t": lambda k, **v: t(language, k, **v),
         "max_photos": decisions.MAX_PHOTOS, "max_mb": decisions.MAX_PHOTO_BYTES // 2**20,
         "admin_seller": None if seller_filter(principal) else (listing.seller_id if listing else None),
         "may_appeal": principal.seller_id is not None and principal.role.value == "seller",
     }  # fmt: skip
-
-
-def _service_notice(enf: Enforcer, action_id: str, principal: Principal, lang: str | None) -> Any:
-    """The notice text of ``service.notices`` (the same text as ``GET /v1/notices/{id}``), when present;
-    None falls back to the pages' own catalogue."""
-    try:
-        from recallguard.service.notices import notice_for
-    except ImportError:  # pragma: no cover - the notices service ships with the reports
-        return None
-    return notice_for(enf.store, action_id, seller_id=seller_filter(principal), language=lang)
 
 
 @router.get("/seller/notices/{action_id}", response_class=HTMLResponse)

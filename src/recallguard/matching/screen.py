@@ -35,11 +35,12 @@ Check = Callable[[Listing], list[Match]]
 #: one restriction per authority already keeps the listing from that authority's buyers, and a clearly
 #: weaker second recall is usually a sibling product or an older notice of the same one.
 SECOND_MATCH_MARGIN = 0.03
-#: Only the best recall per listing and authority is blocked by words alone (recalls tied with it too:
-#: nothing tells them apart); a runner-up goes to review. The best one's block already keeps the listing
-#: from that authority's buyers, and a runner-up is most often a sibling notice of another model of the
-#: brand. A recall whose GTIN or model number the listing carries is blocked whatever its rank: the
-#: identifier settles it, and each such recall's report must show the listing blocked.
+#: Scores closer than this are a tie. Only the best recall per listing and authority is blocked by words
+#: alone (recalls tied with it too: nothing tells them apart); a runner-up goes to review. The best one's
+#: block already keeps the listing from that authority's buyers, and a runner-up is most often a sibling
+#: notice of another model of the brand. A recall whose GTIN or model number the listing carries is
+#: blocked whatever its rank: the identifier settles it, and each such recall's report must show the
+#: listing blocked.
 TIE = 1e-6
 MAX_MATCHES_PER_AUTHORITY = 3  # ties beyond this (one product recalled many times) add no protection
 

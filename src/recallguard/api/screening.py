@@ -101,18 +101,18 @@ def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) ->
             )
         if ids:
             # a listing stored for the first time has no matches or actions yet: nothing to read of it
-            fresh = set(uow.listings.upsert_many(list(by_id.values()), keys).created)
-            seen = [lid for lid in ids if lid not in fresh]
+            created = set(uow.listings.upsert_many(list(by_id.values()), keys).created)
+            seen = [lid for lid in ids if lid not in created]
             existing = uow.matches.active_for_listings(seen) if seen else {}
             touched = []  # listings with a match before or now (most have neither: nothing to reconcile)
             for lid, found in zip(ids, matches, strict=True):
                 was = existing.get(lid, [])
                 if found or was:
                     touched.append(lid)
-                    reconcile(uow, lid, found, was, actor, why="publish-time screening", fresh=lid in fresh)
+                    reconcile(uow, lid, found, was, actor, why="publish-time screening", new=lid in created)
             uow.listings.mark_screened(ids, version)
             match_keys = [(m.listing_id, m.authority, m.recall_number) for ms in matches for m in ms]
-            if fresh.issuperset(touched):  # every row of these listings was written just now: no reads
+            if created.issuperset(touched):  # every row of these listings was written just now: no reads
                 actions, m_bases, a_bases = written_answer(uow, set(touched), match_keys)
             else:
                 actions = EnforcementRepo(uow.session).actions_for_listings(touched) if touched else []

@@ -107,15 +107,15 @@ def record_action(uow: UnitOfWork, action: Action, new: bool = False) -> BankRec
     return rec
 
 
-def action_changed(uow: UnitOfWork, action: Action, created: bool = False) -> None:
-    """Bring the bank in line with one action's new state (call after writing the state; ``created``:
+def action_changed(uow: UnitOfWork, action: Action, new: bool = False) -> None:
+    """Bring the bank in line with one action's new state (call after writing the state; ``new``:
     the action was added in this transaction, so no entry of it can exist yet).
 
     Approved, sent, confirmed or failed: the listing is in the bank. Withdrawn or reversed: it is
     not. Proposed: nothing yet.
     """
     if action.state.value in ACTIONED_STATES:
-        if created:
+        if new:
             record_action(uow, action, new=True)
         elif (rec := BankRepo(uow.session).get(action.action_id)) is None or rec.state != "active":
             record_action(uow, action)

@@ -115,11 +115,11 @@ def _ensure_actions(
     counts: ReconcileCounts,
     auto: AutomationPolicy,
     basis: DecisionBasis,
-    fresh: bool = False,
+    new: bool = False,
 ) -> None:
     delist = auto.delists(m.authority)
     wanted = implied_kinds(m.decision, delist=delist)
-    current = [] if fresh else uow.actions.for_match(m.listing_id, m.authority, m.recall_number)
+    current = [] if new else uow.actions.for_match(m.listing_id, m.authority, m.recall_number)
     weakened = [a for a in current if a.kind not in wanted and a.state in LIVE_STATES]
     # an action a reviewer approved stays while the listing still matches (as review): automation only
     # ever tightens a person's decision; it is lifted by a person, an appeal or a withdrawn recall
@@ -143,8 +143,8 @@ def _ensure_actions(
             continue
         if existing is None:
             a = uow.actions.add(proposed, action_basis_columns(basis))
-            bank_action_changed(uow, a, created=True)  # approved: the listing's fingerprint joins the bank
-            enqueue(uow, a, created=True)  # the marketplace hears of it through the outbox, committed with it
+            bank_action_changed(uow, a, new=True)  # approved: the listing's fingerprint joins the bank
+            enqueue(uow, a, new=True)  # the marketplace hears of it through the outbox, committed with it
             counts.actions_created += 1
             uow.audit.append(
                 "action.created", f"action:{a.action_id}", actor, a.reason,
@@ -190,17 +190,17 @@ def reconcile(
     actor: str,
     scope: Scope = None,
     why: str = "screened",
-    fresh: bool = False,
+    new: bool = False,
 ) -> ReconcileCounts:
     """Store ``matches`` (the screener's answer for one listing) and act on them; withdraw the
-    ``existing`` active matches within ``scope`` that the answer no longer contains. ``fresh``: the
+    ``existing`` active matches within ``scope`` that the answer no longer contains. ``new``: the
     listing was first stored in this transaction, so it has no matches or actions yet (none are read)."""
     counts = ReconcileCounts()
     auto = automation_policy(uow)
-    new = best_per_recall(matches)
+    answer = best_per_recall(matches)
     for old in existing:
         key = (old.authority, old.recall_number)
-        if key in new or (scope is not None and key not in scope):
+        if key in answer or (scope is not None and key not in scope):
             continue
         if uow.matches.withdraw(listing_id, old.authority, old.recall_number):
             counts.withdrawn += 1
@@ -214,9 +214,9 @@ def reconcile(
             else:
                 _withdraw_actions(uow, old, reason, actor, counts)
     before = {(m.authority, m.recall_number): m for m in existing}
-    for key, m in new.items():
+    for key, m in answer.items():
         basis, shadow = auto.basis(m), auto.shadowed(m.authority, m.recall_number)
-        outcome = uow.matches.upsert(m, match_basis_columns(basis, shadow), new=fresh)
+        outcome = uow.matches.upsert(m, match_basis_columns(basis, shadow), new=new)
         if outcome in ("created", "reactivated"):
             counts.created += 1
             uow.audit.append(
@@ -234,7 +234,7 @@ def reconcile(
                  "shadow": shadow, **basis.as_dict()},
             )  # fmt: skip
         if not shadow:
-            _ensure_actions(uow, m, actor, counts, auto, basis, fresh)
+            _ensure_actions(uow, m, actor, counts, auto, basis, new)
         elif outcome != "unchanged":
             counts.shadowed += 1
             _shadow(uow, m, _would(m, auto), actor, basis)

@@ -84,13 +84,13 @@ def action_payload(a: Action) -> dict[str, Any]:
     }
 
 
-def enqueue(uow: UnitOfWork, action: Action, *, resend: bool = False, created: bool = False) -> str:
+def enqueue(uow: UnitOfWork, action: Action, *, resend: bool = False, new: bool = False) -> str:
     """Queue the delivery of an approved action in the caller's transaction; returns its idempotency key.
 
     A delivery still pending for the action is reused (nothing is queued twice). ``resend`` (a failed
     action sent again) keeps the key of the last delivery, so the marketplace dedupes it; an action
     approved again after a withdrawal gets a new key (``<id>:action.approved:<n>``) — it is news.
-    ``created``: the action was added in this transaction and has no deliveries yet (nothing is read).
+    ``new``: the action was added in this transaction and has no deliveries yet (nothing is read).
     """
     s = uow.session
     q = (
@@ -98,7 +98,7 @@ def enqueue(uow: UnitOfWork, action: Action, *, resend: bool = False, created: b
         .where(DeliveryRow.action_id == action.action_id, DeliveryRow.event == EVENT)
         .order_by(DeliveryRow.created_at, DeliveryRow.delivery_id)
     )
-    rows = [] if created else list(s.scalars(q))
+    rows = [] if new else list(s.scalars(q))
     for r in rows:
         if r.status == "pending":
             return r.idempotency_key
@@ -110,16 +110,16 @@ def enqueue(uow: UnitOfWork, action: Action, *, resend: bool = False, created: b
     else:
         key = f"{base}:{len({r.idempotency_key for r in rows}) + 1}"
     payload = {"event": EVENT, "action": action_payload(action)}
-    queue_row(uow, action.action_id, EVENT, key, payload, first=created)
+    queue_row(uow, action.action_id, EVENT, key, payload, new=new)
     return key
 
 
 def queue_row(
-    uow: UnitOfWork, action_id: str, event: str, key: str, payload: dict[str, Any], first: bool = False
+    uow: UnitOfWork, action_id: str, event: str, key: str, payload: dict[str, Any], new: bool = False
 ) -> DeliveryRow:
     """Add one pending delivery of ``event`` for an action, queued after every earlier row of the action
     (its ``created_at`` is later than theirs even within one clock tick: the claim keeps that order;
-    ``first``: the action has no rows yet, nothing to read).
+    ``new``: the action has no rows yet, nothing to read).
 
     >>> from recallguard.store import Store
     >>> with Store("sqlite://").transaction() as uow:
@@ -131,7 +131,7 @@ def queue_row(
     ts = datetime.now(UTC)
     last = (
         None
-        if first
+        if new
         else utc(s.scalar(select(func.max(DeliveryRow.created_at)).where(DeliveryRow.action_id == action_id)))
     )
     if last is not None and last >= ts:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recallguard.store.tables import TS, Base, Json
@@ -29,6 +29,9 @@ ENTRY_ACTIVE, ENTRY_REMOVED = "active", "removed"
 
 class BankEntryRow(Base):
     __tablename__ = "bank_entries"
+    # the photo worker's question, "active entries with photos pending, oldest first", answered from the
+    # index alone (revision b002): ix_bank_entries_state walked every active entry
+    __table_args__ = (Index("ix_bank_entries_pending_images", "images_state", "state", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     action_id: Mapped[str] = mapped_column(String(40), unique=True)

@@ -141,7 +141,9 @@ class TargetIndex:
         lp.fixed_tokens = frozenset(fixed)
         lp.title_set = frozenset(lp.title_tokens) | lp.fixed_tokens
         idf, unknown = self.idf, self.unknown_idf
-        lp.content_idf = tuple((t, idf.get(t, unknown)) for t in lp.title_set if len(t) > 2 and t.isalpha())
+        # one order, so one floating-point sum, in every process (set order follows Python's hash seed)
+        words = sorted(t for t in lp.title_set if len(t) > 2 and t.isalpha())
+        lp.content_idf = tuple((t, idf.get(t, unknown)) for t in words)
 
     @cached_property
     def lsh(self) -> ShingleLSH:

@@ -38,6 +38,10 @@ PARAMS: dict[str, Any] = {
     "verbose": -1,
     "num_threads": 2,
     "seed": 7,
+    # the same data gives the same model on every rebuild (two threads sum histograms in any order
+    # otherwise; LightGBM wants a fixed row/column layout with it)
+    "deterministic": True,
+    "force_row_wise": True,
     "monotone_constraints": [MONOTONE.get(f, 0) for f in FEATURES],
     "monotone_constraints_method": "advanced",
 }
@@ -74,6 +78,10 @@ def pair_dataset(
     gen = generate(targets, per_kind=per_kind, seed=seed)
     screener = Screener(targets, scorer=RuleScorer())
     rows, meta = screener.candidate_pairs([g.listing for g in gen])
+    # one row order in every process (candidates come out in set order, which Python's hash seed changes;
+    # bagging picks rows by position)
+    order = sorted(range(len(meta)), key=lambda k: (meta[k][0], meta[k][1]))
+    rows, meta = [rows[k] for k in order], [meta[k] for k in order]
     y = np.array([int(gen[li].recall_number == screener.index.profiles[ti].target.recall_number
                       and gen[li].recall_number != "") for li, ti, _ in meta])  # fmt: skip
     kinds = [gen[li].kind for li, _, _ in meta]

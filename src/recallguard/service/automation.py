@@ -38,6 +38,12 @@ from recallguard.enforcement.actions import DecisionBasis, decision_basis
 from recallguard.settings import Settings
 from recallguard.store import UnitOfWork
 from recallguard.store.automation_tables import ShadowRepo
+from recallguard.store.enforcement_repos import (
+    ACTION_BASIS_DEFAULTS,
+    MATCH_BASIS_DEFAULTS,
+    action_basis,
+    match_basis,
+)
 from recallguard.store.tables import ActionRow, MatchRow
 
 _INFO_KEY = "recallguard.automation"
@@ -207,15 +213,15 @@ def match_bases(
     wanted = set(keys)
     if not wanted:
         return {}
-    q = select(MatchRow.listing_id, MatchRow.authority, MatchRow.recall_number, MatchRow.model_version,
-               MatchRow.block_threshold, MatchRow.review_threshold, MatchRow.threshold_basis,
-               MatchRow.shadow).where(MatchRow.listing_id.in_({k[0] for k in wanted}))  # fmt: skip
+    cols = list(MATCH_BASIS_DEFAULTS)
+    key_cols = (MatchRow.listing_id, MatchRow.authority, MatchRow.recall_number)
+    q = select(*key_cols, *(getattr(MatchRow, c) for c in cols)).where(
+        MatchRow.listing_id.in_({k[0] for k in wanted})
+    )
     out = {}
-    for lid, auth, num, mv, block, review, basis, shadow in uow.session.execute(q):
+    for lid, auth, num, *values in uow.session.execute(q):
         if (lid, auth, num) in wanted:
-            out[(lid, auth, num)] = {"model_version": mv, "block_threshold": block,
-                                     "review_threshold": review, "threshold_basis": basis,
-                                     "shadow": bool(shadow)}  # fmt: skip
+            out[(lid, auth, num)] = match_basis(dict(zip(cols, values, strict=True)))
     return out
 
 
@@ -224,9 +230,7 @@ def action_bases(uow: UnitOfWork, action_ids: Iterable[str]) -> dict[str, dict[s
     ids = list(set(action_ids))
     if not ids:
         return {}
-    cols = (ActionRow.model_version, ActionRow.block_threshold, ActionRow.review_threshold)
-    q = select(ActionRow.action_id, *cols, ActionRow.threshold_basis).where(ActionRow.action_id.in_(ids))
-    return {
-        aid: {"model_version": mv, "block_threshold": b, "review_threshold": r, "threshold_basis": basis}
-        for aid, mv, b, r, basis in uow.session.execute(q)
-    }
+    cols = list(ACTION_BASIS_DEFAULTS)
+    q = select(ActionRow.action_id, *(getattr(ActionRow, c) for c in cols))
+    rows = uow.session.execute(q.where(ActionRow.action_id.in_(ids)))
+    return {aid: action_basis(dict(zip(cols, values, strict=True))) for aid, *values in rows}

@@ -29,22 +29,29 @@ from recallguard.store.tables import ActionRow, MatchRow
 ACTIVE, WITHDRAWN = "active", "withdrawn"
 _MATCH_INSERT = insert(cast(Table, MatchRow.__table__))
 _ACTION_INSERT = insert(cast(Table, ActionRow.__table__))
-_MATCH_BASIS = ("block_threshold", "review_threshold", "threshold_basis", "shadow")
-#: The basis columns of an action and what a row holds when they are not given.
-_ACTION_BASIS_DEFAULTS: dict[str, Any] = {
+#: The columns that record why a match was decided, and what a row holds when they are not given.
+MATCH_BASIS_DEFAULTS: dict[str, Any] = {
     "model_version": "", "block_threshold": None, "review_threshold": None, "threshold_basis": "",
+    "shadow": False,
 }  # fmt: skip
+#: The same for an action (no shadow: a shadowed decision makes no action).
+ACTION_BASIS_DEFAULTS: dict[str, Any] = {k: v for k, v in MATCH_BASIS_DEFAULTS.items() if k != "shadow"}
 
 
-def _basis_of(model_version: str, columns: Mapping[str, Any]) -> dict[str, Any]:
-    """A match row's basis as ``service.automation.match_bases`` reads it back."""
-    return {
-        "model_version": model_version,
-        "block_threshold": columns.get("block_threshold"),
-        "review_threshold": columns.get("review_threshold"),
-        "threshold_basis": columns.get("threshold_basis", ""),
-        "shadow": bool(columns.get("shadow", False)),
-    }
+def match_basis(columns: Mapping[str, Any]) -> dict[str, Any]:
+    """A match's basis as the API and exports show it, from its row's columns (missing ones: defaults).
+
+    >>> match_basis({"model_version": "m1", "shadow": 1})["shadow"], match_basis({})["threshold_basis"]
+    (True, '')
+    """
+    out = {k: columns.get(k, d) for k, d in MATCH_BASIS_DEFAULTS.items()}
+    out["shadow"] = bool(out["shadow"])
+    return out
+
+
+def action_basis(columns: Mapping[str, Any]) -> dict[str, Any]:
+    """An action's basis as the API and exports show it, from its row's columns (missing ones: defaults)."""
+    return {k: columns.get(k, d) for k, d in ACTION_BASIS_DEFAULTS.items()}
 
 
 def _match(row: MatchRow) -> Match:
@@ -109,7 +116,7 @@ class MatchRepo:
         }
         key = (m.listing_id, m.authority, m.recall_number)
         if row is None:
-            self.written[key] = _basis_of(m.model_version, extra)
+            self.written[key] = match_basis({**extra, "model_version": m.model_version})
             if new:  # nothing of it can be in the session either: one Core INSERT, no unit of work
                 ident = {
                     "listing_id": m.listing_id,
@@ -134,7 +141,7 @@ class MatchRepo:
             return "created"
         for k, v in extra.items():  # the thresholds may move while the score stays: no event for that
             setattr(row, k, v)
-        self.written[key] = _basis_of(m.model_version, {k: getattr(row, k) for k in _MATCH_BASIS})
+        self.written[key] = match_basis({k: getattr(row, k) for k in MATCH_BASIS_DEFAULTS})
         if row.state == WITHDRAWN:
             outcome = "reactivated"
         elif (
@@ -245,12 +252,12 @@ class ActionRepo:
                 "reason": action.reason,
                 "created_at": created,
                 "updated_at": updated,
-                **_ACTION_BASIS_DEFAULTS,
+                **ACTION_BASIS_DEFAULTS,
                 **columns,
             },
         )
         stored = Action(**{**action.__dict__, "action_id": aid})
-        as_read = {k: columns.get(k, d) for k, d in _ACTION_BASIS_DEFAULTS.items()}
+        as_read = action_basis(columns)
         self.added[aid] = (
             dataclasses.replace(stored, created_at=utc(created), updated_at=utc(updated)),
             as_read,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from sqlalchemy import text
@@ -21,13 +22,12 @@ def test_checkpoints_move_to_the_thread_and_back(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'rg.db'}")
     try:
         assert _auto_pages(store) == AUTO_PAGES
-        wal = WalCheckpointer(store, every_s=0.01).start()
+        wal = WalCheckpointer(store, every_s=3600).start()  # its thread waits: this test checkpoints
         assert _auto_pages(store) == 0
         for i in range(20):
             with store.transaction() as uow:
                 uow.listings.upsert_many([Listing(f"L{i}", "x" * 2000)])
         assert wal.checkpoint() > 0  # what the commits wrote to the log is copied from here
-        assert wal.rounds >= 1
         wal.stop()
         assert _auto_pages(store) == AUTO_PAGES
         with store.transaction() as uow:
@@ -41,3 +41,18 @@ def test_in_memory_store_is_left_alone() -> None:
     wal = WalCheckpointer(store).start()
     assert not wal.active and wal.checkpoint() == -1
     wal.stop()
+
+
+def test_the_thread_checkpoints_while_it_runs(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'rg.db'}")
+    try:
+        wal = WalCheckpointer(store, every_s=0.01).start()
+        with store.transaction() as uow:
+            uow.listings.upsert_many([Listing("L1", "x" * 2000)])
+        deadline = time.monotonic() + 30  # a bound for a stalled machine, not a speed figure
+        while wal.rounds < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        wal.stop()
+        assert wal.rounds >= 2
+    finally:
+        store.close()

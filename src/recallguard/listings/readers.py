@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from recallguard.domain.models import BadRecord, Listing
 from recallguard.errors import InputError
-from recallguard.listings.schema import ListingIn
+from recallguard.listings.schema import STORABLE, ListingIn
 
 FORMATS = ("jsonl", "csv", "parquet")
 
@@ -51,10 +51,13 @@ def detect_format(path: Path) -> str:
     return "csv"
 
 
-def validate_record(raw: dict[str, Any], source: str, location: str) -> Listing | BadRecord:
-    """Validate one raw record; a ``BadRecord`` names the first failing field."""
+def validate_record(
+    raw: dict[str, Any], source: str, location: str, storable: bool = False
+) -> Listing | BadRecord:
+    """Validate one raw record; a ``BadRecord`` names the first failing field. ``storable``: the reader
+    knows the record holds no NUL and no lone surrogate (``domain.safe_text``), so it is not scrubbed."""
     try:
-        return ListingIn.model_validate(raw).to_domain()
+        return ListingIn.model_validate(raw, context=STORABLE if storable else None).to_domain()
     except ValidationError as e:
         err = e.errors()[0]
         fld = ".".join(str(p) for p in err.get("loc", ())) or "?"
@@ -107,7 +110,8 @@ def _read_jsonl(path: Path) -> Iterator[Listing | BadRecord]:
             if not isinstance(row, dict):
                 yield BadRecord(src, f"line {lineno}", "<record>", "expected a JSON object", line[:10_000])
                 continue
-            yield validate_record(row, src, f"line {lineno}")
+            # JSON writes a NUL or a lone surrogate only as a \u escape (raw control characters are refused)
+            yield validate_record(row, src, f"line {lineno}", storable="\\u" not in line)
 
 
 def _read_csv(path: Path) -> Iterator[Listing | BadRecord]:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from recallguard.domain.models import Listing
 from recallguard.domain.safe_text import scrub
 
 MAX_TEXT = 20_000
+#: Validation context of a record its reader has already found storable (a JSON line with no ``\\u``
+#: escape can hold neither a NUL nor a lone surrogate): the scrub's walk over every value is skipped.
+STORABLE = {"storable": True}
 
 
 class ListingIn(BaseModel):
@@ -39,8 +42,10 @@ class ListingIn(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _storable(cls, data: Any) -> Any:
+    def _storable(cls, data: Any, info: ValidationInfo) -> Any:
         """Lone surrogates and NULs made storable (``domain.safe_text``): never a failed batch."""
+        if info.context is not None and info.context.get("storable"):
+            return data
         return scrub(data)
 
     @field_validator(

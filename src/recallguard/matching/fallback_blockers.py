@@ -15,10 +15,8 @@ each one's pair completeness).
 
 from __future__ import annotations
 
-import copy
+from collections import defaultdict
 from collections.abc import Sequence
-from functools import lru_cache
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,8 +24,13 @@ import numpy.typing as npt
 from recallguard.matching.profiles import ListingProfile, TargetProfile
 
 NUM_PERM = 64
-LSH_THRESHOLD = 0.3
 SHINGLE = 3
+#: 21 bands of 3 rows: the banding datasketch's ``MinHashLSH`` chooses for a Jaccard threshold of 0.3
+#: over 64 permutations (equal weight on false positives and false negatives).
+BANDS, ROWS = 21, 3
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the top 32 bits of the product
+_BAND_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
+_EMPTY = np.zeros(0, dtype=np.uint64)
 
 __all__ = ["EmbeddingNeighbours", "ShingleLSH"]
 
@@ -42,45 +45,100 @@ def shingles(text: str, k: int = SHINGLE) -> set[str]:
     return {s[i : i + k] for i in range(max(1, len(s) - k + 1))} if s else set()
 
 
-@lru_cache(maxsize=1)
-def _template() -> Any:
-    """datasketch is imported on first use (it costs half a second at start-up); the permutations are
-    drawn once and shared by every signature."""
-    from datasketch import MinHash
+def shingle_hashes(text: str) -> npt.NDArray[np.uint64]:
+    """32-bit hashes of the text's character 3-grams (spaces removed), as ``shingles`` cuts them, computed
+    in numpy: each gram's three code points packed into one 63-bit number (one number per gram, no two
+    grams alike), then mixed down to 32 bits. A text shorter than three characters is one gram.
 
-    return MinHash(num_perm=NUM_PERM, seed=1)
-
-
-def signature(items: set[str]) -> Any:
-    """The MinHash of a shingle set (datasketch's vectorised batch update).
-
-    A shallow copy of the empty template shares its permutations (building a MinHash re-checks them,
-    which cost more than the hashing); ``update_batch`` replaces the copy's hash values, never the
-    template's.
+    >>> len(shingle_hashes("ab cd")), len(shingle_hashes("ab")), len(shingle_hashes(" "))
+    (2, 1, 0)
     """
-    m = copy.copy(_template())
-    m.update_batch([x.encode() for x in items])
-    return m
+    s = "".join(text.split())
+    if not s:
+        return _EMPTY
+    cps = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(cps) < SHINGLE:
+        cps = np.concatenate([cps, np.zeros(SHINGLE - len(cps), dtype=np.uint64)])
+    grams = (cps[:-2] << np.uint64(42)) | (cps[1:-1] << np.uint64(21)) | cps[2:]
+    return (grams * _MIX) >> np.uint64(32)
+
+
+def _hash_family(seed: int = 1) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """The 64 random hash functions of the MinHash, multiply-shift: h(x) = (a·x + b) mod 2^64, top 32
+    bits (a odd). Universal like datasketch's a·x + b mod 2^61−1, without a 64-bit division per value."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 62, size=NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = gen.randint(0, 1 << 62, size=NUM_PERM, dtype=np.uint64)
+    return a, b
+
+
+_A, _B = _hash_family()
+_SHIFT = np.uint64(32)
+
+
+def signatures(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint64], list[bool]]:
+    """MinHash signatures of many texts' 3-gram sets at once (one row each), and whether each text had
+    any gram. One numpy pass over all the texts' grams, then a minimum per text: the per-text cost of a
+    MinHash object (datasketch hashes each gram with SHA-1 in Python) is what made this blocker slow.
+
+    >>> sig, ok = signatures(["brompton bicycle", "brompton bicycle", ""])
+    >>> sig.shape, bool((sig[0] == sig[1]).all()), ok
+    ((3, 64), True, [True, True, False])
+    """
+    parts = [shingle_hashes(t) for t in texts]
+    ok = [len(p) > 0 for p in parts]
+    out = np.full((len(texts), NUM_PERM), np.uint64((1 << 32) - 1), dtype=np.uint64)
+    kept = [p for p in parts if len(p)]
+    if kept:
+        hv = np.concatenate(kept)
+        starts = np.cumsum([0] + [len(p) for p in kept[:-1]])
+        phv = (hv[:, None] * _A + _B) >> _SHIFT  # unsigned arithmetic wraps: mod 2^64
+        out[np.flatnonzero(ok)] = np.minimum.reduceat(phv, starts, axis=0)
+    return out, ok
+
+
+def band_keys(sig: npt.NDArray[np.uint64]) -> list[list[int]]:
+    """One 64-bit key per band of each signature row (the band's three values mixed into one)."""
+    bands = sig[:, : BANDS * ROWS].reshape(len(sig), BANDS, ROWS)
+    with np.errstate(over="ignore"):
+        keys = (bands * _BAND_MIX).sum(axis=2, dtype=np.uint64)
+    return keys.tolist()
 
 
 class ShingleLSH:
-    """MinHash LSH over the targets' brand + product-name shingles."""
+    """MinHash LSH over the targets' brand + product-name shingles: banded signatures in dicts.
 
-    def __init__(self, profiles: Sequence[TargetProfile], threshold: float = LSH_THRESHOLD) -> None:
-        from datasketch import MinHashLSH
+    Hand-written rather than datasketch's ``MinHashLSH`` because it answers for a whole batch of listings
+    in a few numpy operations (the signatures, then every band key), where datasketch builds, hashes
+    and queries one object per listing.
+    """
 
-        self.lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        for i, p in enumerate(profiles):
-            text = f"{p.brand_norm} {p.name_norm}".strip()
-            if text:
-                self.lsh.insert(i, signature(shingles(text)))
+    def __init__(self, profiles: Sequence[TargetProfile]) -> None:
+        self.tables: list[dict[int, list[int]]] = [defaultdict(list) for _ in range(BANDS)]
+        texts = [f"{p.brand_norm} {p.name_norm}".strip() for p in profiles]
+        sig, ok = signatures(texts)
+        for i, (keys, has) in enumerate(zip(band_keys(sig), ok, strict=True)):
+            if has and texts[i]:
+                for table, key in zip(self.tables, keys, strict=True):
+                    table[key].append(i)
 
     def query(self, lp: ListingProfile) -> list[int]:
         """Targets whose shingle sets are similar to the listing title's."""
-        items = shingles(lp.title_norm)
-        if not items:
-            return []
-        return sorted(self.lsh.query(signature(items)))
+        return self.query_many([lp])[0]
+
+    def query_many(self, lps: Sequence[ListingProfile]) -> list[list[int]]:
+        """``query`` for each of many listings (one numpy pass for all of them)."""
+        sig, ok = signatures([lp.title_norm for lp in lps])
+        out: list[list[int]] = []
+        for keys, has in zip(band_keys(sig), ok, strict=True):
+            found: set[int] = set()
+            if has:
+                for table, key in zip(self.tables, keys, strict=True):
+                    hit = table.get(key)
+                    if hit:
+                        found.update(hit)
+            out.append(sorted(found))
+        return out
 
 
 class EmbeddingNeighbours:
@@ -104,9 +162,19 @@ class EmbeddingNeighbours:
 
     def query(self, lp: ListingProfile) -> list[int]:
         """The k nearest targets above ``min_cosine``."""
-        if self.matrix is None or self.embedder is None:
-            return []
-        v = self.embedder.encode([lp.listing.title])[0]
-        sims = self.matrix @ v
-        top = np.argsort(-sims)[: self.k]
-        return [int(i) for i in top if sims[i] >= self.min_cosine]
+        return self.query_many([lp])[0]
+
+    def query_many(self, lps: Sequence[ListingProfile]) -> list[list[int]]:
+        """``query`` for each of many listings (one matrix product for all of them). Similarities are
+        rounded to 1e-6 so that a listing's answer never depends on the batch it came in (a product's
+        last bits may)."""
+        if self.matrix is None or self.embedder is None or not lps:
+            return [[] for _ in lps]
+        sims = np.round(self.embedder.encode([lp.listing.title for lp in lps]) @ self.matrix.T, 6)
+        rows, cols = np.nonzero(sims >= self.min_cosine)
+        order = np.lexsort((cols, -sims[rows, cols], rows))  # per listing: most similar first, ties by id
+        out: list[list[int]] = [[] for _ in lps]
+        for r, c in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
+            if len(out[r]) < self.k:
+                out[r].append(c)
+        return out

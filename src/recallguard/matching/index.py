@@ -161,6 +161,34 @@ class TargetIndex:
         The fuzzy fallback blockers (``lsh``, ``embedding``) run when the exact ones found nothing but
         the title shares some words with the targets, or always with ``exhaustive`` (for measuring).
         """
+        return self.candidates_many([lp], exhaustive)[0]
+
+    def candidates_many(
+        self, lps: Sequence[ListingProfile], exhaustive: bool = False
+    ) -> list[dict[int, set[str]]]:
+        """``candidates`` for each of many listings: the exact blockers listing by listing, then the fuzzy
+        ones once for all the listings that need them (a batch of signatures, one matrix product)."""
+        outs: list[dict[int, set[str]]] = []
+        fallback: list[int] = []
+        for k, lp in enumerate(lps):
+            out, shares_words = self._exact_candidates(lp)
+            outs.append(out)
+            if exhaustive or (not out and (shares_words or lp.fixed_tokens)):
+                fallback.append(k)
+        if fallback:
+            fuzzy = self.lsh.query_many([lps[k] for k in fallback])
+            for k, found in zip(fallback, fuzzy, strict=True):
+                for i in found:
+                    outs[k].setdefault(i, set()).add("lsh")
+            rest = [k for k, found in zip(fallback, fuzzy, strict=True) if exhaustive or not found]
+            if rest:
+                for k, found in zip(rest, self.neighbours.query_many([lps[k] for k in rest]), strict=True):
+                    for i in found:
+                        outs[k].setdefault(i, set()).add("embedding")
+        return outs
+
+    def _exact_candidates(self, lp: ListingProfile) -> tuple[dict[int, set[str]], bool]:
+        """The hash-lookup blockers' candidates, and whether the title shares any word with the targets."""
         self.correct_tokens(lp)
         out: dict[int, set[str]] = defaultdict(set)
         for g in lp.gtins:
@@ -194,11 +222,4 @@ class TargetIndex:
             good = [(i, sc) for i, sc in scores.items() if sc >= MIN_TEXT_COVER * mass[i]]
             for i, _ in sorted(good, key=lambda kv: (-kv[1], kv[0]))[:TEXT_TOP_K]:
                 out[i].add("text")
-        if exhaustive or (not out and (scores or lp.fixed_tokens)):
-            fuzzy = self.lsh.query(lp)
-            for i in fuzzy:
-                out[i].add("lsh")
-            if exhaustive or not fuzzy:
-                for i in self.neighbours.query(lp):
-                    out[i].add("embedding")
-        return dict(out)
+        return dict(out), bool(scores)

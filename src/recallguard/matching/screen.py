@@ -81,9 +81,10 @@ class Screener:
         """Feature rows and (listing index, target index, listing profile) per candidate pair of a batch."""
         rows: list[list[float]] = []
         meta: list[tuple[int, int, ListingProfile]] = []
-        for li, listing in enumerate(listings):
-            lp = listing_profile(listing)
-            cands = self.index.candidates(lp)
+        profiles = [listing_profile(listing) for listing in listings]
+        for li, (listing, lp, cands) in enumerate(
+            zip(listings, profiles, self.index.candidates_many(profiles), strict=True)
+        ):
             if not cands:
                 continue
             self._add_group(li, lp, cands, rows, meta)

@@ -171,6 +171,7 @@ _SWAPS = str.maketrans("OQILSBZ", "0011582")
 _FRAGMENT = re.compile(r"[A-Za-z0-9]+")
 
 
+@lru_cache(maxsize=TEXT_CACHE)
 def model_key(value: str) -> str:
     """The lookup key of one model number: canonical form with letter/digit swaps folded.
 

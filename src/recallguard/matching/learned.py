@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,37 @@ MODEL_FILE = "screening.lgb.txt"
 META_FILE = "screening.json"
 
 
+#: Optional imports of LightGBM that recallguard never uses: its scikit-learn estimator classes
+#: (``LGBMClassifier`` & co.; recallguard trains with ``lightgbm.train`` and predicts with ``Booster`` on
+#: numpy arrays) and its pandas input glue. Importing them is 0.8 s of every ``screen``'s start-up.
+_UNUSED_BY_LIGHTGBM = ("sklearn", "pandas")
+
+
+def import_lightgbm() -> Any:
+    """LightGBM, imported without the scikit-learn and pandas glue when neither is loaded yet:
+    ``sys.modules[name] = None`` makes LightGBM's optional imports fail as if they were not installed.
+    Both stay importable for everything else afterwards (only LightGBM's own glue is off).
+
+    >>> import_lightgbm().__name__
+    'lightgbm'
+    """
+    if "lightgbm" not in sys.modules:
+        blocked = [m for m in _UNUSED_BY_LIGHTGBM if m not in sys.modules]
+        for name in blocked:
+            sys.modules[name] = None  # type: ignore[assignment]
+        try:
+            import lightgbm  # noqa: F401
+        finally:
+            for name in blocked:
+                del sys.modules[name]
+    return sys.modules["lightgbm"]
+
+
 class LearnedScorer:
     """A calibrated gradient-boosted pair scorer loaded from a model directory."""
 
     def __init__(self, model_dir: Path) -> None:
-        import lightgbm as lgb
-
+        lgb = import_lightgbm()
         text = (model_dir / MODEL_FILE).read_text()
         self.meta: dict[str, Any] = json.loads((model_dir / META_FILE).read_text())
         self.booster = lgb.Booster(model_str=text)

@@ -81,6 +81,8 @@ def normalize_text(text: str) -> str:
     """NFKC, invisible characters removed, lower case, punctuation to spaces (apostrophes kept)."""
     if not text:
         return ""
+    if text.isascii():  # NFKC leaves ASCII as it is, and no invisible or typographic character is ASCII
+        return " ".join(_PUNCT.sub(" ", text.replace("`", "'").lower()).split())
     t = unicodedata.normalize("NFKC", strip_invisible(text)).translate(_APOS).lower()
     t = _PUNCT.sub(" ", t)
     return _SPACES.sub(" ", t).strip()
@@ -108,15 +110,19 @@ def _token(word: str) -> str:
     return singular(word.strip("'").removesuffix("'s"))
 
 
+@lru_cache(maxsize=500_000)
+def _kept_token(word: str) -> str:
+    """The token of one normalised word, or '' when it is marketing noise or a stop word."""
+    t = _token(word)
+    return "" if not t or t in NOISE or word in NOISE else t
+
+
 def tokens(text: str, drop_noise: bool = True) -> list[str]:
     """Normalised, singular word tokens; marketing noise and stop words dropped by default."""
-    out = []
-    for w in normalize_text(text).split():
-        t = _token(w)
-        if not t or (drop_noise and (t in NOISE or w in NOISE)):
-            continue
-        out.append(t)
-    return out
+    words = normalize_text(text).split()
+    if drop_noise:
+        return [t for t in map(_kept_token, words) if t]
+    return [t for t in map(_token, words) if t]
 
 
 _MODEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-./]*[A-Za-z0-9]|[0-9]")
@@ -142,6 +148,22 @@ def has_digit(text: str) -> bool:
     return any(c.isdigit() for c in text)
 
 
+@lru_cache(maxsize=200_000)
+def _written_models(raw: str) -> tuple[str, ...]:
+    """The canonical model numbers one written token stands for: itself, and the parts of a compound
+    code ('AK626H-MBK' → AK626HMBK, AK626H). Tokens repeat across listings, so this is memoised."""
+    if _DIGIT.search(raw) is None or _PURE_SIZE.match(raw):
+        return ()
+    out: list[str] = []
+    if _SHORT_CODE.match(raw) or is_plausible_model(raw):  # "H-4": short, but written as a code
+        out.append(canonical_model(raw))
+    if "-" in raw or "." in raw or "/" in raw:
+        for part in _SEPARATORS.split(raw):
+            if len(part) >= 3 and is_plausible_model(part):
+                out.append(canonical_model(part))
+    return tuple(out)
+
+
 @lru_cache(maxsize=TEXT_CACHE)
 def model_tokens(text: str) -> frozenset[str]:
     """Canonical model-number candidates written in ``text``: whole tokens with a digit, and for
@@ -150,31 +172,20 @@ def model_tokens(text: str) -> frozenset[str]:
         return frozenset()
     out: set[str] = set()
     found: list[str] = _MODEL_RE.findall(strip_invisible(text))  # ASCII tokens only
-    digits = [_DIGIT.search(m) is not None for m in found]
     for k in range(len(found) - 1):  # model numbers broken by a space: "BS 100"
-        a, b = found[k], found[k + 1]
-        if (
-            digits[k + 1]
-            and len(a) <= 5
-            and len(b) <= 8
-            and (a.isupper() or len(a) <= 3)
-            and a.isalpha()
-            and a.lower() not in NOISE
-            and a.lower() not in _UNITS
-            and not _PURE_SIZE.match(b)
-        ):
-            joined = canonical_model(a + b)
-            if is_plausible_model(joined):
-                out.add(joined)
-    for raw, dig in zip(found, digits, strict=True):
-        if not dig or _PURE_SIZE.match(raw):
-            continue
-        if _SHORT_CODE.match(raw):  # "H-4": short, but written as a code
-            out.add(canonical_model(raw))
-        if is_plausible_model(raw):
-            out.add(canonical_model(raw))
-        if "-" in raw or "." in raw or "/" in raw:
-            for part in _SEPARATORS.split(raw):
-                if len(part) >= 3 and is_plausible_model(part):
-                    out.add(canonical_model(part))
+        a = found[k]
+        if len(a) <= 5 and a.isalpha() and (a.isupper() or len(a) <= 3):
+            b = found[k + 1]
+            if (
+                len(b) <= 8
+                and _DIGIT.search(b) is not None
+                and a.lower() not in NOISE
+                and a.lower() not in _UNITS
+                and not _PURE_SIZE.match(b)
+            ):
+                joined = canonical_model(a + b)
+                if is_plausible_model(joined):
+                    out.add(joined)
+    for raw in found:
+        out.update(_written_models(raw))
     return frozenset(out)

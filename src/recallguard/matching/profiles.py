@@ -24,6 +24,7 @@ from recallguard.domain.identifiers import (
     normalize_gtin,
 )
 from recallguard.domain.models import Listing, Target
+from recallguard.matching import evasion
 from recallguard.matching.normalize import has_digit, model_tokens, normalize_text, tokens
 
 ACCESSORY_CUES = (
@@ -61,7 +62,8 @@ _ACCESSORY_RE = re.compile(
 )
 
 
-_CUE_WORDS = ("for", "compatible", "replacement", "fits", "spare", "accessor", "storage bag", "carrying case")
+# a cue's words as plain substrings: a title without any of them skips the expression above
+_CUE_WORDS = re.compile("for|compatible|replacement|fits|spare|accessor|storage bag|carrying case")
 
 
 def accessory_cue(text: str) -> str:
@@ -71,7 +73,7 @@ def accessory_cue(text: str) -> str:
     ('replacement', '')
     """
     t = normalize_text(text)
-    if not any(w in t for w in _CUE_WORDS):
+    if _CUE_WORDS.search(t) is None:
         return ""
     m = _ACCESSORY_RE.search(t)
     return m.group(0).strip() if m else ""
@@ -191,6 +193,12 @@ def target_profile(t: Target) -> TargetProfile:
 
 
 _LEET_CHARS = frozenset("0134578@$!|")
+# In ASCII text, a word whose letters and digits alternate at least twice (what ``_interleaved`` asks):
+# letter, then a digit among other non-letters, then a letter; or digit, letter, digit. Most titles with
+# digits hold only model numbers and sizes ("KY055", "12 inch") and skip the word-by-word check.
+_INTERLEAVED_ASCII = re.compile(
+    r"[A-Za-z][^\sA-Za-z]*[0-9][^\sA-Za-z]*[A-Za-z]|[0-9][^\s0-9]*[A-Za-z][^\s0-9]*[0-9]"
+)
 
 
 def _interleaved(word: str) -> bool:
@@ -211,8 +219,6 @@ def undisguised(text: str) -> str:
     >>> undisguised("Rаzоr K1ds sc00ter")
     'Razor k1ds sc00ter kids scooter'
     """
-    from recallguard.matching import evasion
-
     out = text
     if not text.isascii():
         out = evasion.skeleton(text)
@@ -223,7 +229,7 @@ def undisguised(text: str) -> str:
             out = text
         elif text[:1].isupper() and out[:1].islower():
             out = out[:1].upper() + out[1:]
-    if not _LEET_CHARS.isdisjoint(out):
+    if not _LEET_CHARS.isdisjoint(out) and (not out.isascii() or _INTERLEAVED_ASCII.search(out)):
         words = [w for w in out.split() if len(w) >= 3 and not _LEET_CHARS.isdisjoint(w) and _interleaved(w)]
         decoded = [evasion.leet_variants(w)[-1] for w in words]
         extra = [d for w, d in zip(words, decoded, strict=True) if d != w and d.isalpha()]

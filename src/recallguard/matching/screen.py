@@ -168,7 +168,7 @@ class Screener:
                 out[li] = _cap_per_authority(out[li])
             for check in self.checks:
                 out[li].extend(check(listing))
-            out[li].sort(key=lambda m: -m.score)
+            out[li].sort(key=lambda m: (-m.score, m.recall_number))  # ties in one order in every process
         return out
 
 

@@ -1,0 +1,108 @@
+"""The screening hot path's shortcuts give what the long way gives.
+
+Each shortcut skips work when it cannot change the answer (ASCII text, titles without leetspeak, a
+batch of listings at once); these tests hold them to the long way on real listings and on generated
+text, so a shortcut that changes an answer fails here and not silently in production.
+"""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recallguard.domain.models import Listing
+from recallguard.listings.readers import read_listings
+from recallguard.matching import normalize
+from recallguard.matching.build import targets_for
+from recallguard.matching.fallback_blockers import ShingleLSH, shingles, signatures
+from recallguard.matching.index import TargetIndex
+from recallguard.matching.profiles import (
+    _INTERLEAVED_ASCII,
+    ListingProfile,
+    _interleaved,
+    listing_profile,
+)
+from recallguard.sources.loader import load_recalls
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+ASCII_TEXT = st.text(alphabet=string.printable + "`'", max_size=80)
+
+
+def _slow_normalize(text: str) -> str:
+    """``normalize_text`` the long way (NFKC, invisible characters, typographic quotes), uncached."""
+    t = unicodedata.normalize("NFKC", normalize.strip_invisible(text)).translate(normalize._APOS).lower()
+    return normalize._SPACES.sub(" ", normalize._PUNCT.sub(" ", t)).strip()
+
+
+@given(ASCII_TEXT)
+@settings(max_examples=300, deadline=None)
+def test_ascii_text_normalises_as_the_long_way_does(text: str) -> None:
+    assert normalize.normalize_text.__wrapped__(text) == _slow_normalize(text)
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits + "@$!|-./ ", max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_leetspeak_prefilter_never_skips_a_disguised_word(text: str) -> None:
+    """A title skips the word-by-word leetspeak check only when none of its words would be decoded."""
+    if any(_interleaved(w) for w in text.split()):
+        assert _INTERLEAVED_ASCII.search(text)
+
+
+@pytest.fixture(scope="module")
+def sample() -> tuple[TargetIndex, list[Listing]]:
+    recalls = load_recalls(SAMPLES / "recalls.json").recalls
+    index = TargetIndex(targets_for(recalls))
+    listings = [r for r in read_listings(SAMPLES / "listings.jsonl") if isinstance(r, Listing)]
+    return index, listings
+
+
+def test_a_batch_gets_the_candidates_each_listing_gets_alone(
+    sample: tuple[TargetIndex, list[Listing]],
+) -> None:
+    """The fuzzy blockers answer a whole batch at once; no listing's candidates depend on its batch."""
+    index, listings = sample
+    batch = index.candidates_many([listing_profile(x) for x in listings], exhaustive=True)
+    alone = [index.candidates(listing_profile(x), exhaustive=True) for x in listings]
+    assert batch == alone
+    assert any("lsh" in b for c in batch for b in c.values())
+    assert any("embedding" in b for c in batch for b in c.values()) or not index.neighbours.available
+
+
+def test_minhash_signatures_estimate_jaccard_similarity() -> None:
+    titles = [
+        "brompton t line foldable bicycle",
+        "bromtpon tline foldable bicycle black",
+        "gudook adult bike helmet ky 055",
+        "boon nursh reusable baby bottle 3 pack",
+        "kids wooden dollhouse with furniture",
+        "cervelo wolf sl carbon fiber bicycle fork",
+    ]
+    sig, ok = signatures(titles)
+    assert all(ok)
+    errors = []
+    for i in range(len(titles)):
+        for j in range(i + 1, len(titles)):
+            a, b = shingles(titles[i]), shingles(titles[j])
+            errors.append(abs((sig[i] == sig[j]).mean() - len(a & b) / len(a | b)))
+    assert max(errors) < 0.2 and sum(errors) / len(errors) < 0.08
+
+
+def test_lsh_finds_a_misspelt_title_and_not_an_unrelated_one(
+    sample: tuple[TargetIndex, list[Listing]],
+) -> None:
+    index, _ = sample
+    lsh = ShingleLSH(index.profiles)
+    p = index.profiles[0]
+    title = f"{p.brand_norm} {p.name_norm}"
+    swapped = title[:3] + title[4] + title[3] + title[5:]  # two letters swapped
+    assert 0 in lsh.query(listing_profile_for(swapped))
+    assert lsh.query(listing_profile_for("zzzz qqqq xxxx")) == []
+
+
+def listing_profile_for(title: str) -> ListingProfile:
+    return listing_profile(Listing("L", title))

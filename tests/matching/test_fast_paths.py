@@ -27,8 +27,6 @@ from recallguard.matching.profiles import (
     _interleaved,
     listing_profile,
 )
-from recallguard.matching.rules.attributes import fold
-from recallguard.matching.rules.engine import RuleSet, undisguise
 from recallguard.sources.loader import load_recalls
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
@@ -108,18 +106,3 @@ def test_lsh_finds_a_misspelt_title_and_not_an_unrelated_one(
 
 def listing_profile_for(title: str) -> ListingProfile:
     return listing_profile(Listing("L", title))
-
-
-RULES = RuleSet.load()
-
-
-@given(st.text(alphabet=string.ascii_letters + string.digits + "@$!|-./' ", max_size=60))
-@settings(max_examples=500, deadline=None)
-def test_rules_read_disguised_words_the_same_on_the_cheap_path(text: str) -> None:
-    """The category-ban rules skip the word-by-word undisguising when no word could change; the words
-    they look at, and their memo, give the same text as the full pass ("b@lls", "m-agnetic", "b a l l")."""
-    disguises = ("", " m-agnetic b@lls", " b a l l s", " m a g n e t i c", " 5mm b.a.l.l.s")
-    folded = fold(text + disguises[len(text) % len(disguises)])
-    memo: dict[str, str | None] = {}
-    assert undisguise(folded, RULES._vocab, memo) == undisguise(folded, RULES._vocab)
-    assert undisguise(folded, RULES._vocab, memo) == undisguise(folded, RULES._vocab)  # memo warm

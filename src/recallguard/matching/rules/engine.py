@@ -38,13 +38,6 @@ _LEET_INSIDE = re.compile(r"[a-z][0134578@!|€]+[a-z]|[@$€][a-z]|[a-z]{2}[$@]
 _LOOKALIKE = re.compile(r"[\u0370-\u04ff]")  # Greek and Cyrillic letters that may stand for Latin ones
 
 
-# Three or more one-letter words in a row ("b a l l s"), and a word with anything but ASCII letters in it:
-# in ASCII text only those can be undisguised.
-_LETTER_RUN = re.compile(r"(?<![^ ])[A-Za-z](?: [A-Za-z]){2,}(?![^ ])")
-_ODD_WORD = re.compile(r"(?<![^ ])[A-Za-z]*[^A-Za-z ][^ ]*")
-_MEMO_SIZE = 200_000
-
-
 def _known(word: str, vocab: Container[str] | None) -> bool:
     return vocab is None or word in vocab or word.removesuffix("s") in vocab
 
@@ -63,26 +56,7 @@ def _undisguise_word(word: str, vocab: Container[str] | None) -> str | None:
     return None
 
 
-def _nothing_disguised(text: str, vocab: Container[str] | None, memo: dict[str, str | None]) -> bool:
-    """Whether ``undisguise`` would leave ASCII ``text`` as it is, looking only at the words it could
-    change (one-letter runs, words with digits or separators); each word's answer is memoised."""
-    if _LETTER_RUN.search(text):
-        return False
-    for word in _ODD_WORD.findall(text):
-        if word in memo:
-            plain = memo[word]
-        else:
-            if len(memo) >= _MEMO_SIZE:
-                memo.clear()
-            plain = memo[word] = _undisguise_word(word, vocab)
-        if plain is not None:
-            return False
-    return True
-
-
-def undisguise(
-    text: str, vocab: Container[str] | None = None, memo: dict[str, str | None] | None = None
-) -> str:
+def undisguise(text: str, vocab: Container[str] | None = None) -> str:
     """Folded ``text``, followed by its undisguised form when sellers disguised words in it: leetspeak
     inside words ("b@lls", "magnet1c"), words split by separators or spaces ("m-agnetic", "b a l l s"),
     Latin words written with Cyrillic or Greek lookalikes. With ``vocab`` (the rules' words) only words
@@ -94,8 +68,6 @@ def undisguise(
     >>> undisguise("216pcs 5mm light-up magnetic balls x100f1", vocab={"magnetic", "ball"})
     '216pcs 5mm light-up magnetic balls x100f1'
     """
-    if memo is not None and text.isascii() and _nothing_disguised(text, vocab, memo):
-        return text  # the cheap path: ``memo`` holds each word's answer for this ``vocab``
     words = text.split(" ")
     out: list[str] = []
     changed = False
@@ -238,7 +210,6 @@ class RuleSet:
         self._by_word: dict[str, list[int]] = {}
         self._cjk: list[tuple[str, int]] = []
         self._vocab: set[str] = set()  # every word of every literal phrase: what undisguising may yield
-        self._memo: dict[str, str | None] = {}  # word → undisguised (None: as it is), for this vocab
         for rule in self.rules:
             phrases = [*rule.terms, *rule.related_terms, *rule.support_terms, *rule.exclusions]
             phrases += [t for g in rule.required_any for t in g.terms]
@@ -289,9 +260,7 @@ class RuleSet:
 
     def screen(self, listing: Listing) -> list[Match]:
         """Matches (block or review) of ``listing`` against every rule, best first."""
-        text = undisguise(
-            fold(" \n ".join([getattr(listing, f) or "" for f in FIELDS])), self._vocab, self._memo
-        )
+        text = undisguise(fold(" \n ".join([getattr(listing, f) or "" for f in FIELDS])), self._vocab)
         tokens = _TOKEN.findall(text)
         found = self.candidates(text, tokens)
         if not found:
@@ -306,9 +275,7 @@ class RuleSet:
                     text
                     if c.rule.fields == FIELDS
                     else undisguise(
-                        fold(" \n ".join(getattr(listing, f) or "" for f in c.rule.fields)),
-                        self._vocab,
-                        self._memo,
+                        fold(" \n ".join(getattr(listing, f) or "" for f in c.rule.fields)), self._vocab
                     )
                 )
                 view = views[c.rule.fields] = (

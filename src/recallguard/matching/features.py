@@ -66,10 +66,11 @@ def add_listwise(group: list[list[float]]) -> None:
         if n == 1:
             group[0][gi] = vals[0]
             continue
-        order = sorted(range(n), key=lambda k: -vals[k])
-        top, second = vals[order[0]], vals[order[1]]
+        top = max(vals)
+        first = vals.index(top)  # the best row (the first of equals); every other row is measured to it
+        second = max(vals[:first] + vals[first + 1 :])
         for k in range(n):
-            group[k][gi] = round(vals[k] - (second if k == order[0] else top), 9)  # float noise is no gap
+            group[k][gi] = round(vals[k] - (second if k == first else top), 9)  # float noise is no gap
     for r in group:
         r[_IDX["n_candidates"]] = float(n)
 

@@ -85,6 +85,8 @@ class TargetIndex:
         for tok, ids in self.postings.items():
             if len(ids) <= self._max_df and tok.isalpha():
                 self.vocab.add(tok, 0)
+        self._fixes: dict[str, tuple[str, ...]] = {}  # title word → its corrections (memo)
+        self._content: dict[str, tuple[str, float] | None] = {}  # title word → (word, IDF) (memo)
         self._brand_heads = frozenset(f.split()[0] for f in self.brands.exact if " " in f)
         self.max_brand_words = max((len(f.split()) for p in self.profiles for f in p.brand_forms), default=1)
 
@@ -111,15 +113,16 @@ class TargetIndex:
                 note(form, "brand field " + how, sim)
         words = lp.title_norm.split()
         exact = self.brands.exact
-        longest = min(self.max_brand_words, 4)
-        for i, w in enumerate(words):
-            if w in exact:
-                note(w, "title exact", 1.0)
-            if w in self._brand_heads:  # a multi-word brand can start here
-                for n in range(2, min(longest, len(words) - i) + 1):
-                    gram = " ".join(words[i : i + n])
-                    if gram in exact:
-                        note(gram, "title exact", 1.0)
+        for w in exact.keys() & words:  # a note per form: the same whichever occurrence or order
+            note(w, "title exact", 1.0)
+        if not self._brand_heads.isdisjoint(words):
+            longest = min(self.max_brand_words, 4)
+            for i, w in enumerate(words):
+                if w in self._brand_heads:  # a multi-word brand can start here
+                    for n in range(2, min(longest, len(words) - i) + 1):
+                        gram = " ".join(words[i : i + n])
+                        if gram in exact:
+                            note(gram, "title exact", 1.0)
         fuzzy_words = [w for w in words if w not in NOISE and w.isalpha()][:FUZZY_TITLE_WORDS]
         for w in fuzzy_words:
             if w in self.brands.exact:
@@ -132,18 +135,37 @@ class TargetIndex:
         """Map misspelt title words ('bromtpon') to rare target words ('brompton'); sets ``fixed_tokens``,
         ``title_set`` (the title's words and their corrections) and ``content_idf`` (those worth
         comparing with a recall's text — three letters or more, no digits — with their IDF)."""
-        fixed = set()
+        fixes = self._fixes
+        fixed: set[str] = set()
         for tok in lp.title_tokens:
-            if tok in self.postings or len(tok) < 5 or not tok.isalpha() or tok in NOISE:
-                continue
-            for form, _how, _sim in self.vocab.lookup(tok)[:2]:
-                fixed.add(form)
+            got = fixes.get(tok)
+            if got is None:
+                got = fixes[tok] = self._fix(tok)
+            if got:
+                fixed.update(got)
         lp.fixed_tokens = frozenset(fixed)
         lp.title_set = frozenset(lp.title_tokens) | lp.fixed_tokens
-        idf, unknown = self.idf, self.unknown_idf
         # one order, so one floating-point sum, in every process (set order follows Python's hash seed)
-        words = sorted(t for t in lp.title_set if len(t) > 2 and t.isalpha())
-        lp.content_idf = tuple((t, idf.get(t, unknown)) for t in words)
+        lp.content_idf = tuple(sorted(filter(None, map(self._content_weight, lp.title_set))))
+
+    def _fix(self, tok: str) -> tuple[str, ...]:
+        """The rare target words a misspelt title word may be ('' for a known or short word)."""
+        if tok in self.postings or len(tok) < 5 or not tok.isalpha() or tok in NOISE:
+            return ()
+        if len(self._fixes) > 500_000:
+            self._fixes.clear()
+        return tuple(form for form, _how, _sim in self.vocab.lookup(tok)[:2])
+
+    def _content_weight(self, tok: str) -> tuple[str, float] | None:
+        """(word, IDF) for a title word worth comparing with a recall's text, else None (memoised)."""
+        pair = self._content.get(tok, False)
+        if pair is False:
+            if len(self._content) > 500_000:
+                self._content.clear()
+            pair = self._content[tok] = (
+                (tok, self.idf.get(tok, self.unknown_idf)) if len(tok) > 2 and tok.isalpha() else None
+            )
+        return pair  # type: ignore[return-value]
 
     @cached_property
     def lsh(self) -> ShingleLSH:

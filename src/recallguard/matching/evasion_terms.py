@@ -83,8 +83,18 @@ class TermTable:
         self.cjk_re = re.compile("|".join(re.escape(t) for t in sorted(cjk, key=lambda t: -len(t))))
         self.max_words = max((len(k) for k in self.phrases), default=1)
         self.suffixes.sort(key=lambda kv: -len(kv[0]))
+        self._words: dict[str, _Entry | None] = {}
 
     def _word(self, word: str) -> _Entry | None:
+        """The entry one word names, memoised: the compound heads are tried one by one."""
+        if word in self._words:
+            return self._words[word]
+        if len(self._words) > 200_000:
+            self._words.clear()
+        hit = self._words[word] = self._lookup_word(word)
+        return hit
+
+    def _lookup_word(self, word: str) -> _Entry | None:
         hit = self.phrases.get((word,))
         if hit is None and len(word) > 4:
             for cut in ("es", "s"):

@@ -112,7 +112,12 @@ def _brand_conflict(lp: ListingProfile, tp: TargetProfile, brand_hit: tuple[str,
     words = [w for w in lp.brand_norm.split() if len(w) >= 2]
     if any(w in tp.text_tokens or w in tp.brand_tokens for w in words):
         return False
-    return max(fuzz.ratio(lp.brand_norm, f) for f in tp.brand_forms) < 70
+    far = tp.brand_far.get(lp.brand_norm)
+    if far is None:
+        if len(tp.brand_far) > 10_000:
+            tp.brand_far.clear()
+        far = tp.brand_far[lp.brand_norm] = max(fuzz.ratio(lp.brand_norm, f) for f in tp.brand_forms) < 70
+    return far
 
 
 def pair_features(

@@ -146,6 +146,7 @@ class TargetProfile:
     name_mass: float = 0.0
     type_weights: tuple[tuple[str, float], ...] = ()
     type_mass: float = 0.0
+    brand_far: dict[str, bool] = field(default_factory=dict)  # listing brand → unlike every form (memo)
 
 
 @dataclass

@@ -86,7 +86,7 @@ class TargetIndex:
             if len(ids) <= self._max_df and tok.isalpha():
                 self.vocab.add(tok, 0)
         self._fixes: dict[str, tuple[str, ...]] = {}  # title word → its corrections (memo)
-        self._content: dict[str, tuple[str, float] | None] = {}  # title word → (word, IDF) (memo)
+        self._content: dict[str, tuple[str, float] | tuple[()]] = {}  # title word → (word, IDF) (memo)
         self._brand_heads = frozenset(f.split()[0] for f in self.brands.exact if " " in f)
         self.max_brand_words = max((len(f.split()) for p in self.profiles for f in p.brand_forms), default=1)
 
@@ -135,37 +135,38 @@ class TargetIndex:
         """Map misspelt title words ('bromtpon') to rare target words ('brompton'); sets ``fixed_tokens``,
         ``title_set`` (the title's words and their corrections) and ``content_idf`` (those worth
         comparing with a recall's text — three letters or more, no digits — with their IDF)."""
-        fixes = self._fixes
-        fixed: set[str] = set()
-        for tok in lp.title_tokens:
-            got = fixes.get(tok)
-            if got is None:
-                got = fixes[tok] = self._fix(tok)
-            if got:
-                fixed.update(got)
-        lp.fixed_tokens = frozenset(fixed)
+        # per title word, memoised: its corrections, and (word, IDF) if it is worth comparing ('' if not)
+        fixes = list(map(self._fixes.get, lp.title_tokens))
+        if None in fixes:
+            fixes = [self._fix(t) if f is None else f for t, f in zip(lp.title_tokens, fixes, strict=True)]
+        lp.fixed_tokens = frozenset(w for f in fixes if f for w in f)
         lp.title_set = frozenset(lp.title_tokens) | lp.fixed_tokens
+        pairs = list(map(self._content.get, lp.title_set))
+        if None in pairs:
+            pairs = [
+                self._content_weight(t) if p is None else p for t, p in zip(lp.title_set, pairs, strict=True)
+            ]
         # one order, so one floating-point sum, in every process (set order follows Python's hash seed)
-        lp.content_idf = tuple(sorted(filter(None, map(self._content_weight, lp.title_set))))
+        lp.content_idf = tuple(sorted(p for p in pairs if p))
 
     def _fix(self, tok: str) -> tuple[str, ...]:
-        """The rare target words a misspelt title word may be ('' for a known or short word)."""
-        if tok in self.postings or len(tok) < 5 or not tok.isalpha() or tok in NOISE:
-            return ()
+        """The rare target words a misspelt title word may be (none for a known or short word)."""
         if len(self._fixes) > 500_000:
             self._fixes.clear()
-        return tuple(form for form, _how, _sim in self.vocab.lookup(tok)[:2])
+        if tok in self.postings or len(tok) < 5 or not tok.isalpha() or tok in NOISE:
+            got: tuple[str, ...] = ()
+        else:
+            got = tuple(form for form, _how, _sim in self.vocab.lookup(tok)[:2])
+        self._fixes[tok] = got
+        return got
 
-    def _content_weight(self, tok: str) -> tuple[str, float] | None:
-        """(word, IDF) for a title word worth comparing with a recall's text, else None (memoised)."""
-        pair = self._content.get(tok, False)
-        if pair is False:
-            if len(self._content) > 500_000:
-                self._content.clear()
-            pair = self._content[tok] = (
-                (tok, self.idf.get(tok, self.unknown_idf)) if len(tok) > 2 and tok.isalpha() else None
-            )
-        return pair  # type: ignore[return-value]
+    def _content_weight(self, tok: str) -> tuple[str, float] | tuple[()]:
+        """(word, IDF) for a title word worth comparing with a recall's text, else () (memoised)."""
+        if len(self._content) > 500_000:
+            self._content.clear()
+        pair = (tok, self.idf.get(tok, self.unknown_idf)) if len(tok) > 2 and tok.isalpha() else ()
+        self._content[tok] = pair
+        return pair
 
     @cached_property
     def lsh(self) -> ShingleLSH:

@@ -62,6 +62,7 @@ class Screener:
         self.scorer: PairScorer = scorer or default_scorer()
         self.model_version = self.scorer.version
         self._cols = [FEATURES.index(f) for f in self.scorer.feature_names]
+        self._authority = [p.target.authority for p in self.index.profiles]
 
     def screen(self, listing: Listing) -> list[Match]:
         """Matches (block or review) for one listing, best first."""
@@ -121,7 +122,8 @@ class Screener:
         out: list[list[Match]] = [[] for _ in listings]
         if rows:
             x = np.asarray(rows, dtype=np.float64)[:, self._cols]
-            probs = self.scorer.predict(x)
+            probs: list[float] = self.scorer.predict(x).tolist()
+            authority = self._authority
             best: dict[tuple[int, str], float] = {}
             top: dict[tuple[int, int], int] = {}  # (listing, target) → its best row (stuffed titles: parts)
             for k, ((li, ti, lp), p) in enumerate(zip(meta, probs, strict=True)):
@@ -132,12 +134,12 @@ class Screener:
                     and not has_product_evidence(dict(zip(FEATURES, rows[k], strict=True)))
                 ):
                     continue  # a brand named mid-title with nothing of its product is the stuffing itself
-                key = (li, self.index.profiles[ti].target.authority)
-                best[key] = max(best.get(key, 0.0), float(p))
+                key = (li, authority[ti])
+                best[key] = max(best.get(key, 0.0), p)
                 if (li, ti) not in top or p > probs[top[(li, ti)]] + TIE:  # ties: the whole title
                     top[(li, ti)] = k
             for k in sorted(top.values()):
-                (li, ti, lp), score = meta[k], float(probs[k])
+                (li, ti, lp), score = meta[k], probs[k]
                 t = self.index.profiles[ti].target
                 if score < best[(li, t.authority)] - SECOND_MATCH_MARGIN:
                     continue

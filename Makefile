@@ -1,5 +1,8 @@
 # recallguard — the developers' entry points. `make demo` and `make test` work on a fresh machine.
-PY ?= python3.11
+# The interpreter: CPython built with profile-guided optimisation (Debian's and Ubuntu's python3.11, the
+# python.org installers, Docker's python images) runs recallguard's pure-Python hot path ~20% faster
+# than a build without it (pyenv's default build): the system's python3.11 first, when there is one.
+PY ?= $(or $(wildcard /usr/bin/python3.11),python3.11)
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEV_STAMP := $(VENV)/.dev-installed

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -55,7 +56,10 @@ def main() -> int:
                        check=True, capture_output=True, text=True).stdout
     )  # fmt: skip
     n_dev = count_lines(dev / "listings.jsonl")
-    result = {"dev": scored | {"listings": n_dev, "seconds_incl_startup": round(secs, 2)}}
+    result: dict[str, object] = {
+        "python": f"{platform.python_version()} ({os.path.realpath(sys.executable)})",
+        "dev": scored | {"listings": n_dev, "seconds_incl_startup": round(secs, 2)},
+    }
     if a.scale > 0:
         big = WORK / f"dev-x{a.scale}.jsonl"
         if not big.exists():

@@ -109,14 +109,15 @@ def _brand_conflict(lp: ListingProfile, tp: TargetProfile, brand_hit: tuple[str,
     """The listing declares a brand that is none of the target's brand forms and not in the recall text."""
     if not lp.brand_norm or not tp.brand_forms or (brand_hit and brand_hit[1].startswith("brand field")):
         return False
-    words = [w for w in lp.brand_norm.split() if len(w) >= 2]
-    if any(w in tp.text_tokens or w in tp.brand_tokens for w in words):
-        return False
-    far = tp.brand_far.get(lp.brand_norm)
+    far = tp.brand_far.get(lp.brand_norm)  # the rest depends on the two brands only: memoised per target
     if far is None:
         if len(tp.brand_far) > 10_000:
             tp.brand_far.clear()
-        far = tp.brand_far[lp.brand_norm] = max(fuzz.ratio(lp.brand_norm, f) for f in tp.brand_forms) < 70
+        words = [w for w in lp.brand_norm.split() if len(w) >= 2]
+        far = not any(w in tp.text_tokens or w in tp.brand_tokens for w in words) and (
+            max(fuzz.ratio(lp.brand_norm, f) for f in tp.brand_forms) < 70
+        )
+        tp.brand_far[lp.brand_norm] = far
     return far
 
 

@@ -78,7 +78,7 @@ def add_listwise(group: list[list[float]]) -> None:
 def _cover(weights: tuple[tuple[str, float], ...], total: float, hay: frozenset[str]) -> float:
     if not total:
         return 0.0
-    return sum(w for t, w in weights if t in hay) / total
+    return sum([w for t, w in weights if t in hay]) / total
 
 
 def _prefix_model_match(listing_models: frozenset[str], target_models: frozenset[str]) -> bool:

@@ -120,9 +120,7 @@ def _kept_token(word: str) -> str:
 def tokens(text: str, drop_noise: bool = True) -> list[str]:
     """Normalised, singular word tokens; marketing noise and stop words dropped by default."""
     words = normalize_text(text).split()
-    if drop_noise:
-        return [t for t in map(_kept_token, words) if t]
-    return [t for t in map(_token, words) if t]
+    return list(filter(None, map(_kept_token if drop_noise else _token, words)))
 
 
 _MODEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-./]*[A-Za-z0-9]|[0-9]")
@@ -186,6 +184,5 @@ def model_tokens(text: str) -> frozenset[str]:
                 joined = canonical_model(a + b)
                 if is_plausible_model(joined):
                     out.add(joined)
-    for raw in found:
-        out.update(_written_models(raw))
+    out.update(*map(_written_models, found))
     return frozenset(out)

@@ -68,7 +68,10 @@ def screen(
     n = blocks = reviews = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
+    from recallguard.scale.bulk_gc import bulk_screening
+
     with (
+        bulk_screening(),
         tmp.open("w", newline="", encoding="utf-8") as f,
         Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                  console=err, transient=True, disable=not err.is_terminal) as progress,

@@ -36,6 +36,7 @@ from recallguard.domain.models import BadRecord, Listing, Recall, Target
 from recallguard.domain.policy import DecisionPolicy
 from recallguard.errors import ConfigurationError, InputError
 from recallguard.listings.readers import detect_format, validate_record
+from recallguard.scale.bulk_gc import bulk_screening
 
 OUT_SCHEMA = (
     "kind string, listing_id string, recall_number string, score double, decision string, "
@@ -133,11 +134,12 @@ def _screen_partition(batches: Iterator[Any], key: str, bc: Any, text: bool, sou
                 rows.append(("bad", None, None, None, None, str(r), 1))
             else:
                 good.append(r)
-        for _, matches in screener.screen_many(good, batch_size=1024):
-            for m in matches:
-                rows.append(
-                    ("match", m.listing_id, m.recall_number, m.score, m.decision.value, m.evidence, None)
-                )
+        with bulk_screening():
+            for _, matches in screener.screen_many(good, batch_size=1024):
+                for m in matches:
+                    rows.append(
+                        ("match", m.listing_id, m.recall_number, m.score, m.decision.value, m.evidence, None)
+                    )
         rows.append(("stats", None, None, None, None, None, len(good)))
         cols = [
             pa.array(list(col), type=f.type) for col, f in zip(zip(*rows, strict=True), schema, strict=True)

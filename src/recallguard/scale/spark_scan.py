@@ -31,6 +31,7 @@ from typing import Any
 from recallguard.domain.models import DecisionKind, Listing, Match
 from recallguard.domain.policy import DecisionPolicy
 from recallguard.scale import spark_engine
+from recallguard.scale.bulk_gc import bulk_screening
 from recallguard.service.decide import Progress, reconcile
 from recallguard.service.scan import ScanReport, finish_scan
 from recallguard.service.screening import default_screener, policy_of, scan_version
@@ -73,10 +74,11 @@ def _screen_partition(batches: Iterator[Any], key: str, bc: Any) -> Iterator[Any
             r for r in spark_engine._records(batch, False, f"store (batch {bi})") if isinstance(r, Listing)
         ]
         cols: dict[str, list[Any]] = {n: [] for n in names}
-        for _, matches in screener.screen_many(good, batch_size=1024):
-            for m in matches:
-                for n, v in zip(names, _row(m), strict=True):
-                    cols[n].append(v)
+        with bulk_screening():
+            for _, matches in screener.screen_many(good, batch_size=1024):
+                for m in matches:
+                    for n, v in zip(names, _row(m), strict=True):
+                        cols[n].append(v)
         arrays = [pa.array(cols[n], type=pa.float64() if n == "score" else pa.string()) for n in names]
         yield pa.RecordBatch.from_arrays(arrays, names=names)
 

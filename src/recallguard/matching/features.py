@@ -49,6 +49,9 @@ FEATURES: tuple[str, ...] = (
 _GAPS = (("name_gap", "name_cover"), ("desc_gap", "desc_overlap"), ("text_gap", "title_cover"),
          ("brand_gap", "brand_sim"))  # fmt: skip
 _IDX = {f: i for i, f in enumerate(FEATURES)}
+#: Listing brands remembered per target for the brand-conflict check (a target meets few brands; the cap
+#: keeps a server's memory bounded: at most this many short entries per target).
+BRAND_MEMO = 256
 
 
 def add_listwise(group: list[list[float]]) -> None:
@@ -111,7 +114,7 @@ def _brand_conflict(lp: ListingProfile, tp: TargetProfile, brand_hit: tuple[str,
         return False
     far = tp.brand_far.get(lp.brand_norm)  # the rest depends on the two brands only: memoised per target
     if far is None:
-        if len(tp.brand_far) > 10_000:
+        if len(tp.brand_far) > BRAND_MEMO:
             tp.brand_far.clear()
         words = [w for w in lp.brand_norm.split() if len(w) >= 2]
         far = not any(w in tp.text_tokens or w in tp.brand_tokens for w in words) and (

@@ -135,7 +135,7 @@ class TargetIndex:
         """Map misspelt title words ('bromtpon') to rare target words ('brompton'); sets ``fixed_tokens``,
         ``title_set`` (the title's words and their corrections) and ``content_idf`` (those worth
         comparing with a recall's text — three letters or more, no digits — with their IDF)."""
-        # per title word, memoised: its corrections, and (word, IDF) if it is worth comparing ('' if not)
+        # per title word, memoised: its corrections, and (word, IDF) if it is worth comparing (() if not)
         fixes = list(map(self._fixes.get, lp.title_tokens))
         if None in fixes:
             fixes = [self._fix(t) if f is None else f for t, f in zip(lp.title_tokens, fixes, strict=True)]

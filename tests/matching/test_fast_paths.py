@@ -7,6 +7,7 @@ text, so a shortcut that changes an answer fails here and not silently in produc
 
 from __future__ import annotations
 
+import json
 import string
 import unicodedata
 from pathlib import Path
@@ -19,7 +20,7 @@ from recallguard.domain.models import Listing
 from recallguard.listings.readers import read_listings
 from recallguard.matching import normalize
 from recallguard.matching.build import targets_for
-from recallguard.matching.fallback_blockers import ShingleLSH, shingles, signatures
+from recallguard.matching.fallback_blockers import ShingleLSH, signatures
 from recallguard.matching.index import TargetIndex
 from recallguard.matching.profiles import (
     _INTERLEAVED_ASCII,
@@ -73,6 +74,12 @@ def test_a_batch_gets_the_candidates_each_listing_gets_alone(
     assert any("embedding" in b for c in batch for b in c.values()) or not index.neighbours.available
 
 
+def shingles(text: str) -> set[str]:
+    """A text's character 3-grams with spaces removed: the sets the MinHash signatures stand for."""
+    s = "".join(text.split())
+    return {s[i : i + 3] for i in range(max(1, len(s) - 2))}
+
+
 def test_minhash_signatures_estimate_jaccard_similarity() -> None:
     titles = [
         "brompton t line foldable bicycle",
@@ -106,3 +113,14 @@ def test_lsh_finds_a_misspelt_title_and_not_an_unrelated_one(
 
 def listing_profile_for(title: str) -> ListingProfile:
     return listing_profile(Listing("L", title))
+
+
+def test_a_json_line_with_escaped_nul_or_surrogate_is_still_made_storable(tmp_path: Path) -> None:
+    """Lines without a \\u escape skip the scrub; one with an escaped NUL or lone surrogate does not."""
+    path = tmp_path / "l.jsonl"
+    rows = [{"listing_id": "A", "title": "mag\x00net \ud800 set"}, {"listing_id": "B", "title": "Vélo"}]
+    path.write_text(
+        json.dumps(rows[0]) + "\n" + json.dumps(rows[1], ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    got = [r.title for r in read_listings(path) if isinstance(r, Listing)]
+    assert got == ["magnet \ufffd set", "Vélo"]

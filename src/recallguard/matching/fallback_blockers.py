@@ -35,18 +35,8 @@ _EMPTY = np.zeros(0, dtype=np.uint64)
 __all__ = ["EmbeddingNeighbours", "ShingleLSH"]
 
 
-def shingles(text: str, k: int = SHINGLE) -> set[str]:
-    """Character k-grams of the text with spaces removed between words ('bromp', 'romp', ...).
-
-    >>> sorted(shingles("ab cd", 3))
-    ['abc', 'bcd']
-    """
-    s = "".join(text.split())
-    return {s[i : i + k] for i in range(max(1, len(s) - k + 1))} if s else set()
-
-
 def shingle_hashes(text: str) -> npt.NDArray[np.uint64]:
-    """32-bit hashes of the text's character 3-grams (spaces removed), as ``shingles`` cuts them, computed
+    """32-bit hashes of the text's character 3-grams (spaces removed: "ab cd" → abc, bcd), computed
     in numpy: each gram's three code points packed into one 63-bit number (one number per gram, no two
     grams alike), then mixed down to 32 bits. A text shorter than three characters is one gram.
 

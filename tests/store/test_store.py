@@ -136,6 +136,23 @@ def test_listing_upsert_reports_new_changed_unchanged_and_round_trips(store: Sto
         assert uow.listings.get("B").title == "Garden hose 20 m"  # type: ignore[union-attr]
 
 
+def test_a_listing_inserted_in_a_transaction_reads_back_as_its_row_does(store: Store) -> None:
+    """The unit of work answers ``get`` for a listing it inserted without reading the row: what it
+    answers must be what the stored row gives back (timestamps included), and the scan version the
+    insert wrote must be the one screening asked for."""
+    a = Listing(
+        "A", "Kids helmet \u00e9", description="d", brand="Acme", model="K-1", gtin="012345678905",
+        price=12.5, currency="USD", seller_id="S1", site="us", ship_to=["US", "CA"],
+        image_urls=["https://x.example/a.jpg"], language="en", extra={"color": "red", "n": [1, 2.5, None]},
+    )  # fmt: skip
+    with store.transaction() as uow:
+        uow.listings.upsert_many([a], screened_version="v7")
+        in_transaction = uow.listings.get("A")
+    with store.transaction() as uow:
+        assert uow.listings.get("A") == in_transaction
+        assert uow.listings.count_to_screen("v7") == 0 and uow.listings.count_to_screen("v8") == 1
+
+
 def test_quarantine_keeps_each_bad_record_once_and_counts(store: Store) -> None:
     bad = [BadRecord("l.jsonl", "line 2", "title", "Field required", '{"listing_id": "B"}')]
     with store.transaction() as uow:

@@ -101,7 +101,8 @@ def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) ->
             )
         if ids:
             # a listing stored for the first time has no matches or actions yet: nothing to read of it
-            created = set(uow.listings.upsert_many(list(by_id.values()), keys).created)
+            stored = uow.listings.upsert_many(list(by_id.values()), keys, screened_version=version)
+            created = set(stored.created)
             seen = [lid for lid in ids if lid not in created]
             existing = uow.matches.active_for_listings(seen) if seen else {}
             touched = []  # listings with a match before or now (most have neither: nothing to reconcile)
@@ -110,7 +111,9 @@ def screen_listings(enf: Enforcer, records: list[dict[str, Any]], actor: str) ->
                 if found or was:
                     touched.append(lid)
                     reconcile(uow, lid, found, was, actor, why="publish-time screening", new=lid in created)
-            uow.listings.mark_screened(ids, version)
+            if stored.unchanged:  # new and changed listings were written as screened at this version
+                written = created.union(stored.changed)
+                uow.listings.mark_screened([i for i in ids if i not in written], version)
             match_keys = [(m.listing_id, m.authority, m.recall_number) for ms in matches for m in ms]
             if created.issuperset(touched):  # every row of these listings was written just now: no reads
                 actions, m_bases, a_bases = written_answer(uow, set(touched), match_keys)

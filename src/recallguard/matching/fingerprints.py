@@ -29,7 +29,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -267,6 +267,54 @@ def _model_score(written: str) -> float:
     return 0.9 if len(core) >= 6 else 0.8 if len(core) == 5 else 0.5
 
 
+def fingerprint(
+    listing: Listing, evidence: ActionEvidence, images: Sequence[Image.Image] = ()
+) -> BankEntry:
+    """The bank entry of one actioned listing (decoded ``images`` are hashed; nothing is fetched).
+
+    >>> e = fingerprint(Listing("L1", "Joolz Aer2 adapter NL311"), ActionEvidence("26568", "CPSC"))
+    >>> e.listing_id, len(e.minhash), e.title_shingles > 0
+    ('L1', 64, True)
+    """
+    ref_hashes = [h for img in images for h in reference_hashes(img)]
+    text = listing_text(listing)
+    title_mh, title_n = _shingled(_title_text(listing))
+    return BankEntry(
+        listing_id=listing.listing_id,
+        seller_id=listing.seller_id,
+        brand=listing.brand,
+        title=listing.title,
+        evidence=evidence,
+        model_keys={k: w for k, w in model_candidates(f"{listing.model} {text}").items() if len(k) >= 4},
+        gtins=_gtins(listing),
+        links=seller_links(listing),
+        types=product_types(text),
+        minhash=text_minhash(text).hashvalues.tolist(),
+        title_minhash=title_mh.hashvalues.tolist(),
+        title_shingles=title_n,
+        images=[[h.view, h.phash, h.dhash, h.vphash, h.vdhash] for h in ref_hashes],
+    )
+
+
+def entry_record(entry: BankEntry) -> dict[str, Any]:
+    """``entry`` as plain JSON-serialisable values, as :meth:`FingerprintBank.snapshot` writes it (the
+    same as ``dataclasses.asdict``, without its deep copy of every MinHash value).
+
+    >>> from dataclasses import asdict
+    >>> e = fingerprint(Listing("L1", "Joolz Aer2 adapter NL311"), ActionEvidence("26568", "CPSC"))
+    >>> entry_record(e) == asdict(e)
+    True
+    """
+    raw = dict(vars(entry))
+    raw["evidence"] = dict(vars(entry.evidence))
+    for name in ("model_keys", "links"):
+        raw[name] = dict(raw[name])
+    for name in ("gtins", "types", "minhash", "title_minhash"):
+        raw[name] = list(raw[name])
+    raw["images"] = [list(x) for x in entry.images]
+    return raw
+
+
 class FingerprintBank:
     """Fingerprints of every actioned listing; ``bank(listing)`` is a Screener check.
 
@@ -327,25 +375,7 @@ class FingerprintBank:
         self, listing: Listing, evidence: ActionEvidence, images: list[Image.Image] | None = None
     ) -> None:
         """Fingerprint one actioned listing (images: decoded already, else fetched from its URLs)."""
-        ref_hashes = [h for img in self._load_images(listing, images) for h in reference_hashes(img)]
-        text = listing_text(listing)
-        title_mh, title_n = _shingled(_title_text(listing))
-        entry = BankEntry(
-            listing_id=listing.listing_id,
-            seller_id=listing.seller_id,
-            brand=listing.brand,
-            title=listing.title,
-            evidence=evidence,
-            model_keys={k: w for k, w in model_candidates(f"{listing.model} {text}").items() if len(k) >= 4},
-            gtins=_gtins(listing),
-            links=seller_links(listing),
-            types=product_types(text),
-            minhash=[int(v) for v in text_minhash(text).hashvalues],
-            title_minhash=[int(v) for v in title_mh.hashvalues],
-            title_shingles=title_n,
-            images=[[h.view, h.phash, h.dhash, h.vphash, h.vdhash] for h in ref_hashes],
-        )
-        self._insert(entry)
+        self._insert(fingerprint(listing, evidence, self._load_images(listing, images)))
 
     def _insert(self, entry: BankEntry) -> None:
         key = f"{entry.listing_id}|{entry.evidence.recall_number}"
@@ -538,7 +568,7 @@ class FingerprintBank:
     def snapshot(self) -> dict[str, Any]:
         """A JSON-serialisable checkpoint of every entry."""
         with self._lock:
-            entries = [asdict(e) for e in self._entries.values()]
+            entries = [entry_record(e) for e in self._entries.values()]
         return {"version": 1, "num_perm": NUM_PERM, "shingle": SHINGLE, "entries": entries}
 
     def load(self, snapshot: dict[str, Any]) -> None:

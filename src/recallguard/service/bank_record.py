@@ -32,17 +32,15 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from recallguard.domain.models import Action, ActionKind, ActionState, Listing
-from recallguard.matching.fingerprints import ActionEvidence, FingerprintBank, seller_links
+from recallguard.matching.fingerprints import ActionEvidence, entry_record, fingerprint, seller_links
 from recallguard.store import UnitOfWork
 from recallguard.store.bank_repos import ACTIONED_STATES, BankRecord, BankRepo
 from recallguard.store.convert import listing_hash, utc
 from recallguard.store.tables import ActionRow
 
-_SCRATCH = "\x00scratch"
-_scratch = FingerprintBank(image_loader=None)
-_scratch_lock = threading.Lock()
 _RECENT = 64
 _recent: dict[str, dict[str, Any]] = {}  # content hash → fingerprint (without listing id and evidence)
+_recent_lock = threading.Lock()
 #: Called with the engine after a transaction that changed the bank commits (in-process banks).
 _commit_listeners: list[Callable[[Engine], None]] = []
 
@@ -52,13 +50,12 @@ def fingerprint_entry(listing: Listing, evidence: ActionEvidence) -> dict[str, A
     are hashed later, off the hot path). A listing restricted for several recalls at once is
     fingerprinted once (the last few fingerprints are kept by content hash)."""
     h = listing_hash(listing)
-    with _scratch_lock:
+    with _recent_lock:
         cached = _recent.get(h)
-        if cached is None:
-            _scratch.add(
-                dataclasses.replace(listing, listing_id=_SCRATCH), ActionEvidence(_SCRATCH, ""), images=[]
-            )
-            cached = _recent[h] = _scratch.snapshot()["entries"][0]
+    if cached is None:
+        cached = entry_record(fingerprint(listing, evidence))
+        with _recent_lock:
+            _recent[h] = cached
             while len(_recent) > _RECENT:
                 del _recent[next(iter(_recent))]
     raw = dict(cached)

@@ -11,6 +11,7 @@ Each works inside one unit of work (a SQLAlchemy session) and returns domain dat
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -183,8 +184,13 @@ class ListingRepo:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        # listings inserted by this unit of work, as a read of their rows would give them back (no
+        # other writer can change a row's content before this transaction ends): ``get`` skips the read
+        self._inserted: dict[str, Listing] = {}
 
     def get(self, listing_id: str) -> Listing | None:
+        if (inserted := self._inserted.get(listing_id)) is not None:
+            return inserted
         row = self.s.get(ListingRow, listing_id)
         return listing_from_row(row) if row else None
 
@@ -194,12 +200,17 @@ class ListingRepo:
         return [listing_from_row(r) for r in self.s.scalars(q)]
 
     def upsert_many(
-        self, listings: Sequence[Listing], keys: Mapping[str, Iterable[KeyRow]] | None = None
+        self,
+        listings: Sequence[Listing],
+        keys: Mapping[str, Iterable[KeyRow]] | None = None,
+        screened_version: str | None = None,
     ) -> ListingUpsert:
         """Insert new listings, update changed ones (their screening is then due), skip identical ones.
 
         ``keys``: the listing-key rows of (some of) the listings by id, computed ahead (bulk loads
-        compute them in worker processes); the others are computed here."""
+        compute them in worker processes); the others are computed here. ``screened_version``: the
+        new and changed listings are written as screened at that scan version (the caller screens
+        them in this transaction; it marks the unchanged ones itself)."""
         by_id = {x.listing_id: x for x in listings}  # the last of duplicate ids in one batch wins
         known = self.content_hashes(list(by_id))
         ts = now()
@@ -208,16 +219,22 @@ class ListingRepo:
             h = listing_hash(listing)
             if lid not in known:
                 new_rows.append(
-                    {**listing_values(listing), "content_hash": h, "created_at": ts, "updated_at": ts}
-                )
+                    {**listing_values(listing), "content_hash": h, "created_at": ts, "updated_at": ts,
+                     "screened_version": screened_version}
+                )  # fmt: skip
             elif known[lid] != h:
                 changed_rows.append(
-                    {**listing_values(listing), "content_hash": h, "updated_at": ts, "screened_version": None}
-                )
+                    {**listing_values(listing), "content_hash": h, "updated_at": ts,
+                     "screened_version": screened_version}
+                )  # fmt: skip
         index = ListingKeyRepo(self.s)  # listing-side indexes, in the same transaction
         if new_rows:
             self.s.execute(insert(ListingRow), new_rows)
             index.add([by_id[r["listing_id"]] for r in new_rows], keys)
+            for r in new_rows:
+                self._inserted[r["listing_id"]] = dataclasses.replace(
+                    by_id[r["listing_id"]], created_at=ts, updated_at=ts
+                )
         if changed_rows:
             old = self.get_many([r["listing_id"] for r in changed_rows])
             self.s.execute(update(ListingRow), changed_rows)

@@ -267,9 +267,7 @@ def _model_score(written: str) -> float:
     return 0.9 if len(core) >= 6 else 0.8 if len(core) == 5 else 0.5
 
 
-def fingerprint(
-    listing: Listing, evidence: ActionEvidence, images: Sequence[Image.Image] = ()
-) -> BankEntry:
+def fingerprint(listing: Listing, evidence: ActionEvidence, images: Sequence[Image.Image] = ()) -> BankEntry:
     """The bank entry of one actioned listing (decoded ``images`` are hashed; nothing is fetched).
 
     >>> e = fingerprint(Listing("L1", "Joolz Aer2 adapter NL311"), ActionEvidence("26568", "CPSC"))

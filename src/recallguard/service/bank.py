@@ -7,9 +7,11 @@ removed listings' and recalls' photos. It is
 
 - **rebuilt from the store** at startup (checkpoint read in one transaction, built aside, swapped
   in whole), after repairing the bank for actions changed outside the decide path;
-- **updated incrementally**: ``bank_changes`` rows after the last applied ``seq`` are applied at
-  once after a commit in this process, and by a poll thread every ``poll_s`` seconds for commits of
-  other processes (out-of-order commits on PostgreSQL are caught by re-reading open gaps);
+- **updated incrementally**: ``bank_changes`` rows after the last applied ``seq`` are applied by the
+  poll thread as soon as a transaction of this process commits them (not by the committing request,
+  whose answer does not wait for it; screening applies them first itself if the thread has not yet),
+  and every ``poll_s`` seconds for commits of other processes (out-of-order commits on PostgreSQL are
+  caught by re-reading open gaps); without a thread a commit applies them at once;
 - **used by screening**: :func:`open_bank` makes it the process's bank, and
   ``service.screening.default_screener`` then adds :meth:`BankService.check` to the screener and
   wraps it in the seller policy (:mod:`recallguard.service.offenders`).
@@ -88,7 +90,9 @@ class BankService:
         self.worker = ImageWorker(self.images.workers, self.images.queue)
         self._lock = threading.RLock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a commit of this process changed the bank: poll now
         self._thread: threading.Thread | None = None
+        self._commits = self._applied = 0  # bank commits of this process heard of / polled after
         self._gaps: dict[int, float] = {}
         self.rebuilds = self.polls = self.rescreened = 0
         self.last_poll_at: datetime | None = None
@@ -162,8 +166,8 @@ class BankService:
         An applied entry whose photos are still pending queues the image worker (an entry without
         photos, the usual case, queues nothing: no background query competes with screening)."""
         with self._lock:
-            last, gaps = self._last_seq, list(self._gaps)
-        with self.store.transaction() as uow:
+            last, gaps, commits = self._last_seq, list(self._gaps), self._commits
+        with self.store.transaction() as uow:  # sees every commit counted in ``commits``
             changes = BankRepo(uow.session).changes_since(last, gaps)
         if self.background and any(
             r.state == "active" and r.images_state == "pending" for _, _, r in changes
@@ -178,6 +182,7 @@ class BankService:
                     self._gaps.update({s: now for s in range(self._last_seq + 1, seq)})
                     self._last_seq = seq
             self._gaps = {s: t for s, t in self._gaps.items() if now - t < GAP_WAIT_S}
+            self._applied = max(self._applied, commits)
             self.polls += 1
             self.last_poll_at = datetime.now(UTC)
         return len(changes)
@@ -207,10 +212,30 @@ class BankService:
         self._swap(self.bank, self._records, self._last_seq, self._recall_images)  # offenders, images
 
     # --- screening --------------------------------------------------------------------------------
+    def committed(self) -> None:
+        """A transaction of this process changed the bank: the poll thread applies it now, off the
+        committing request's path (without a thread: applied here). Screening applies it first itself
+        when the thread has not yet (:meth:`catch_up`), so a process always screens against its own
+        commits."""
+        with self._lock:
+            self._commits += 1
+        if self._thread is None:
+            self.poll()
+        else:
+            self._wake.set()
+
+    def catch_up(self) -> None:
+        """Apply this process's bank commits that the poll thread has not applied yet (one read, and
+        only then)."""
+        if self._applied < self._commits:
+            self.poll()
+
     def check(self, listing: Listing) -> list[Match]:
         """Matches of ``listing`` against the bank (text, identifiers, photos) and recall photos.
 
-        A Screener check: no I/O (photos not hashed yet are queued for the worker)."""
+        A Screener check: no I/O (photos not hashed yet are queued for the worker), except the one
+        read of :meth:`catch_up` right after a commit of this process."""
+        self.catch_up()
         by_recall = {(m.authority, m.recall_number): m for m in self.bank.screen(listing)}
         for m in self._image_matches(listing):
             key = (m.authority, m.recall_number)
@@ -356,7 +381,16 @@ class BankService:
     def offender_policy(self, screener: Any, targets: Sequence[Target] = ()) -> OffenderPolicy:
         """``screener`` wrapped in the seller policy fed by this bank."""
         prio = {(t.authority, t.recall_number) for t in targets if t.priority}
-        return OffenderPolicy(screener, self.offenders, lambda: self._watched, lambda: self._attrs, prio)
+
+        def watched() -> set[str]:
+            self.catch_up()
+            return self._watched
+
+        def attrs() -> set[tuple[str, str]]:
+            self.catch_up()
+            return self._attrs
+
+        return OffenderPolicy(screener, self.offenders, watched, attrs, prio)
 
     def start(self) -> BankService:
         """Rebuild, then poll in a daemon thread (when ``poll_s`` is set)."""
@@ -368,10 +402,14 @@ class BankService:
 
     def _loop(self) -> None:
         n = 0
-        while not self._stop.wait(self.poll_s):
-            n += 1
+        while not self._stop.is_set():
+            woken = self._wake.wait(self.poll_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            n += not woken  # a commit's poll is not one of the timed polls that repair every tenth
             try:
-                if n % SYNC_EVERY == 0:
+                if not woken and n % SYNC_EVERY == 0:
                     self.sync()
                     self.worker.submit("entry-images", self.process_images)
                 else:
@@ -381,6 +419,7 @@ class BankService:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -454,7 +493,7 @@ def with_bank(screener: Any, targets: Sequence[Target]) -> Any:
 def _committed(engine: Engine) -> None:
     for svc in list(_services.values()):
         if svc.store.engine is engine:
-            svc.poll()  # queues the image worker when a new entry's photos are pending
+            svc.committed()  # the poll queues the image worker when a new entry's photos are pending
 
 
 on_bank_commit(_committed)

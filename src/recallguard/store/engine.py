@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 from recallguard.errors import ConfigurationError
+from recallguard.store.writer_lock import WriterLockedConnection
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 PG_MIGRATION_LOCK = 0x72676D67  # advisory lock id held while migrating a PostgreSQL database
@@ -62,7 +63,7 @@ def normalise_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any, memory: bool) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA busy_timeout=30000")  # writer_lock.BUSY_TIMEOUT_S
     if not memory:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
@@ -84,6 +85,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             kwargs["poolclass"] = StaticPool
         else:
             Path(parsed.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"]["factory"] = WriterLockedConnection  # writers queue without sleeps
         engine = create_engine(url, echo=echo, **kwargs)
         event.listen(engine, "connect", lambda c, r: _sqlite_pragmas(c, r, memory))
         return engine

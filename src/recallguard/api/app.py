@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import sys
 import time
@@ -98,12 +97,13 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from recallguard.scale.bulk_gc import settle_heap
         from recallguard.service.bank import close_bank, open_bank
 
         bank = open_bank(enf.store)  # publish-time screening checks the fingerprint bank too
         wal = WalCheckpointer(enf.store).start()  # SQLite: no checkpoint (and its fsync) inside a request
-        gc.collect()
-        gc.freeze()  # long-lived state (gate, indexes, modules) out of the collector's way: steadier tails
+        settle_heap()  # long-lived state (gate, bank, modules) out of the collector's way: steadier tails
+        enf.settle_heap_after_build = True  # and each screener, once built
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, SWITCH_INTERVAL_S))
         task = asyncio.create_task(_refresh_loop(enf, cfg.gate_refresh_s))

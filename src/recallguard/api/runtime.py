@@ -70,6 +70,7 @@ class Enforcer:
         self._tokens: dict[str, tuple[float, TokenRecord | None]] = {}
         self._screener = ScreenerCache()
         self._screener_lock = threading.Lock()
+        self.settle_heap_after_build = False  # the server: freeze each new screener out of the GC's walks
         self.connector: WebhookConnector | None = None
         if settings.webhook_url:
             policy = RetryPolicy(
@@ -383,6 +384,7 @@ class Enforcer:
     def screener(self, max_age_s: float = 1.0) -> tuple[Any, str]:
         """The screener over the active recalls and its scan version, rebuilt when the recalls change
         (checked at most every ``max_age_s`` seconds)."""
+        from recallguard.scale.bulk_gc import settle_heap
         from recallguard.service.screening import default_screener, policy_of, scan_version
 
         c = self._screener
@@ -396,6 +398,8 @@ class Enforcer:
                 scr = (self.screener_factory or default_screener)(targets, True)
                 c.screener, c.fingerprint = scr, fp
                 c.version = scan_version(fp, scr.model_version, policy_of(scr))
+                if self.settle_heap_after_build:
+                    settle_heap()
             c.checked_at = time.monotonic()
             return c.screener, c.version
 

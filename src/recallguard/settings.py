@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(
         default=1_000, ge=1, le=100_000, description="Listings written per transaction by `listings import`."
     )
+    bulk_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="CPU niceness `scan` and `listings import` add to their own process, so that an API "
+        "server on the same machine answers publish-time screening and the gate first (0: none).",
+    )
     actor: str = Field(default="cli", description="Who is named in the audit log for CLI-initiated changes.")
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
     delist_authorities: str = Field(

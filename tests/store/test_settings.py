@@ -28,3 +28,22 @@ def test_every_setting_is_documented() -> None:
     text = DOCS.read_text()
     missing = [row["env"] for row in settings_table() if f"`{row['env']}`" not in text]
     assert not missing, f"docs/store.md lacks {missing}"
+
+
+def test_bulk_commands_lower_their_own_cpu_priority_by_the_setting() -> None:
+    """`scan` and `listings import` run below an API server on the same machine (a subprocess: a
+    process cannot raise its priority back)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os\nfrom recallguard.cli.store_cmds import as_background\n"
+        "from recallguard.settings import Settings\n"
+        "before = os.nice(0); as_background(Settings(bulk_nice={n})); print(os.nice(0) - before)"
+    )
+    for n in (0, 7):
+        out = subprocess.run(
+            [sys.executable, "-c", code.format(n=n)], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == str(n)
+    assert Settings().bulk_nice == 10

@@ -35,7 +35,12 @@ class Settings(BaseSettings):
         default=500, ge=1, le=100_000, description="Listings screened and committed per scan batch."
     )
     import_batch_size: int = Field(
-        default=1_000, ge=1, le=100_000, description="Listings written per transaction by `listings import`."
+        default=250,
+        ge=1,
+        le=100_000,
+        description="Listings written per transaction by `listings import` (a short transaction holds "
+        "SQLite's one writer lock briefly: ~25 ms for 250 new listings, during which publish-time "
+        "screening waits).",
     )
     bulk_nice: int = Field(
         default=10,

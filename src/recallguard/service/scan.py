@@ -29,8 +29,15 @@ from typing import cast
 from sqlalchemy import Table, bindparam, update
 
 from recallguard.domain.models import Listing, Match
+from recallguard.scale.bulk_gc import bulk_screening
 from recallguard.service.decide import Progress, ReconcileCounts, reconcile
-from recallguard.service.screening import ScreenerFactory, default_screener, policy_of, scan_version
+from recallguard.service.screening import (
+    ScreenerFactory,
+    ScreenerLike,
+    default_screener,
+    policy_of,
+    scan_version,
+)
 from recallguard.store import Store, UnitOfWork
 from recallguard.store.tables import ListingRow
 
@@ -192,7 +199,27 @@ def scan(
             f"{report.to_screen} listings to screen against {len(fingerprint)} active recalls",
             {"version": version, "model_version": screener.model_version, "after": cp.last_listing_id},
         )  # fmt: skip
-    cursor = cp.last_listing_id
+    with bulk_screening():  # the screener out of the collector's walks (no full-heap pause mid-write)
+        _scan_pages(store, screener, cp.id, cp.last_listing_id, version, batch_size, actor, report,
+                    on_progress, after_batch, busy_per_commit)  # fmt: skip
+    with store.transaction() as uow:
+        finish_scan(uow, cp.id, version, actor)
+    return report
+
+
+def _scan_pages(
+    store: Store,
+    screener: ScreenerLike,
+    cp_id: int,
+    cursor: str,
+    version: str,
+    batch_size: int,
+    actor: str,
+    report: ScanReport,
+    on_progress: Progress | None,
+    after_batch: Callable[[int], None] | None,
+    busy_per_commit: int,
+) -> None:
     wrap = bool(cursor)  # a resumed scan finishes with one pass over what changed before its cursor
     pause = SQLITE_YIELD_S if store.engine.dialect.name == "sqlite" else 0.0
     if on_progress:
@@ -217,7 +244,7 @@ def scan(
         matched = 0
         for part in slices(screened, busy, busy_per_commit):
             with store.transaction() as uow:
-                matched += _write_slice(uow, part, version, cp.id, actor, report, seen, screener.screen)
+                matched += _write_slice(uow, part, version, cp_id, actor, report, seen, screener.screen)
             report.commits += 1
             if pause and any(x.listing.listing_id in busy for x in part):
                 time.sleep(pause)
@@ -229,9 +256,6 @@ def scan(
             on_progress(report.screened, report.to_screen)
         if after_batch:
             after_batch(report.batches)
-    with store.transaction() as uow:
-        finish_scan(uow, cp.id, version, actor)
-    return report
 
 
 def finish_scan(uow: UnitOfWork, cp_id: int, version: str, actor: str, where: str = "") -> None:

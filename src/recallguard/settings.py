@@ -46,8 +46,8 @@ class Settings(BaseSettings):
         default=10,
         ge=0,
         le=19,
-        description="CPU niceness `scan` and `listings import` add to their own process, so that an API "
-        "server on the same machine answers publish-time screening and the gate first (0: none).",
+        description="CPU niceness (at least) at which `scan` and `listings import` run, so that an API "
+        "server on the same machine answers publish-time screening and the gate first (0: unchanged).",
     )
     actor: str = Field(default="cli", description="Who is named in the audit log for CLI-initiated changes.")
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")

@@ -115,13 +115,14 @@ def recalls_sync(
 
 
 def as_background(settings: Settings) -> None:
-    """Lower this process's CPU priority by ``settings.bulk_nice`` (bulk work: a scan, an import).
+    """Run this process at a CPU niceness of at least ``settings.bulk_nice`` (bulk work: a scan, an
+    import); a process already that nice, or nicer, is left as it is (calls do not add up).
 
     On a machine shared with the API server the scheduler then runs the server's requests first and
     the bulk command in the time left; on an idle machine it runs as fast as before. Nothing where the
     platform has no ``os.nice``."""
-    if settings.bulk_nice and hasattr(os, "nice"):
-        os.nice(settings.bulk_nice)
+    if settings.bulk_nice and hasattr(os, "nice") and (now := os.nice(0)) < settings.bulk_nice:
+        os.nice(settings.bulk_nice - now)
 
 
 @listings_app.command("import")

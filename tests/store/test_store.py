@@ -151,6 +151,10 @@ def test_a_listing_inserted_in_a_transaction_reads_back_as_its_row_does(store: S
     with store.transaction() as uow:
         assert uow.listings.get("A") == in_transaction
         assert uow.listings.count_to_screen("v7") == 0 and uow.listings.count_to_screen("v8") == 1
+    with store.transaction() as uow:  # inserted, then changed in the same unit of work
+        uow.listings.upsert_many([Listing("B", "Garden hose")])
+        uow.listings.upsert_many([Listing("B", "Garden hose 20 m")])
+        assert uow.listings.get("B").title == "Garden hose 20 m"  # type: ignore[union-attr]
 
 
 def test_quarantine_keeps_each_bad_record_once_and_counts(store: Store) -> None:

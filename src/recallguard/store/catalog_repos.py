@@ -236,6 +236,8 @@ class ListingRepo:
                     by_id[r["listing_id"]], created_at=ts, updated_at=ts
                 )
         if changed_rows:
+            for r in changed_rows:  # changed again in this unit of work: read back from now on
+                self._inserted.pop(r["listing_id"], None)
             old = self.get_many([r["listing_id"] for r in changed_rows])
             self.s.execute(update(ListingRow), changed_rows)
             index.replace(old, [by_id[r["listing_id"]] for r in changed_rows])

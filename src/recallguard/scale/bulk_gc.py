@@ -36,13 +36,15 @@ YOUNG_THRESHOLD = 50_000
 def bulk_screening() -> Iterator[None]:
     """Freeze what exists, collect the young generation less often; both undone on exit."""
     old = gc.get_threshold()
+    frozen_before = gc.get_freeze_count() > 0  # a server's settled heap stays frozen after the block
     gc.freeze()
     gc.set_threshold(YOUNG_THRESHOLD, old[1], old[2])
     try:
         yield
     finally:
         gc.set_threshold(*old)
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
 
 
 def settle_heap() -> None:

@@ -7,7 +7,7 @@ text that explains them.
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from recallguard.matching.profiles import ListingProfile, TargetProfile
 
@@ -52,6 +52,8 @@ _IDX = {f: i for i, f in enumerate(FEATURES)}
 #: Listing brands remembered per target for the brand-conflict check (a target meets few brands; the cap
 #: keeps a server's memory bounded: at most this many short entries per target).
 BRAND_MEMO = 256
+MISSPELT_MIN_LEN = 5  # shorter words are too near too many others to call one a misspelling
+MISSPELT_MIN_RATIO = 85  # one swapped pair of letters in a seven-letter word (rapidfuzz's Indel ratio)
 
 
 def add_listwise(group: list[list[float]]) -> None:
@@ -117,11 +119,28 @@ def _brand_conflict(lp: ListingProfile, tp: TargetProfile, brand_hit: tuple[str,
         if len(tp.brand_far) > BRAND_MEMO:
             tp.brand_far.clear()
         words = [w for w in lp.brand_norm.split() if len(w) >= 2]
-        far = not any(w in tp.text_tokens or w in tp.brand_tokens for w in words) and (
-            max(fuzz.ratio(lp.brand_norm, f) for f in tp.brand_forms) < 70
+        far = (
+            not any(w in tp.text_tokens or w in tp.brand_tokens for w in words)
+            and max(fuzz.ratio(lp.brand_norm, f) for f in tp.brand_forms) < 70
+            and not any(_misspelt_in(w, tp.text_tokens) for w in words)
         )
         tp.brand_far[lp.brand_norm] = far
     return far
+
+
+def _misspelt_in(word: str, text_tokens: frozenset[str]) -> bool:
+    """A brand-field word of five letters or more that is a misspelling of a word of the recall's text
+    (a swapped, dropped or doubled letter: "Bombarider" for the recalling Bombardier).
+
+    >>> words = frozenset({"bombardier", "snowmobile"})
+    >>> _misspelt_in("bombarider", words), _misspelt_in("bombastic", words), _misspelt_in("bomb", words)
+    (True, False, False)
+    """
+    word = word.replace("'", "")
+    if len(word) < MISSPELT_MIN_LEN or not word.isalpha():
+        return False
+    near = process.extractOne(word, text_tokens, scorer=fuzz.ratio, score_cutoff=MISSPELT_MIN_RATIO)
+    return near is not None
 
 
 def pair_features(

@@ -27,13 +27,14 @@ from recallguard.matching import evasion
 from recallguard.matching.brands import BrandIndex
 from recallguard.matching.fallback_blockers import EmbeddingNeighbours, ShingleLSH
 from recallguard.matching.normalize import NOISE
-from recallguard.matching.profiles import ListingProfile, TargetProfile, target_profile
+from recallguard.matching.profiles import GENERIC_HEADS, ListingProfile, TargetProfile, target_profile
 
 _SPACED_OUT = re.compile(r"(?:\b[A-Za-z0-9]\b[ .\-]){2,}\b[A-Za-z0-9]\b")
 TEXT_TOP_K = 8
 MIN_TEXT_COVER = 0.25  # a text candidate must share this share of the target's key-token IDF mass
 MAX_POSTING_SHARE = 0.2  # tokens carried by more than this share of targets do not nominate candidates
 FUZZY_TITLE_WORDS = 4
+COMPANY_HEAD = 0.8  # a brand field that is a company name's first word: as strong as a name's lead word
 
 
 class TargetIndex:
@@ -61,6 +62,14 @@ class TargetIndex:
         for p in self.profiles:
             for tok in {w for f in p.brand_forms for w in f.split()} | set(p.name_tokens) | p.type_tokens:
                 word_df[tok] += 1
+        # the first word of a company's name ("Fox" of Fox Factory, "Bombardier" of Bombardier Recreational
+        # Products) is how sellers write its brand: it counts in the brand field, shared or not
+        self.field_heads = BrandIndex()
+        for i, p in enumerate(self.profiles):
+            for form, strength in p.brand_forms.items():
+                head = form.split()[0]
+                if strength >= 0.9 and " " in form and head not in p.brand_forms and _is_head(head):
+                    self.field_heads.add(head, i)
         for i, p in enumerate(self.profiles):
             # a partial form (a word of a company name, a product-name lead word) must be distinctive:
             # "bicycle" from "Santa Cruz Bicycles" or "factory" from "Factory Direct" would nominate all
@@ -79,7 +88,7 @@ class TargetIndex:
         for p in self.profiles:
             p.name_weights = tuple((t, self.token_idf(t)) for t in p.name_tokens)
             p.name_mass = sum(w for _, w in p.name_weights)
-            p.type_weights = tuple((t, self.token_idf(t)) for t in p.type_tokens)
+            p.type_weights = tuple((t, self.token_idf(t)) for t in sorted(p.type_tokens))  # one sum order
             p.type_mass = sum(w for _, w in p.type_weights)
         self.vocab = BrandIndex()  # rare target words, for misspelt title words
         for tok, ids in self.postings.items():
@@ -111,6 +120,11 @@ class TargetIndex:
         if lp.brand_norm:
             for form, how, sim in self.brands.lookup(lp.brand_norm):
                 note(form, "brand field " + how, sim)
+            for form, how, sim in self.field_heads.lookup(lp.brand_norm):
+                for tid in self.field_heads.targets(form):
+                    s = sim * COMPANY_HEAD
+                    if tid not in hits or s > hits[tid][2]:
+                        hits[tid] = (form, f"brand field {how}, the company's first word", s)
         words = lp.title_norm.split()
         exact = self.brands.exact
         for w in exact.keys() & words:  # a note per form: the same whichever occurrence or order
@@ -153,10 +167,13 @@ class TargetIndex:
         """The rare target words a misspelt title word may be (none for a known or short word)."""
         if len(self._fixes) > 500_000:
             self._fixes.clear()
-        if tok in self.postings or len(tok) < 5 or not tok.isalpha() or tok in NOISE:
+        bare = tok.replace("'", "")  # an apostrophe moved or added ("golfe'rs") is a misspelling too
+        if tok in self.postings or len(bare) < 5 or not bare.isalpha() or tok in NOISE:
             got: tuple[str, ...] = ()
+        elif bare in self.postings:
+            got = (bare,)
         else:
-            got = tuple(form for form, _how, _sim in self.vocab.lookup(tok)[:2])
+            got = tuple(form for form, _how, _sim in self.vocab.lookup(bare)[:2])
         self._fixes[tok] = got
         return got
 
@@ -246,3 +263,13 @@ class TargetIndex:
             for i, _ in sorted(good, key=lambda kv: (-kv[1], kv[0]))[:TEXT_TOP_K]:
                 out[i].add("text")
         return dict(out), bool(scores)
+
+
+def _is_head(word: str) -> bool:
+    """Whether a company name's first word can stand for its brand: three letters or more, not a word
+    every company uses ("international", "the").
+
+    >>> _is_head("fox"), _is_head("the"), _is_head("e")
+    (True, False, False)
+    """
+    return len(word) >= 3 and word.isalpha() and word not in NOISE and word not in GENERIC_HEADS

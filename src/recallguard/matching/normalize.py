@@ -131,6 +131,7 @@ _PURE_SIZE = re.compile(
     r"^\d+(\.\d+)?(mm|cm|in|inch|ft|oz|lb|lbs|kg|g|ml|l|v|w|mah|gb|tb|pcs|pc|pk|x)$", re.I
 )
 
+_YEAR = re.compile(r"^(19[5-9]|20[0-4])[0-9]$")
 
 _DIGIT = re.compile(r"[0-9]")
 
@@ -165,7 +166,12 @@ def _written_models(raw: str) -> tuple[str, ...]:
 @lru_cache(maxsize=TEXT_CACHE)
 def model_tokens(text: str) -> frozenset[str]:
     """Canonical model-number candidates written in ``text``: whole tokens with a digit, and for
-    compound codes ('AK626H-MBK', '885S-01/02') also their parts."""
+    compound codes ('AK626H-MBK', '885S-01/02') also their parts, and codes broken by a space ("BS 100"),
+    though not a word and a year ("BRP 2017").
+
+    >>> sorted(model_tokens("Acme BS 100 helmet")), sorted(model_tokens("BRP 2017 snowmobile"))
+    (['100', 'BS100'], [])
+    """
     if not text or not has_digit(text):
         return frozenset()
     out: set[str] = set()
@@ -180,6 +186,7 @@ def model_tokens(text: str) -> frozenset[str]:
                 and a.lower() not in NOISE
                 and a.lower() not in _UNITS
                 and not _PURE_SIZE.match(b)
+                and not _YEAR.match(b)  # "BRP 2017 Ski-Doo": a model year, not model BRP2017
             ):
                 joined = canonical_model(a + b)
                 if is_plausible_model(joined):

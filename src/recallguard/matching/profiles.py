@@ -90,6 +90,8 @@ _GENERIC_LEAD = frozenset(
     electric battery powered cordless wooden plastic metal mini small large light led set sets pack""".split()
 )
 
+GENERIC_HEADS = _CORPORATE | _GENERIC_LEAD  # words that begin company names without naming one
+
 
 def brand_forms(t: Target) -> dict[str, float]:
     """Normalised brand forms of a target with their strength: the brand (1.0), company aliases and

@@ -126,14 +126,17 @@ class Screener:
             authority = self._authority
             best: dict[tuple[int, str], float] = {}
             top: dict[tuple[int, int], int] = {}  # (listing, target) → its best row (stuffed titles: parts)
+            profiles = self.index.profiles
             for k, ((li, ti, lp), p) in enumerate(zip(meta, probs, strict=True)):
                 part = lp.listing
-                if (
-                    part is not listings[li]
-                    and not listings[li].title.startswith(part.title)
-                    and not has_product_evidence(dict(zip(FEATURES, rows[k], strict=True)))
-                ):
+                has_evidence = _row_has_product_evidence(rows[k])
+                mid_title = part is not listings[li] and not listings[li].title.startswith(part.title)
+                if mid_title and not has_evidence:
                     continue  # a brand named mid-title with nothing of its product is the stuffing itself
+                if not has_evidence:
+                    t = profiles[ti].target
+                    if self.policy.decide(p, t.authority, t.priority) is not DecisionKind.BLOCK:
+                        continue  # worth nothing (see below): it must not outrank a reading with evidence
                 key = (li, authority[ti])
                 best[key] = max(best.get(key, 0.0), p)
                 if (li, ti) not in top or p > probs[top[(li, ti)]] + TIE:  # ties: the whole title
@@ -188,12 +191,25 @@ def has_product_evidence(f: dict[str, float]) -> bool:
     )  # fmt: skip
 
 
+_EVIDENCE_COLS = tuple(FEATURES.index(f) for f in ("gtin_match", "model_match", "type_cover", "name_cover",
+                                                    "desc_overlap"))  # fmt: skip
+
+
+def _row_has_product_evidence(row: list[float]) -> bool:
+    """``has_product_evidence`` on a feature row (in ``FEATURES`` order) without building a dict."""
+    g, m, t, n, d = (row[c] for c in _EVIDENCE_COLS)
+    return bool(g or m or t >= 0.5 or n >= 0.5 or d >= 0.5)
+
+
 def _cap_per_authority(matches: list[Match]) -> list[Match]:
-    """The best ``MAX_MATCHES_PER_AUTHORITY`` matches of each authority (ties broken by recall number)."""
+    """The best ``MAX_MATCHES_PER_AUTHORITY`` matches of each authority, and every recall tied with the
+    authority's best: nothing tells tied notices apart, and each one's report must show the listing."""
     kept: list[Match] = []
     seen: dict[str, int] = {}
+    best: dict[str, float] = {}
     for m in sorted(matches, key=lambda m: (-m.score, m.recall_number)):
-        if seen.get(m.authority, 0) < MAX_MATCHES_PER_AUTHORITY:
+        top = best.setdefault(m.authority, m.score)
+        if seen.get(m.authority, 0) < MAX_MATCHES_PER_AUTHORITY or m.score >= top - TIE:
             kept.append(m)
             seen[m.authority] = seen.get(m.authority, 0) + 1
     return kept

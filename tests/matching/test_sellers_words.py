@@ -1,0 +1,130 @@
+"""How sellers really write a recalled product, and what the screener must still see in it: a company's
+first word or a misspelt company name in the brand field, a model year after the brand, an apostrophe in
+the wrong place, one product recalled in many notices, a recall that names several products."""
+
+from __future__ import annotations
+
+from recallguard.domain.models import DecisionKind, Listing, Target
+from recallguard.matching.features import FEATURES, pair_features
+from recallguard.matching.index import TargetIndex
+from recallguard.matching.profiles import listing_profile
+from recallguard.matching.screen import MAX_MATCHES_PER_AUTHORITY, Screener
+
+SHOCK = Target(
+    "17022",
+    "CPSC",
+    brand="Float",
+    brand_aliases=["Fox Factory"],
+    product_name="Mountain bike rear shock absorbers",
+    product_type="rear shock absorber",
+    text="This recall involves FLOAT X2 bicycle rear shock absorbers made by Fox Factory.",
+)
+SLED = Target(
+    "23702",
+    "CPSC",
+    brand="Ski-Doo",
+    brand_aliases=["Bombardier Recreational Products"],
+    product_name="Ski-Doo snowmobiles",
+    product_type="snowmobile",
+    text="This recall involves Ski-Doo snowmobiles with 850 E-TEC engines, made by Bombardier Recreational "
+    "Products.",
+)
+BILLIARDS = Target(
+    "09122",
+    "CPSC",
+    brand="Golf Galaxy",
+    product_name="Golfer's Billiard Games",
+    product_type="billiard game",
+    text="This recall involves Golfer's Billiard Games sold at golf stores.",
+)
+
+
+def _features(index: TargetIndex, listing: Listing, target: int = 0) -> dict[str, float]:
+    lp = listing_profile(listing)
+    cands = index.candidates(lp)
+    assert target in cands, f"{listing.title!r} is not a candidate"
+    row = pair_features(lp, index.profiles[target], lp.brand_hits.get(target), cands[target],
+                        target in lp.model_key_hits)  # fmt: skip
+    return dict(zip(FEATURES, row, strict=True))
+
+
+def test_a_company_first_word_in_the_brand_field_is_the_recalled_brand() -> None:
+    # sellers write "Fox" for Fox Factory: the brand field must tie the listing to the recall
+    index = TargetIndex([SHOCK])
+    lp = listing_profile(Listing("L1", "Free Shipping Fox rear shock absorber", brand="Fox"))
+    index.candidates(lp)
+    form, how, sim = lp.brand_hits[0]
+    assert form == "fox" and "company" in how and sim >= 0.7
+
+
+def test_a_misspelt_company_name_in_the_brand_field_is_no_brand_conflict() -> None:
+    # "Bombarider" is Bombardier misspelt, the company that recalled the snowmobiles; not another brand
+    # three notices of one company: its name's words alone no longer nominate a recall from a title
+    lynx = Target(
+        "25188",
+        "CPSC",
+        brand="Lynx",
+        brand_aliases=["Bombardier Recreational Products"],
+        product_name="Lynx snowmobiles",
+        product_type="snowmobile",
+        text="Lynx snowmobiles.",
+    )
+    atv = Target(
+        "19001",
+        "CPSC",
+        brand="Can-Am",
+        brand_aliases=["Bombardier Recreational Products"],
+        product_name="Can-Am Outlander ATVs",
+        product_type="atv",
+        text="Can-Am Outlander ATVs.",
+    )
+    index = TargetIndex([SLED, lynx, atv])
+    f = _features(index, Listing("L1", "bobmardier ski-doo snowmobile", brand="Bombarider"))
+    assert f["brand_conflict"] == 0.0
+    other = _features(index, Listing("L2", "arctic ski-doo snowmobile", brand="Arctic Cat"))
+    assert other["brand_conflict"] == 1.0  # another company's brand still is
+
+
+def test_a_model_year_after_the_brand_is_not_a_model_number_in_conflict() -> None:
+    # "BRP 2017" is not model BRP2017: the title names the recalled snowmobiles, it conflicts with nothing
+    index = TargetIndex([SLED])
+    f = _features(index, Listing("L1", "BRP 2017 Ski-Doo snowmobiles Hot Sale", brand="BRP"))
+    assert f["model_conflict"] == 0.0
+
+
+def test_an_apostrophe_in_the_wrong_place_is_read_as_a_misspelling() -> None:
+    index = TargetIndex([BILLIARDS])
+    lp = listing_profile(Listing("L1", "golfe'rs billiard game"))
+    index.candidates(lp)
+    assert "golfer" in lp.title_set
+
+
+def test_every_notice_tied_with_the_best_is_kept_past_the_cap() -> None:
+    # one product recalled in many notices, and nothing in the listing tells them apart: each notice's
+    # report must show the listing, so none is dropped for the cap on matches per authority
+    notices = [
+        Target(f"2270{k}", "CPSC", brand="Ski-Doo", product_name="Ski-Doo Snowmobiles",
+               product_type="snowmobile", text="This recall involves Ski-Doo snowmobiles.")
+        for k in range(MAX_MATCHES_PER_AUTHORITY + 3)
+    ]  # fmt: skip
+    matches = Screener(notices).screen(Listing("L1", "Ski-Doo Snowmobiles", brand="Ski-Doo"))
+    assert {m.recall_number for m in matches} == {t.recall_number for t in notices}
+    assert len({m.score for m in matches}) == 1
+
+
+def test_a_recall_of_several_products_is_judged_on_the_product_the_title_names() -> None:
+    # one recall, three products: the listing names the third; a reading of the brand with nothing of
+    # its product (golf cars) must not stand in for the recall and then be dropped as brand-only
+    parts = [
+        Target("15174", "CPSC", brand="E-Z-GO", product_name=name, product_type=name,
+               text="This recall involves E-Z-GO golf cars, shuttles and off-road utility vehicles.")
+        for name in ("Golf cars", "shuttles", "off-road utility vehicles")
+    ]  # fmt: skip
+    other = Target("12056", "CPSC", brand="E-Z-GO", product_name="TXT golf cars", product_type="golf car",
+                   text="This recall involves E-Z-GO TXT golf cars.")  # fmt: skip
+    matches = Screener([*parts, other]).screen(
+        Listing("L1", "Factory Price E-Z-GO off-road utility vehicle", brand="E-Z-GO")
+    )
+    found = {m.recall_number: m for m in matches}
+    assert "15174" in found and found["15174"].decision is not DecisionKind.NONE
+    assert found["15174"].features["name_cover"] >= 0.5  # the reading that names its product

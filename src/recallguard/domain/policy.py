@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from recallguard.domain.models import DecisionKind
+from recallguard.domain.models import DecisionKind, Match
+
+BANK_MODEL = "bank-1"  # the model version of matches the fingerprint bank of removed listings makes
+_RANK = {DecisionKind.NONE: 0, DecisionKind.REVIEW: 1, DecisionKind.BLOCK: 2}
 
 
 @dataclass(frozen=True)
@@ -43,3 +46,17 @@ class DecisionPolicy:
         if score >= t.review:
             return DecisionKind.REVIEW
         return DecisionKind.NONE
+
+
+def preference(m: Match) -> tuple[int, bool, float]:
+    """Which of several matches of one recall speaks for it (the greatest): the stronger decision, then
+    the listing's own words (the recall screener) over its likeness to a removed listing (the bank),
+    then the score. The bank decides for the re-listings the screener lets pass; where both block, the
+    stored match does not depend on which of two copies of a product was screened first.
+
+    >>> own = Match("L2", "1", "CPSC", 0.975, DecisionKind.BLOCK, "model C0001")
+    >>> bank = Match("L2", "1", "CPSC", 0.998, DecisionKind.BLOCK, "re-listing of L1", {}, BANK_MODEL)
+    >>> max([bank, own], key=preference) is own
+    True
+    """
+    return _RANK[m.decision], m.model_version != BANK_MODEL, m.score

@@ -29,7 +29,7 @@ from typing import Any
 
 from recallguard.domain.authorities import authority_for
 from recallguard.domain.models import Action, ActionKind, ActionState, DecisionKind, Match
-from recallguard.domain.policy import DecisionPolicy, Thresholds
+from recallguard.domain.policy import BANK_MODEL, DecisionPolicy, Thresholds
 from recallguard.enforcement.state_machine import TRANSITIONS, IllegalTransition, action_scope, can_transition
 
 S = ActionState
@@ -156,7 +156,7 @@ def decision_basis(
             return DecisionBasis(match.model_version, None, None, f"rule {rule_id} (thresholds not loaded)")
         t, basis = rule_thresholds, f"rule {rule_id} thresholds"
     else:
-        bank = match.model_version == "bank-1"  # the fingerprint bank decides without priority
+        bank = match.model_version == BANK_MODEL  # the fingerprint bank decides without priority
         priority = priority and not bank
         t = (policy or DecisionPolicy()).thresholds(match.authority, priority)
         basis = "priority recall thresholds" if priority else f"{match.authority.upper()} thresholds"

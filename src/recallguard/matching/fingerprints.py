@@ -39,7 +39,7 @@ from PIL import Image
 
 from recallguard.domain.identifiers import gtin_candidates, normalize_gtin
 from recallguard.domain.models import DecisionKind, Listing, Match
-from recallguard.domain.policy import DecisionPolicy
+from recallguard.domain.policy import BANK_MODEL, DecisionPolicy
 from recallguard.errors import ImageRejected
 from recallguard.matching.bands import MinHashRows
 from recallguard.matching.evasion import BrandIndex, brand_match, clean_text, model_candidates, skeleton
@@ -559,7 +559,7 @@ class FingerprintBank:
                     decision,
                     evidence,
                     feats,
-                    "bank-1",
+                    BANK_MODEL,
                 )
         return sorted(best.values(), key=lambda m: -m.score)
 

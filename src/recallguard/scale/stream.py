@@ -1,6 +1,9 @@
 """The listing stream worker: Redis Streams, consumer groups, at-least-once, dead letters, metrics.
 
-Each worker is one consumer of a group. A loop turn (``run_once``):
+Each worker is one consumer of a group. On start it first takes back its own pending history (XREADGROUP
+from ID 0: what it read before a crash and never acknowledged, in stream order), so a worker restarted
+under the same ``--consumer`` name resumes where it stopped, in the order a run without the crash took.
+Then a loop turn (``run_once``):
 
 1. reclaims entries other consumers (or this one) left pending longer than ``claim_idle_ms`` —
    a worker that crashed after reading and before acknowledging — with XAUTOCLAIM; an entry already
@@ -86,6 +89,7 @@ class StreamWorker:
         self.started = time.monotonic()
         self._failed: set[str] = set()  # entry ids this worker's sink failed on, still pending
         self._claim_cursor = "0-0"
+        self._history = True  # this consumer's own pending entries come first (see the module docstring)
         self._last_claim = 0.0
         self._errors_key = f"{self.cfg.stream}:errors:{self.cfg.group}"
         self.ensure_group()
@@ -118,6 +122,14 @@ class StreamWorker:
 
     def run_once(self) -> int:
         """One turn: reclaim stale pending entries, read new ones, handle and acknowledge them."""
+        if self._history:
+            own = self._own_history()
+            failed = len(self._failed)
+            if own:
+                n = self._handle(own)
+                if len(self._failed) == failed:
+                    return n
+            self._history = False  # done, or the sink fails: the failed entries come back by reclaim
         n = 0
         if time.monotonic() - self._last_claim >= min(self.cfg.claim_idle_ms / 2000, 5.0):
             n += self._handle(self.reclaim())
@@ -147,6 +159,26 @@ class StreamWorker:
         )
         self._failed &= {_s(p["message_id"]) for p in pend}
         return len(self._failed) >= self.cfg.max_failed
+
+    def _own_history(self) -> list[tuple[str, dict[Any, Any], int]]:
+        """The oldest ``batch_size`` entries this consumer read and never acknowledged, with their
+        delivery counts (an entry deleted from the stream meanwhile is acknowledged and skipped)."""
+        resp = self.redis.xreadgroup(
+            self.cfg.group, self.cfg.consumer, {self.cfg.stream: "0"}, count=self.cfg.batch_size
+        )
+        got = [(_s(i), f) for _, msgs in resp or [] for i, f in msgs]
+        gone = [i for i, f in got if f is None]
+        if gone:
+            self.redis.xack(self.cfg.stream, self.cfg.group, *gone)
+        msgs = [(i, f) for i, f in got if f is not None]
+        if not msgs:
+            return [] if not gone else self._own_history()
+        pend = self.redis.xpending_range(
+            self.cfg.stream, self.cfg.group, min=msgs[0][0], max=msgs[-1][0],
+            count=len(msgs) * 4 + 10, consumername=self.cfg.consumer,
+        )  # fmt: skip
+        times = {_s(p["message_id"]): int(p["times_delivered"]) for p in pend}
+        return [(i, f, times.get(i, 1)) for i, f in msgs]
 
     def reclaim(self) -> list[tuple[str, dict[Any, Any], int]]:
         """Entries pending longer than ``claim_idle_ms`` (any consumer), now owned by this worker,

@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from recallguard.domain.models import DecisionKind, Listing, Match, Target
-from recallguard.domain.policy import DecisionPolicy
+from recallguard.domain.policy import BANK_MODEL, DecisionPolicy
 from recallguard.enforcement.offenders import OffenderBook
 from recallguard.matching.fingerprints import NUM_PERM, FingerprintBank
 from recallguard.matching.images import ImageHash, ImageIndex, query_hashes, reference_hashes
@@ -244,7 +244,7 @@ class BankService:
                 decision = self.policy.decide(score, m.authority)
                 evidence, feats = f"{other.evidence}; {m.evidence}", {**other.features, **m.features}
                 m = Match(
-                    m.listing_id, m.recall_number, m.authority, score, decision, evidence, feats, "bank-1"
+                    m.listing_id, m.recall_number, m.authority, score, decision, evidence, feats, BANK_MODEL
                 )
             if m.decision != DecisionKind.NONE:
                 by_recall[key] = m
@@ -289,7 +289,7 @@ class BankService:
                     decision,
                     why,
                     {"image_score": score},
-                    "bank-1",
+                    BANK_MODEL,
                 )
             )
         return out

@@ -28,6 +28,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields
 
 from recallguard.domain.models import ActionState, Match
+from recallguard.domain.policy import preference
 from recallguard.enforcement.actions import LIVE_STATES, DecisionBasis, action_for, implied_kinds, transition
 from recallguard.errors import NotFoundError
 from recallguard.service.automation import (
@@ -67,13 +68,14 @@ class ReconcileCounts:
 
 
 def best_per_recall(matches: Sequence[Match]) -> dict[tuple[str, str], Match]:
-    """One match per (authority, recall number): the highest score (a recall may have many targets)."""
+    """One match per (authority, recall number), the one ``policy.preference`` puts first (a recall may
+    have many targets, and the fingerprint bank may match it too)."""
     out: dict[tuple[str, str], Match] = {}
     for m in matches:
         if not implied_kinds(m.decision) and m.decision.value != "review":
             continue  # "none" decisions are not stored
         key = (m.authority, m.recall_number)
-        if key not in out or m.score > out[key].score:
+        if key not in out or preference(m) > preference(out[key]):
             out[key] = m
     return out
 

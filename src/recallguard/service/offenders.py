@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from recallguard.domain.models import DecisionKind, Listing, Match
-from recallguard.domain.policy import DecisionPolicy, Thresholds
+from recallguard.domain.policy import BANK_MODEL, DecisionPolicy, Thresholds, preference
 from recallguard.enforcement.offenders import OffenderBook
 from recallguard.matching.fingerprints import seller_links
 
@@ -111,8 +111,9 @@ class OffenderPolicy:
 
 
 def fold_bank_evidence(matches: list[Match]) -> list[Match]:
-    """When the bank and the recall screener both match a recall, the best match (the one stored)
-    also quotes the bank's evidence, so a re-listing always names the listing it re-lists.
+    """When the bank and the recall screener both match a recall, the preferred match (the one stored,
+    ``policy.preference``) also quotes the bank's evidence, so a re-listing always names the listing it
+    re-lists.
 
     >>> a = Match("L2", "1", "CPSC", 0.97, DecisionKind.BLOCK, "model NL311")
     >>> b = Match("L2", "1", "CPSC", 0.9, DecisionKind.BLOCK,
@@ -123,12 +124,12 @@ def fold_bank_evidence(matches: list[Match]) -> list[Match]:
     best: dict[tuple[str, str], int] = {}
     for i, m in enumerate(matches):
         key = (m.authority, m.recall_number)
-        if key not in best or m.score > matches[best[key]].score:
+        if key not in best or preference(m) > preference(matches[best[key]]):
             best[key] = i
     out = list(matches)
     for i, m in enumerate(matches):
         w = best[(m.authority, m.recall_number)]
-        if i != w and m.model_version == "bank-1" and "removed listing" not in out[w].evidence:
+        if i != w and m.model_version == BANK_MODEL and "removed listing" not in out[w].evidence:
             out[w] = dataclasses.replace(out[w], evidence=f"{out[w].evidence}; also {m.evidence}")
     return out
 

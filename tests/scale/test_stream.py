@@ -123,6 +123,38 @@ def test_crash_mid_batch_loses_and_duplicates_nothing(
     assert s["reclaimed"] == 40 and s["pending"] == 0 and s["lag"] == 0
 
 
+def test_a_restarted_worker_resumes_its_own_pending_entries_first_in_stream_order(
+    redis_client: Any, key: str, screener: Screener
+) -> None:
+    # the same consumer name after a crash: what it read and never acknowledged comes back at once (no
+    # waiting for claim_idle_ms) and before newer entries, so it is screened in the order a run without
+    # the crash took (the fingerprint bank's re-listing matches depend on that order)
+    ListingProducer(redis_client, key, group="g", maxlen=10_000, max_lag=5_000).publish_many(
+        ("create", listing(i)) for i in range(120)
+    )
+    a = worker(redis_client, key, screener, "w1", batch_size=40)
+    inner = a.sink
+    a.sink = CrashingSink(inner, after=15)  # type: ignore[assignment]
+    with pytest.raises(Crash):
+        a.run(max_events=120)
+    seen: list[str] = []
+
+    class Recording(ScreeningSink):
+        def handle_batch(self, items: Sequence[tuple[str, Listing, str]]) -> list[SinkResult]:
+            seen.extend(listing.listing_id for _, listing, _ in items)
+            return super().handle_batch(items)
+
+    again = StreamWorker(
+        redis_client,
+        Recording(screener, RedisResultStore(redis_client, f"{key}:results")),
+        WorkerConfig(stream=key, group="g", consumer="w1", block_ms=50, batch_size=40),  # claim_idle 30 s
+    )
+    again.run(idle_exit_s=0.5)
+    assert seen == [f"L{i}" for i in range(120)]  # the 40 pending first, in order, then the rest
+    assert again.stats()["pending"] == 0
+    assert len(RedisResultStore(redis_client, f"{key}:results").all()) == 120
+
+
 class FlakySink(ScreeningSink):
     """Fails every time on one listing (a bug, a listing the store rejects)."""
 

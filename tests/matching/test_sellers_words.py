@@ -128,3 +128,24 @@ def test_a_recall_of_several_products_is_judged_on_the_product_the_title_names()
     found = {m.recall_number: m for m in matches}
     assert "15174" in found and found["15174"].decision is not DecisionKind.NONE
     assert found["15174"].features["name_cover"] >= 0.5  # the reading that names its product
+
+
+def test_an_accessory_is_not_the_recalled_part_of_another_kind() -> None:
+    # the recall is of replacement parts (an accessory recall): a case for the ladder is not one of them,
+    # a replacement step is
+    parts = Target(
+        "93089",
+        "CPSC",
+        brand="Delair",
+        product_name="Replacement Parts For Certain A Frame Pool Ladders",
+        product_type="pool ladder part",
+        model_numbers=["X4932-01"],
+        text="Delair renews its offer of replacement steps and handrails for A-frame pool ladders, "
+        "model X4932-01.",
+    )
+    screener = Screener([parts])
+    case = Listing("L1", "Protective Case for Delair Frame Pool Ladder X4932-01")
+    step = Listing("L2", "Replacement Step for Delair Frame Pool Ladder X4932-01")
+    assert _features(screener.index, case)["accessory"] == 1.0
+    assert all(m.decision is not DecisionKind.BLOCK for m in screener.screen(case))
+    assert _features(screener.index, step)["accessory"] == 0.0

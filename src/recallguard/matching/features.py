@@ -128,6 +128,14 @@ def _brand_conflict(lp: ListingProfile, tp: TargetProfile, brand_hit: tuple[str,
     return far
 
 
+def _accessory_conflict(lp: ListingProfile, tp: TargetProfile) -> bool:
+    """An accessory listing against a recall of the product itself — or of another accessory: a case
+    for a pool ladder is not the ladder's recalled replacement parts. (Only for a listing with a cue.)"""
+    if not tp.is_accessory:
+        return True
+    return bool(lp.accessory_words) and lp.accessory_words.isdisjoint(tp.text_tokens)
+
+
 def _misspelt_in(word: str, text_tokens: frozenset[str]) -> bool:
     """A brand-field word of five letters or more that is a misspelling of a word of the recall's text
     (a swapped, dropped or doubled letter: "Bombarider" for the recalling Bombardier).
@@ -189,7 +197,7 @@ def pair_features(
         fuzz.token_set_ratio(lp.title_norm, tp.name_norm) / 100.0 if tp.name_norm else 0.0,
         len(lp.desc_tokens & tp.text_tokens) / n_desc if desc_present else 0.0,
         float(desc_present),
-        1.0 if lp.accessory and not tp.is_accessory else 0.0,
+        float(bool(lp.accessory) and _accessory_conflict(lp, tp)),
         float(len(blockers)),
         0.0,  # gaps and candidate count: filled per listing by add_listwise
         0.0,

@@ -79,6 +79,30 @@ def accessory_cue(text: str) -> str:
     return m.group(0).strip() if m else ""
 
 
+_OBJECT_CUE = re.compile(r"\bfor\b|\bfits\b|\bwith\b")  # "<what it is> for / fits / compatible with <what>"
+_CUE_FILLER = frozenset("for with use compatible fit fits replacement spare accessory accessories".split())
+
+
+def accessory_words(text: str) -> frozenset[str]:
+    """What an accessory listing sells, in words: the title up to its accessory cue, less the cue's own
+    words; none for a cue that does not say what the part is for ("replacement", "accessory") or has
+    nothing before it.
+
+    >>> sorted(accessory_words("Protective Case for Delair Pool Ladder"))
+    ['case', 'protective']
+    >>> accessory_words("Compatible with Delair Pool Ladder"), accessory_words("Dotline Replacement Step")
+    (frozenset(), frozenset())
+    """
+    t = normalize_text(text)
+    m = _ACCESSORY_RE.search(t) if _CUE_WORDS.search(t) is not None else None
+    if m is None or _OBJECT_CUE.search(m.group(0)) is None:
+        return frozenset()  # "replacement", "accessory": the words before it are the product, not the part
+    head = t[: m.end()]
+    if m.end() < len(t) and t[m.end()].isalnum():  # "case for d|elair": the cue ends mid-word
+        head = head.rsplit(" ", 1)[0]
+    return frozenset(tokens(head)) - _CUE_FILLER
+
+
 _CORPORATE = frozenset(
     """cpsc announce announces recall recalls recalled inc llc ltd co corp corporation company usa us
     america american international intl group products product industries sa gmbh the of and trading
@@ -163,6 +187,7 @@ class ListingProfile:
     gtins: frozenset[str]
     accessory: str
     declared_model: str = ""  # the model field, whole and canonical ('' when absent or implausible)
+    accessory_words: frozenset[str] = frozenset()  # what an accessory listing sells ("protective case")
     fixed_tokens: frozenset[str] = frozenset()  # misspelt title words mapped to known target words
     # set by ``TargetIndex.correct_tokens`` before candidates are looked up and scored:
     title_set: frozenset[str] = frozenset()  # title tokens plus their corrections
@@ -262,8 +287,9 @@ def listing_profile(listing: Listing) -> ListingProfile:
         field_models=field_models,
         all_models=all_models,
         gtins=frozenset(gtins),
-        accessory=accessory_cue(listing.title),
+        accessory=(cue := accessory_cue(listing.title)),
         declared_model=_declared_model(listing),
+        accessory_words=accessory_words(listing.title) if cue else frozenset(),
     )
 
 

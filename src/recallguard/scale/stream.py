@@ -121,7 +121,8 @@ class StreamWorker:
         return done
 
     def run_once(self) -> int:
-        """One turn: reclaim stale pending entries, read new ones, handle and acknowledge them."""
+        """One turn: this consumer's own pending history first (until it is empty), else reclaim stale
+        pending entries, read new ones, handle and acknowledge them."""
         if self._history:
             own = self._own_history()
             failed = len(self._failed)
@@ -173,10 +174,18 @@ class StreamWorker:
         msgs = [(i, f) for i, f in got if f is not None]
         if not msgs:
             return [] if not gone else self._own_history()
+        return self._with_delivery_counts(msgs)
+
+    def _with_delivery_counts(self, msgs: list[tuple[str, Any]]) -> list[tuple[str, dict[Any, Any], int]]:
+        """``msgs`` (this consumer's, in stream order) with how many times each was delivered."""
         pend = self.redis.xpending_range(
-            self.cfg.stream, self.cfg.group, min=msgs[0][0], max=msgs[-1][0],
-            count=len(msgs) * 4 + 10, consumername=self.cfg.consumer,
-        )  # fmt: skip
+            self.cfg.stream,
+            self.cfg.group,
+            min=msgs[0][0],
+            max=msgs[-1][0],
+            count=len(msgs) * 4 + 10,
+            consumername=self.cfg.consumer,
+        )
         times = {_s(p["message_id"]): int(p["times_delivered"]) for p in pend}
         return [(i, f, times.get(i, 1)) for i, f in msgs]
 
@@ -195,18 +204,10 @@ class StreamWorker:
         msgs = [(_s(i), f) for i, f in msgs if f is not None]
         if not msgs:
             return []
-        pend = self.redis.xpending_range(
-            self.cfg.stream,
-            self.cfg.group,
-            min=msgs[0][0],
-            max=msgs[-1][0],
-            count=len(msgs) * 4 + 10,
-            consumername=self.cfg.consumer,
-        )
-        times = {_s(p["message_id"]): int(p["times_delivered"]) for p in pend}
+        out = self._with_delivery_counts(msgs)
         self.counts.reclaimed += len(msgs)
         EVENTS.labels(self.cfg.stream, self.cfg.group, "reclaimed").inc(len(msgs))
-        return [(i, f, times.get(i, 1)) for i, f in msgs]
+        return out
 
     def _handle(self, entries: list[tuple[str, dict[Any, Any], int]]) -> int:
         if not entries:

@@ -155,6 +155,27 @@ def test_a_restarted_worker_resumes_its_own_pending_entries_first_in_stream_orde
     assert len(RedisResultStore(redis_client, f"{key}:results").all()) == 120
 
 
+def test_stopped_consumers_are_forgotten_and_none_with_pending_entries(
+    redis_client: Any, key: str, screener: Screener
+) -> None:
+    # every restart under a host-pid name leaves a consumer behind; a new worker removes the idle ones
+    # that hold nothing, and never one that still holds entries (they would be lost with it)
+    ListingProducer(redis_client, key, group="g", maxlen=10_000, max_lag=5_000).publish_many(
+        ("create", listing(i)) for i in range(5)
+    )
+    redis_client.xgroup_create(key, "g", id="0")
+    redis_client.xgroup_createconsumer(key, "g", "host-111")
+    redis_client.xreadgroup("g", "host-222", {key: ">"}, count=2)  # read, never acknowledged
+    time.sleep(0.1)
+    w = worker(redis_client, key, screener, "host-333", forget_idle_ms=50)
+    assert w.forgotten == ["host-111"]
+    names = {str(c["name"], "utf-8") for c in redis_client.xinfo_consumers(key, "g")}
+    assert "host-111" not in names and "host-222" in names
+    assert w.stats()["pending"] == 2
+    fresh = worker(redis_client, key, screener, "host-444")  # the default: idle for an hour
+    assert fresh.forgotten == []
+
+
 class FlakySink(ScreeningSink):
     """Fails every time on one listing (a bug, a listing the store rejects)."""
 

@@ -86,6 +86,9 @@ def worker(
         30_000, "--claim-idle-ms", min=1, help="Reclaim others' pending after."
     ),
     max_deliveries: int = typer.Option(5, "--max-deliveries", min=1, help="Dead-letter after so many tries."),
+    forget_idle_ms: int = typer.Option(
+        3_600_000, "--forget-idle-ms", min=0, help="Remove idle consumers holding nothing (0: never)."
+    ),
     metrics_port: int = typer.Option(0, "--metrics-port", help="Serve Prometheus /metrics here (0: off)."),
     max_events: int = typer.Option(0, "--max-events", min=0, help="Stop after so many events (0: run on)."),
 ) -> None:
@@ -106,6 +109,7 @@ def worker(
         block_ms=block_ms,
         claim_idle_ms=claim_idle_ms,
         max_deliveries=max_deliveries,
+        forget_idle_ms=forget_idle_ms,
     )
     if metrics_port:
         from prometheus_client import start_http_server

@@ -61,9 +61,19 @@ class WorkerConfig:
     dead_letter: str = ""  # default "<stream>:dead"
     dead_letter_maxlen: int = 1_000_000
     start_id: str = "0"  # where a new group starts ("0": the whole stream, "$": only new entries)
+    forget_idle_ms: int = 3_600_000  # on start, consumers idle this long with nothing pending are removed
 
     def __post_init__(self) -> None:
         self.dead_letter = self.dead_letter or f"{self.stream}:dead"
+
+
+# removes a consumer only while it holds no pending entry (XGROUP DELCONSUMER drops its pending entries)
+_FORGET_IF_IDLE = """
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then
+  return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]) == 0 and 1 or 0
+end
+return 0
+"""
 
 
 @dataclass
@@ -93,6 +103,7 @@ class StreamWorker:
         self._last_claim = 0.0
         self._errors_key = f"{self.cfg.stream}:errors:{self.cfg.group}"
         self.ensure_group()
+        self.forgotten = self.forget_dead_consumers()
 
     def ensure_group(self) -> None:
         """Create the stream and the consumer group when missing (idempotent)."""
@@ -101,6 +112,25 @@ class StreamWorker:
         except Exception as e:  # BUSYGROUP: it exists
             if "BUSYGROUP" not in str(e):
                 raise
+
+    def forget_dead_consumers(self) -> list[str]:
+        """Remove from the group the consumers idle for ``forget_idle_ms`` that hold no pending entry:
+        workers that stopped (a restart under a new host-pid name leaves one each time). The check of
+        their pending entries and the removal are one Lua script, so no entry is ever dropped with a
+        consumer; a consumer that comes back is recreated by its next read. Returns the names removed.
+        """
+        if self.cfg.forget_idle_ms <= 0:
+            return []
+        gone = []
+        for c in self.redis.xinfo_consumers(self.cfg.stream, self.cfg.group):
+            name = _s(c["name"])
+            stale = int(c["pending"]) == 0 and int(c["idle"]) >= self.cfg.forget_idle_ms
+            if stale and name != self.cfg.consumer and self._forget(name):
+                gone.append(name)
+        return gone
+
+    def _forget(self, name: str) -> bool:
+        return int(self.redis.eval(_FORGET_IF_IDLE, 1, self.cfg.stream, self.cfg.group, name)) == 1
 
     def run(self, max_events: int | None = None, idle_exit_s: float | None = None, stop: Any = None) -> int:
         """Loop until ``max_events`` are handled, ``stop`` (a ``threading.Event``) is set, or nothing

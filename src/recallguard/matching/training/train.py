@@ -1,5 +1,5 @@
 """Train the screening model: generated listings → candidate pairs → features → LightGBM →
-isotonic calibration on out-of-fold predictions → thresholds per target precision.
+isotonic calibration on out-of-fold predictions (folds by recall) → thresholds per target precision.
 
 Rebuild the shipped model with::
 
@@ -72,8 +72,9 @@ def augment(targets: Sequence[Target], seed: int = 0, share: float = 0.3) -> lis
 
 def pair_dataset(
     targets: Sequence[Target], per_kind: int = 2, seed: int = 0
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int_], list[str]]:
-    """Feature rows, labels and listing kinds for every candidate pair of the generated listings."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int_], list[str], list[str]]:
+    """Feature rows, labels, listing kinds and recall groups for every candidate pair of the generated
+    listings (a pair's group: the recall its listing was made from)."""
     targets = augment(targets, seed)
     gen = generate(targets, per_kind=per_kind, seed=seed)
     screener = Screener(targets, scorer=RuleScorer())
@@ -85,7 +86,8 @@ def pair_dataset(
     y = np.array([int(gen[li].recall_number == screener.index.profiles[ti].target.recall_number
                       and gen[li].recall_number != "") for li, ti, _ in meta])  # fmt: skip
     kinds = [gen[li].kind for li, _, _ in meta]
-    return np.asarray(rows, dtype=np.float64), y, kinds
+    groups = [gen[li].recall_number or screener.index.profiles[ti].target.recall_number for li, ti, _ in meta]
+    return np.asarray(rows, dtype=np.float64), y, kinds, groups
 
 
 def _isotonic(raw: npt.NDArray[np.float64], y: npt.NDArray[np.int_]) -> tuple[list[float], list[float]]:
@@ -111,9 +113,12 @@ def train(
     import lightgbm as lgb
 
     t0 = time.time()
-    x, y, kinds = pair_dataset(targets, per_kind, seed)
-    rng = np.random.default_rng(seed)
-    fold = rng.integers(0, folds, len(y))
+    x, y, kinds, groups = pair_dataset(targets, per_kind, seed)
+    # folds by recall: the calibration is fitted on predictions for recalls the model never saw, as a
+    # new recall's listings will be (rows of one recall in both sides would make it over-confident)
+    recalls = sorted(set(groups))
+    fold_of = dict(zip(recalls, np.random.default_rng(seed).integers(0, folds, len(recalls)), strict=True))
+    fold = np.array([fold_of[g] for g in groups])
     oof = np.zeros(len(y))
     for k in range(folds):
         tr, te = fold != k, fold == k

@@ -201,3 +201,25 @@ def test_a_removed_listing_screened_again_is_matched_to_the_other_copies_not_its
     alone = FingerprintBank(image_loader=None)
     alone.add(REMOVED, EVIDENCE, images=[])
     assert alone.screen(REMOVED) == []
+
+
+def test_boilerplate_codes_in_many_sellers_descriptions_are_no_identifiers() -> None:
+    # "tested to EN 71", "children over 3 years": written by sellers of every kind of toy. Removed listings
+    # of three recalls carry them; an ordinary toy that carries them too is no re-listing of any of them
+    b = FingerprintBank(image_loader=None)
+    boiler = "Tested to EN 71, for children over 3 years."
+    removed = [
+        ("Light-up unicorn toy KX-22", "Spins for minutes on one push, LED lights in six colours.", "26401"),
+        ("Magnetic tiles toy MT-90", "Ninety magnetic tiles in a storage tub, bright colours.", "26402"),
+        ("Wooden rattle toy BR-15", "Three wooden rattles with bells, smooth beech finish.", "26403"),
+    ]
+    for i, (title, text, recall) in enumerate(removed):
+        listing = Listing(f"L-{i}", title, description=f"{text} {boiler}", seller_id=f"S-{i}")
+        b.add(listing, ActionEvidence(recall, "CPSC"))
+    plush = Listing(
+        "N-1", "Rechargeable plush bear toy", description=f"Soft velvet bear, a warm pack inside. {boiler}"
+    )
+    assert b.screen(plush) == []
+    # a code one recall's removed listings carry still identifies it
+    again = Listing("N-2", "Unicorn night light KX-22", description=f"Great gift. {boiler}", seller_id="S-8")
+    assert [m.recall_number for m in b.screen(again)] == ["26401"]

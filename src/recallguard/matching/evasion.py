@@ -31,7 +31,7 @@ from importlib import resources
 
 from recallguard.domain.identifiers import canonical_model, is_plausible_model
 from recallguard.matching.evasion_terms import translate_product_terms, transliterate
-from recallguard.matching.normalize import TEXT_CACHE
+from recallguard.matching.normalize import NOISE, TEXT_CACHE
 
 __all__ = [
     "BrandIndex",
@@ -181,15 +181,19 @@ def model_key(value: str) -> str:
     return canonical_model(skeleton(value)).upper().translate(_SWAPS)
 
 
-# Words and units that are never part of a model number written apart ("15 FEET", "1 AND 2").
+# Words and units that are never part of a model number written apart ("15 FEET", "1 AND 2", "children
+# over 3 years": a boilerplate phrase of many listings must not read as model OVER3), and marketing words.
 _NOT_MODEL_PARTS = frozenset(
     [
         "AND", "OR", "FOR", "WITH", "OF", "THE", "TO", "IN", "ON", "BY", "AT", "X", "PCS", "PC", "PACK",
         "SET", "SETS", "LOT", "FT", "FEET", "INCH", "INCHES", "CM", "MM", "M", "KG", "G", "LB", "LBS",
         "OZ", "ML", "L", "GB", "TB", "MB", "KB", "W", "V", "A", "MAH", "PPM", "DPI", "HZ", "FPS", "MP",
-        "NEW", "NO", "SIZE", "AGE", "AGES", "YEARS", "YEAR", "TOY", "KIDS"
+        "NEW", "NO", "SIZE", "AGE", "AGES", "YEARS", "YEAR", "TOY", "KIDS", "OVER", "UNDER", "UP", "ABOVE",
+        "BELOW", "PLUS", "FROM", "ONLY", "ABOUT", "APPROX", "MONTHS", "MONTH", "MOS", "DAYS", "DAY", "HOURS",
+        "HRS", "MINS", "MIN", "MAX", "PIECES", "PIECE", "PER", "EACH", "QTY", "ALL", "IS", "ARE", "BE", "IT",
+        "US", "WE", "YOU", "OUR", "AS", "AN", "IF", "SO",
     ]
-)  # fmt: skip
+) | frozenset(w.upper() for w in NOISE if w.isalpha())  # fmt: skip
 
 
 def _model_tokens(text: str) -> list[str]:

@@ -53,6 +53,9 @@ TITLE_LSH_THRESHOLD = 0.2  # titles: see FingerprintBank._reset
 #: re-listing even when the title is too short for the shingle checks; worth a review, never a block alone
 STUFFED_BRANDS = 2
 STUFFED_HEAD_SCORE = 0.6
+#: A code that removed listings of more than this many recalls carry identifies none of them: a standard
+#: ("EN 71"), a battery cell ("18650"), a descriptor ("9-DRAWER") written in many sellers' descriptions.
+MAX_RECALLS_PER_MODEL = 2
 #: Removed listings weighed per screening and original recall through text similarity, the most similar
 #: first (model number, GTIN and image hits are always weighed): a product one seller listed and had
 #: removed thousands of times (copies with SKU suffixes) would otherwise cost every screening thousands
@@ -344,6 +347,7 @@ class FingerprintBank:
         self._title_lsh = MinHashRows(TITLE_LSH_THRESHOLD, NUM_PERM)
         self._codes: dict[str, int] = {}  # original recall number → its tag in the value rows
         self._models: dict[str, set[str]] = {}
+        self._model_recalls: dict[str, Counter[str]] = {}  # code → its entries' recall numbers, counted
         self._gtins: dict[str, set[str]] = {}
         self._images = ImageIndex()
         # keyword stuffing over a short removed title (brand and a word or two: too few shingles for the
@@ -391,6 +395,7 @@ class FingerprintBank:
                 self._brands[brand[0]] += 1
             for k in entry.model_keys:
                 self._models.setdefault(k, set()).add(key)
+                self._model_recalls.setdefault(k, Counter())[entry.evidence.recall_number] += 1
             for g in entry.gtins:
                 self._gtins.setdefault(g, set()).add(key)
             if entry.images:
@@ -421,6 +426,12 @@ class FingerprintBank:
                     del self._brands[brand[0]]
             for k in entry.model_keys:
                 self._models.get(k, set()).discard(key)
+                if (counts := self._model_recalls.get(k)) is not None:
+                    counts[entry.evidence.recall_number] -= 1
+                    if counts[entry.evidence.recall_number] <= 0:
+                        del counts[entry.evidence.recall_number]
+                    if not counts:
+                        del self._model_recalls[k]
             for g in entry.gtins:
                 self._gtins.get(g, set()).discard(key)
             if entry.images:  # the image index has no delete: rebuilt from the remaining entries
@@ -476,6 +487,8 @@ class FingerprintBank:
                     note = f"removed title word for word among {n} other removed brands (stuffed title)"
                     signal(key, "text", STUFFED_HEAD_SCORE, note)
             for k, written in models.items():
+                if len(self._model_recalls.get(k, ())) > MAX_RECALLS_PER_MODEL:
+                    continue  # boilerplate, not an identifier (see MAX_RECALLS_PER_MODEL)
                 for key in self._models.get(k, ()):
                     orig = self._entries[key].model_keys[k]
                     how = "" if written == orig else f" written {written!r}"

@@ -223,3 +223,6 @@ def test_boilerplate_codes_in_many_sellers_descriptions_are_no_identifiers() -> 
     # a code one recall's removed listings carry still identifies it
     again = Listing("N-2", "Unicorn night light KX-22", description=f"Great gift. {boiler}", seller_id="S-8")
     assert [m.recall_number for m in b.screen(again)] == ["26401"]
+    # the count follows removals: with one recall's listing gone, the code is read again as evidence
+    assert b.remove("L-2", "26403")
+    assert sorted(m.recall_number for m in b.screen(plush)) == ["26401", "26402"]

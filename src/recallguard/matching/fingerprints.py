@@ -427,9 +427,7 @@ class FingerprintBank:
             for k in entry.model_keys:
                 self._models.get(k, set()).discard(key)
                 if (counts := self._model_recalls.get(k)) is not None:
-                    counts[entry.evidence.recall_number] -= 1
-                    if counts[entry.evidence.recall_number] <= 0:
-                        del counts[entry.evidence.recall_number]
+                    counts -= Counter((entry.evidence.recall_number,))  # in place; drops counts at zero
                     if not counts:
                         del self._model_recalls[k]
             for g in entry.gtins:

@@ -129,7 +129,7 @@ class Screener:
             profiles = self.index.profiles
             for k, ((li, ti, lp), p) in enumerate(zip(meta, probs, strict=True)):
                 part = lp.listing
-                has_evidence = _row_has_product_evidence(rows[k])
+                has_evidence = has_product_evidence(rows[k])
                 mid_title = part is not listings[li] and not listings[li].title.startswith(part.title)
                 if mid_title and not has_evidence:
                     continue  # a brand named mid-title with nothing of its product is the stuffing itself
@@ -156,7 +156,7 @@ class Screener:
                                    lp.model_key_hits.get(ti, ""))  # fmt: skip
                 if lp.listing is not listings[li]:
                     evidence += f"; keyword stuffing: read on the title's part {lp.listing.title[:80]!r}"
-                if not has_product_evidence(feats):
+                if not has_product_evidence(rows[k]):
                     if decision is not DecisionKind.BLOCK:
                         continue  # a brand sells many products: its name alone is not worth a review
                     decision = DecisionKind.REVIEW  # never block on the brand alone
@@ -177,26 +177,20 @@ class Screener:
         return out
 
 
-def has_product_evidence(f: dict[str, float]) -> bool:
-    """Whether anything beyond the brand ties a listing to the recalled product: an identifier, the
-    product type or name in the title, or the recall's own description.
-
-    >>> has_product_evidence({"gtin_match": 0, "model_match": 0, "type_cover": 0, "name_cover": 0.2,
-    ...                       "desc_overlap": 0})
-    False
-    """
-    return bool(
-        f["gtin_match"] or f["model_match"] or f["type_cover"] >= 0.5 or f["name_cover"] >= 0.5
-        or f["desc_overlap"] >= 0.5
-    )  # fmt: skip
-
-
 _EVIDENCE_COLS = tuple(FEATURES.index(f) for f in ("gtin_match", "model_match", "type_cover", "name_cover",
                                                     "desc_overlap"))  # fmt: skip
 
 
-def _row_has_product_evidence(row: list[float]) -> bool:
-    """``has_product_evidence`` on a feature row (in ``FEATURES`` order) without building a dict."""
+def has_product_evidence(row: Sequence[float]) -> bool:
+    """Whether anything beyond the brand ties a listing to the recalled product: an identifier, the
+    product type or name in the title, or the recall's own description (``row``: a feature row in
+    ``FEATURES`` order).
+
+    >>> row = [0.0] * len(FEATURES)
+    >>> row[FEATURES.index("name_cover")] = 0.2
+    >>> has_product_evidence(row), has_product_evidence(row[:10] + [0.6] + row[11:])
+    (False, True)
+    """
     g, m, t, n, d = (row[c] for c in _EVIDENCE_COLS)
     return bool(g or m or t >= 0.5 or n >= 0.5 or d >= 0.5)
 

@@ -23,6 +23,7 @@ BENCHES = [
     "rescan_bench",
     "scale_bench",
     "load_bench",
+    "targets_bench",
 ]
 
 
@@ -40,7 +41,14 @@ def main() -> int:
         t0 = time.time()
         print(f"[bench] {name} ...", flush=True)
         args = [sys.executable, "-m", f"bench.{name}"]
-        if name in ("screen_bench", "blocking_bench", "evasion_bench", "rules_bench", "scale_bench"):
+        if name in (
+            "screen_bench",
+            "blocking_bench",
+            "evasion_bench",
+            "rules_bench",
+            "scale_bench",
+            "targets_bench",
+        ):
             args += ["--data-dir", a.data_dir]
         elif name == "em_bench":
             args += ["--data-dir", str(Path(a.data_dir) / "em")]

@@ -1,6 +1,8 @@
-"""``recallguard synth`` (synthetic catalogue in Parquet) and ``recallguard worker`` (listing stream).
+"""``recallguard synth`` (synthetic catalogue in Parquet), ``recallguard synth-recalls`` (many recalls
+for an index of 10^4-10^5 targets) and ``recallguard worker`` (listing stream).
 
 recallguard synth --listings 1000000 --out /tmp/catalogue --seed 1 [--recalls recalls.json]
+recallguard synth-recalls --templates recalls.json --count 20000 --out /tmp/recalls-20k.json
 recallguard worker --stream recallguard:listings --group recallguard --recalls recalls.json
 """
 
@@ -126,7 +128,43 @@ def worker(
     err.print(f"worker {cfg.consumer} stopped: {w.stats()}", highlight=False, soft_wrap=True)
 
 
+def synth_recalls(
+    templates: Path = typer.Option(
+        ..., "--templates", help="CPSC API recall file (a JSON array) to rewrite."
+    ),
+    count: int = typer.Option(..., "--count", min=1, help="How many synthetic recalls to make."),
+    out: Path = typer.Option(..., "--out", help="JSON file to write (a CPSC API array)."),
+    seed: int = typer.Option(0, "--seed", help="Same seed, same recalls."),
+    with_templates: bool = typer.Option(False, "--with-templates", help="Write the templates first."),
+) -> None:
+    """Write COUNT synthetic CPSC recalls made from real ones: other firms' products of the same kinds,
+    with invented brands, product-line names and identifiers (``scale.synth_recalls``)."""
+    import json
+
+    from rich.progress import Progress
+
+    from recallguard.scale.synth_recalls import iter_synthetic_recalls
+
+    try:
+        data = json.loads(templates.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise UsageError(f"{templates}: cannot read the templates: {e}") from e
+    if not isinstance(data, list) or not all(isinstance(r, dict) and r.get("RecallNumber") for r in data):
+        raise UsageError(f"{templates}: not a CPSC API array (records with a RecallNumber)")
+    made = []
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("synthetic recalls", total=count)
+        for rec in iter_synthetic_recalls(data, count, seed=seed):
+            made.append(rec)
+            bar.advance(task)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_text(json.dumps((data if with_templates else []) + made), encoding="utf-8")
+    tmp.replace(out)  # whole or not at all
+    err.print(f"wrote {len(made):,} synthetic recalls to {out}", highlight=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
-    """Attach ``synth`` and ``worker`` to the root CLI."""
+    """Attach ``synth``, ``synth-recalls`` and ``worker`` to the root CLI."""
     app.command("synth")(synth)
+    app.command("synth-recalls")(synth_recalls)
     app.command("worker")(worker)

@@ -113,17 +113,29 @@ _SYLLABLES = ("ka", "lo", "vi", "ne", "tor", "zen", "mi", "ra", "qu", "ix", "bo"
 # fmt: on
 
 
-def make_brands(n: int, seed: int = 0) -> list[str]:
-    """``n`` distinct invented brand names ("Kalovi", "TEKSUN"…), deterministic for a seed.
+def make_brands(n: int, seed: int = 0, syllables: tuple[int, int] = (2, 3)) -> list[str]:
+    """``n`` distinct invented brand names ("Kalovi", "TEKSUN"…) of ``syllables`` (fewest, most)
+    syllables, deterministic for a seed. Asking for more names than the syllables can make is an error,
+    not an endless loop: two or three syllables make fewer than 28,000 names, two to five millions.
 
     >>> len(set(make_brands(1000, seed=3)))
     1000
+    >>> len(set(make_brands(50_000, seed=3, syllables=(2, 5))))
+    50000
+    >>> make_brands(30_000)
+    Traceback (most recent call last):
+    ...
+    ValueError: 30000 names asked of 2-3 syllables, which make at most 27900
     """
+    lo, hi = syllables
+    room = sum(len(_SYLLABLES) ** k for k in range(lo, hi + 1))
+    if n > room * 0.9:
+        raise ValueError(f"{n} names asked of {lo}-{hi} syllables, which make at most {room}")
     rng = np.random.default_rng([seed, 7])
     out: list[str] = []
     seen: set[str] = set()
     while len(out) < n:
-        k = int(rng.integers(2, 4))
+        k = int(rng.integers(lo, hi + 1))
         name = "".join(_SYLLABLES[int(i)] for i in rng.integers(0, len(_SYLLABLES), k))
         name = name.upper() if rng.random() < 0.3 else name.capitalize()
         if name.lower() not in seen:

@@ -33,11 +33,12 @@ _SPACED_OUT = re.compile(r"(?:\b[A-Za-z0-9]\b[ .\-]){2,}\b[A-Za-z0-9]\b")
 TEXT_TOP_K = 8
 MIN_TEXT_COVER = 0.25  # a text candidate must share this share of the target's key-token IDF mass
 MAX_POSTING_SHARE = 0.2  # tokens carried by more than this share of targets do not nominate candidates
-#: ...nor do tokens carried by more targets than this: in an index of 100,000 recalls "scooter" is in
-#: thousands, and walking such postings for every listing made screening O(targets). They still count
-#: towards the text score of targets a rarer word nominated. (Under 1,000 targets: no effect.)
-MAX_NOMINATING_POSTING = 200
 FUZZY_TITLE_WORDS = 4
+#: A code written in more recalls than this nominates none of them: it is no product's identifier but
+#: boilerplate (the CPSC's ZIP code 20207 is in 23 dev recalls) or a number many products share; in an
+#: index of 100,000 recalls such codes made 9 of 17 candidates per listing. A pair found otherwise still
+#: counts the code as a model match.
+MAX_MODEL_POSTING = 20
 COMPANY_HEAD = 0.8  # a brand field that is a company name's first word: as strong as a name's lead word
 
 
@@ -62,6 +63,9 @@ class TargetIndex:
                     self.by_model_key[evasion.model_key(m)].add(i)
             for tok in p.key_tokens:
                 self.postings[tok].append(i)
+        for codes in (self.by_model, self.by_model_key):
+            for code in [c for c, ids in codes.items() if len(ids) > MAX_MODEL_POSTING]:
+                del codes[code]
         word_df: dict[str, int] = defaultdict(int)
         for p in self.profiles:
             for tok in {w for f in p.brand_forms for w in f.split()} | set(p.name_tokens) | p.type_tokens:
@@ -88,7 +92,6 @@ class TargetIndex:
             t: math.log((n + 1) / (len(ids) + 0.5)) for t, ids in self.postings.items()
         }
         self._max_df = max(3, int(n * MAX_POSTING_SHARE))
-        self._nominate_df = min(self._max_df, max(3, MAX_NOMINATING_POSTING))
         self.key_mass = [sum(self.idf[t] for t in p.key_tokens) or 1.0 for p in self.profiles]
         for p in self.profiles:
             p.name_weights = tuple((t, self.token_idf(t)) for t in p.name_tokens)
@@ -256,28 +259,18 @@ class TargetIndex:
         for i in lp.brand_hits:
             out[i].add("brand")
         scores: dict[int, float] = defaultdict(float)
-        words = lp.title_set | lp.desc_tokens
-        common = False
-        for tok in words:
+        for tok in lp.title_set | lp.desc_tokens:
             ids = self.postings.get(tok)
-            if ids and len(ids) <= self._nominate_df:
+            if ids and len(ids) <= self._max_df:
                 w = self.idf[tok]
                 for i in ids:
                     scores[i] += w
-            elif ids and len(ids) <= self._max_df:
-                common = True
-        if scores and common:  # the common words count too, for the targets the rarer ones nominated
-            idf, max_df, profiles = self.idf, self._max_df, self.profiles
-            shared = sorted(t for t in words if t in idf and len(self.postings[t]) <= max_df)
-            for i in scores:
-                keys = profiles[i].key_tokens
-                scores[i] = sum([idf[t] for t in shared if t in keys])
         if scores:
             mass = self.key_mass
             good = [(i, sc) for i, sc in scores.items() if sc >= MIN_TEXT_COVER * mass[i]]
             for i, _ in sorted(good, key=lambda kv: (-kv[1], kv[0]))[:TEXT_TOP_K]:
                 out[i].add("text")
-        return dict(out), bool(scores) or bool(common)
+        return dict(out), bool(scores)
 
 
 def _is_head(word: str) -> bool:

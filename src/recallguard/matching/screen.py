@@ -169,6 +169,8 @@ class Screener:
                           evidence, feats, self.model_version)
                 )  # fmt: skip
         for li, listing in enumerate(listings):
+            if len(out[li]) > 1:
+                out[li] = _one_per_recall(out[li])
             if len(out[li]) > MAX_MATCHES_PER_AUTHORITY:
                 out[li] = _cap_per_authority(out[li])
             for check in self.checks:
@@ -193,6 +195,28 @@ def has_product_evidence(row: Sequence[float]) -> bool:
     """
     g, m, t, n, d = (row[c] for c in _EVIDENCE_COLS)
     return bool(g or m or t >= 0.5 or n >= 0.5 or d >= 0.5)
+
+
+def _one_per_recall(matches: list[Match]) -> list[Match]:
+    """One match per recall: the best of its products' (a recall of three products makes three targets,
+    and a listing may fit two of them; a block outranks a review, then the score decides).
+
+    >>> from recallguard.domain.models import DecisionKind as D
+    >>> ms = [Match("L", "26001", "CPSC", 0.95, D.BLOCK, ""), Match("L", "26001", "CPSC", 0.99, D.REVIEW, "")]
+    >>> ms.append(Match("L", "26002", "CPSC", 0.5, D.REVIEW, "chair"))
+    >>> [(m.recall_number, m.score) for m in _one_per_recall(ms)]
+    [('26001', 0.95), ('26002', 0.5)]
+    """
+    best: dict[tuple[str, str], Match] = {}
+    for m in matches:
+        key = (m.authority, m.recall_number)
+        old = best.get(key)
+        if old is None or (m.decision is DecisionKind.BLOCK, m.score) > (
+            old.decision is DecisionKind.BLOCK,
+            old.score,
+        ):
+            best[key] = m
+    return list(best.values())
 
 
 def _cap_per_authority(matches: list[Match]) -> list[Match]:

@@ -74,6 +74,21 @@ def test_a_batch_gets_the_candidates_each_listing_gets_alone(
     assert any("embedding" in b for c in batch for b in c.values()) or not index.neighbours.available
 
 
+def test_text_scores_in_numpy_are_the_loops_scores(
+    sample: tuple[TargetIndex, list[Listing]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Long postings are added up in numpy: the same text candidates as the loop over a dict gives."""
+    from recallguard.matching import index as index_mod
+
+    index, listings = sample
+    monkeypatch.setattr(index_mod, "DENSE_TEXT_SCORING", 10**9)
+    loop = [index._exact_candidates(listing_profile(x)) for x in listings]
+    monkeypatch.setattr(index_mod, "DENSE_TEXT_SCORING", 0)
+    dense = [index._exact_candidates(listing_profile(x)) for x in listings]
+    assert dense == loop
+    assert sum("text" in b for c, _ in loop for b in c.values()) >= 50
+
+
 def shingles(text: str) -> set[str]:
     """A text's character 3-grams with spaces removed: the sets the MinHash signatures stand for."""
     s = "".join(text.split())

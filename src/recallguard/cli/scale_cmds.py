@@ -143,14 +143,19 @@ def synth_recalls(
 
     from rich.progress import Progress
 
-    from recallguard.scale.synth_recalls import iter_synthetic_recalls
+    from recallguard.scale.synth_recalls import iter_synthetic_recalls, usable_templates
 
     try:
         data = json.loads(templates.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise UsageError(f"{templates}: cannot read the templates: {e}") from e
-    if not isinstance(data, list) or not all(isinstance(r, dict) and r.get("RecallNumber") for r in data):
+    if not isinstance(data, list):
         raise UsageError(f"{templates}: not a CPSC API array (records with a RecallNumber)")
+    data, bad = usable_templates(data)
+    for why in bad:  # the record is left out, and said so; the others serve
+        err.print(f"{templates}: {why}: not used as a template", highlight=False, soft_wrap=True)
+    if not data:
+        raise UsageError(f"{templates}: no usable template record ({len(bad)} bad)")
     made = []
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("synthetic recalls", total=count)
@@ -160,7 +165,8 @@ def synth_recalls(
     tmp = out.with_name(out.name + ".part")
     tmp.write_text(json.dumps((data if with_templates else []) + made), encoding="utf-8")
     tmp.replace(out)  # whole or not at all
-    err.print(f"wrote {len(made):,} synthetic recalls to {out}", highlight=False, soft_wrap=True)
+    skipped = f" ({len(bad)} bad template records left out)" if bad else ""
+    err.print(f"wrote {len(made):,} synthetic recalls to {out}{skipped}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

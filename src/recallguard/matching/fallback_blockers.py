@@ -194,7 +194,7 @@ class EmbeddingNeighbours:
             return [[] for _ in lps]
         q = self.embedder.encode([lp.listing.title for lp in lps])
         if self.centroids is None:
-            return self._nearest(q, self.matrix, None)
+            return self._nearest(q)
         probes = np.argsort(-(q @ self.centroids.T), axis=1, kind="stable")[:, :PROBES]
         rows_: list[npt.NDArray[np.intp]] = []
         cols_: list[npt.NDArray[np.intp]] = []
@@ -209,13 +209,12 @@ class EmbeddingNeighbours:
             sims_.append(sims[r, k])
         return self._top_k(len(lps), np.concatenate(rows_), np.concatenate(cols_), np.concatenate(sims_))
 
-    def _nearest(
-        self, q: npt.NDArray[np.float32], matrix: npt.NDArray[np.float32], ids: npt.NDArray[np.intp] | None
-    ) -> list[list[int]]:
-        """The k most similar rows of ``matrix`` above ``min_cosine`` per query (ties by target id)."""
-        sims = np.round(q @ matrix.T, 6)
+    def _nearest(self, q: npt.NDArray[np.float32]) -> list[list[int]]:
+        """The k most similar targets above ``min_cosine`` per query, every target compared."""
+        assert self.matrix is not None
+        sims = np.round(q @ self.matrix.T, 6)
         rows, cols = np.nonzero(sims >= self.min_cosine)
-        return self._top_k(len(q), rows, cols if ids is None else ids[cols], sims[rows, cols])
+        return self._top_k(len(q), rows, cols, sims[rows, cols])
 
     def _top_k(
         self, n: int, rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp], sims: npt.NDArray[np.float32]

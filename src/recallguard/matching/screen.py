@@ -23,7 +23,7 @@ from itertools import islice
 import numpy as np
 
 from recallguard.domain.models import DecisionKind, Listing, Match, Target
-from recallguard.domain.policy import DecisionPolicy
+from recallguard.domain.policy import DecisionPolicy, preference
 from recallguard.matching.features import FEATURES, add_listwise, explain, pair_features
 from recallguard.matching.index import TargetIndex
 from recallguard.matching.profiles import ListingProfile, listing_profile
@@ -198,8 +198,8 @@ def has_product_evidence(row: Sequence[float]) -> bool:
 
 
 def _one_per_recall(matches: list[Match]) -> list[Match]:
-    """One match per recall: the best of its products' (a recall of three products makes three targets,
-    and a listing may fit two of them; a block outranks a review, then the score decides).
+    """One match per recall: the one ``policy.preference`` puts first, as the service stores it (a recall
+    of three products makes three targets, and a listing may fit two of them).
 
     >>> from recallguard.domain.models import DecisionKind as D
     >>> ms = [Match("L", "26001", "CPSC", 0.95, D.BLOCK, ""), Match("L", "26001", "CPSC", 0.99, D.REVIEW, "")]
@@ -210,11 +210,7 @@ def _one_per_recall(matches: list[Match]) -> list[Match]:
     best: dict[tuple[str, str], Match] = {}
     for m in matches:
         key = (m.authority, m.recall_number)
-        old = best.get(key)
-        if old is None or (m.decision is DecisionKind.BLOCK, m.score) > (
-            old.decision is DecisionKind.BLOCK,
-            old.score,
-        ):
+        if key not in best or preference(m) > preference(best[key]):
             best[key] = m
     return list(best.values())
 

@@ -241,6 +241,35 @@ def synthetic_recall(
     return rec
 
 
+def usable_templates(records: Sequence[Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The records that can serve as templates, and why each other one cannot (naming the record and
+    the field): an object with a RecallNumber, whose firm and product fields are lists of objects.
+
+    >>> records = [{"RecallNumber": "1"}, {"Title": "x"}, {"RecallNumber": "2", "Products": "x"}]
+    >>> good, bad = usable_templates(records)
+    >>> len(good), bad
+    (1, ['record 2: no RecallNumber', 'record 3 (2): Products is not a list of objects'])
+    """
+    good, bad = [], []
+    for n, rec in enumerate(records, 1):
+        if not isinstance(rec, dict):
+            bad.append(f"record {n}: not an object")
+        elif not str(rec.get("RecallNumber") or "").strip():
+            bad.append(f"record {n}: no RecallNumber")
+        else:
+            wrong = [
+                k
+                for k in (*_COMPANY_FIELDS, "Products", "ProductUPCs")
+                if rec.get(k) is not None
+                and not (isinstance(rec[k], list) and all(isinstance(x, dict) for x in rec[k]))
+            ]
+            if wrong:
+                bad.append(f"record {n} ({rec['RecallNumber']}): {wrong[0]} is not a list of objects")
+            else:
+                good.append(rec)
+    return good, bad
+
+
 def synthetic_recalls(templates: Sequence[dict[str, Any]], count: int, seed: int = 0) -> list[dict[str, Any]]:
     """``count`` synthetic records, the templates taken in turn (see the module docstring)."""
     return list(iter_synthetic_recalls(templates, count, seed))

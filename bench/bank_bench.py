@@ -1,6 +1,6 @@
 """The fingerprint bank in the stateful path: cost of writing an entry (in the action's
-transaction), rebuilding the in-memory bank from the store, a screening check, and applying one
-change by polling — by bank size, on a SQLite file.
+transaction), rebuilding the in-memory bank from the store, the memory the rebuilt bank holds per entry
+(tracemalloc), a screening check, and applying one change by polling — by bank size, on a SQLite file.
 
 python -m bench.bank_bench [--sizes 1000,10000]   → bench/results/bank.json
 
@@ -11,10 +11,12 @@ listings and up to 300 homoglyph copies of banked titles.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import tempfile
 import time
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,19 @@ def _record(uow: UnitOfWork, x: Listing) -> None:
     BankRepo(uow.session).record(aid, x.listing_id, "CPSC", "1", x.seller_id, {}, fp, [], datetime.now(UTC))
 
 
+def _held_bytes(store: Store) -> int:
+    """Python memory a freshly rebuilt bank service holds (tracemalloc: what it allocated and kept)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        svc = BankService(store, poll_s=None, background=False)
+        svc.rebuild()
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+
+
 def measure(n: int) -> dict[str, Any]:
     r = random.Random(n)
     with tempfile.TemporaryDirectory() as d, Store(f"sqlite:///{Path(d) / 'bank.db'}") as store:
@@ -63,6 +78,7 @@ def measure(n: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         svc.rebuild()
         rebuild = time.perf_counter() - t0
+        held = _held_bytes(store)
         copies = [
             Listing(f"Q{i}", items[i].title.replace("a", "а"), seller_id="SX")
             for i in range(0, n, max(1, n // 300))
@@ -86,6 +102,7 @@ def measure(n: int) -> dict[str, Any]:
         "entries": n,
         "write_entry_ms": round(1000 * write / n, 3),
         "rebuild_s": round(rebuild, 3),
+        "memory_per_entry_bytes": round(held / n),
         "check_p50_ms": round(1000 * lat[len(lat) // 2], 3),
         "check_p99_ms": round(1000 * lat[int(len(lat) * 0.99)], 3),
         "homoglyph_copies_caught": round(caught / len(copies), 3),

@@ -5,7 +5,16 @@ band tables itself, holding row numbers, and the values in one matrix, so that a
 of whole buckets at once and compares its values with every candidate's in one gather. A product
 removed thousands of times (one seller's copies with SKU suffixes) fills the same buckets: datasketch
 adds their keys one by one and a MinHash object is built per candidate (~90 ms a screening for 5,000
-copies); here it is a few set unions and one numpy comparison.
+copies); here it is a few array slices and one numpy comparison.
+
+The band tables are one sorted array of 64-bit band keys (each band's values hashed with the band's
+number) beside the row holding each, 12 bytes per band and key — a dict of sets per band cost about
+260 bytes per band and key, 14 KB per bank entry, which made a server's memory grow with every
+listing it removed. Keys added since the last merge wait in a small dict; dropped rows are filtered
+out of answers until the next merge purges them (only then are their row numbers reused). A merge
+happens when the waiting changes reach an eighth of the merged array: amortised O(1) per key. Two
+different bands share a 64-bit key with odds of about one in 10^11 per query at a million entries;
+such a row would only be one more candidate, whose Jaccard estimate is computed like any other's.
 
 >>> import numpy as np
 >>> idx = MinHashRows(threshold=0.3, num_perm=4)
@@ -25,27 +34,45 @@ from __future__ import annotations
 import numpy as np
 from datasketch import MinHashLSH
 
+#: Changes (keys added, rows dropped) waiting before a merge, at least
+MIN_PENDING = 4096
+
 
 class MinHashRows:
     """Keys by the bands of their MinHash values (LSH), with the values, a tag and a size per key."""
 
-    def __init__(self, threshold: float, num_perm: int, capacity: int = 1024) -> None:
+    def __init__(
+        self,
+        threshold: float,
+        num_perm: int,
+        capacity: int = 1024,
+        dtype: type[np.unsignedinteger] = np.uint64,
+    ) -> None:
         probe = MinHashLSH(threshold=threshold, num_perm=num_perm)  # the band layout for the threshold
         self.bands, self.rows = probe.b, probe.r
-        self._tables: list[dict[bytes, set[int]]] = [{} for _ in range(self.bands)]
-        self._values = np.zeros((capacity, num_perm), dtype=np.uint64)
+        self._sorted_keys = np.zeros(0, dtype=np.int64)  # merged band keys, ascending
+        self._sorted_rows = np.zeros(0, dtype=np.int32)  # the row of each
+        self._pending: dict[int, list[int]] = {}  # band key -> rows added since the merge
+        self._pending_n = 0
+        self._dead: set[int] = set()  # rows dropped since the merge (their keys are still merged)
+        self._values = np.zeros((capacity, num_perm), dtype=dtype)  # uint32 holds 32-bit MinHash values
         self._ints = np.zeros((capacity, 2), dtype=np.int64)  # tag, size
+        self._gone = np.zeros(capacity, dtype=bool)  # the rows in _dead
         self._row: dict[str, int] = {}
         self._keys: list[str] = []
         self._free: list[int] = []
 
-    def _cut(self, values: np.ndarray) -> list[bytes]:
-        r, v = self.rows, np.asarray(values, dtype=np.uint64)  # one byte layout whatever the hash width
-        return [v[i * r : (i + 1) * r].tobytes() for i in range(self.bands)]
+    def _band_keys(self, values: np.ndarray) -> list[int]:
+        """One 64-bit key per band: Python's hash of the band's bytes, mixed with the band's number (the
+        index lives in one process, whose hash seed does not change)."""
+        buf, w = np.asarray(values, dtype=np.uint64).tobytes(), 8 * self.rows
+        return [hash(buf[b * w : (b + 1) * w]) ^ b for b in range(self.bands)]
 
     def put(self, key: str, values: np.ndarray, tag: int = 0, size: int = 0) -> None:
         """Index ``key`` with its values, a tag (the bank: its original recall) and a size (the bank: its
         shingle count); a key already there is replaced."""
+        if np.any(np.asarray(values, dtype=np.uint64) > np.iinfo(self._values.dtype).max):
+            raise ValueError(f"{key}: a MinHash value does not fit in {self._values.dtype}")
         self.drop(key)
         row = self._free.pop() if self._free else len(self._keys)
         if row == len(self._keys):
@@ -53,33 +80,72 @@ class MinHashRows:
         self._keys[row] = key
         if row >= len(self._values):  # grow by half again: amortised O(1) per key
             more = max(1024, len(self._values) // 2)
-            self._values = np.vstack([self._values, np.zeros((more, self._values.shape[1]), np.uint64)])
+            grown = np.zeros((more, self._values.shape[1]), self._values.dtype)
+            self._values = np.vstack([self._values, grown])
             self._ints = np.vstack([self._ints, np.zeros((more, 2), np.int64)])
+            self._gone = np.concatenate([self._gone, np.zeros(more, dtype=bool)])
         self._row[key] = row
         self._values[row], self._ints[row] = values, (tag, size)
-        for table, band in zip(self._tables, self._cut(values), strict=True):
-            table.setdefault(band, set()).add(row)
+        for k in self._band_keys(self._values[row]):
+            self._pending.setdefault(k, []).append(row)
+        self._pending_n += self.bands
+        self._maybe_merge()
 
     def drop(self, key: str) -> None:
-        """Forget ``key`` (nothing happens when it is not there); its row is reused."""
+        """Forget ``key`` (nothing happens when it is not there); its row is reused after the next merge."""
         row = self._row.pop(key, None)
         if row is None:
             return
-        for table, band in zip(self._tables, self._cut(self._values[row]), strict=True):
-            bucket = table.get(band)
-            if bucket is not None:
-                bucket.discard(row)
+        for k in self._band_keys(self._values[row]):
+            bucket = self._pending.get(k)
+            if bucket is not None and row in bucket:
+                bucket.remove(row)
+                self._pending_n -= 1
                 if not bucket:
-                    del table[band]
-        self._free.append(row)
+                    del self._pending[k]
+        self._dead.add(row)
+        self._gone[row] = True
+        self._maybe_merge()
+
+    def _maybe_merge(self) -> None:
+        if self._pending_n + len(self._dead) >= max(MIN_PENDING, len(self._sorted_keys) // 8):
+            self.merge()
+
+    def merge(self) -> None:
+        """Fold the waiting keys into the sorted arrays and purge dropped rows (done when enough wait)."""
+        keys = [self._sorted_keys]
+        rows = [self._sorted_rows]
+        if self._pending:
+            counts = [len(b) for b in self._pending.values()]
+            keys.append(np.repeat(np.fromiter(self._pending.keys(), np.int64, len(counts)), counts))
+            rows.append(np.fromiter((r for b in self._pending.values() for r in b), np.int32, sum(counts)))
+        k, r = np.concatenate(keys), np.concatenate(rows)
+        if self._dead:
+            keep = ~self._gone[r]
+            k, r = k[keep], r[keep]
+            self._gone[:] = False
+        order = np.argsort(k, kind="stable")
+        self._sorted_keys, self._sorted_rows = k[order], r[order]
+        self._free.extend(sorted(self._dead, reverse=True))
+        self._pending, self._pending_n, self._dead = {}, 0, set()
 
     def query(self, values: np.ndarray) -> np.ndarray:
         """The rows of every key sharing at least one band with ``values``, in row order."""
-        out: set[int] = set()
-        for table, band in zip(self._tables, self._cut(values), strict=True):
-            if (bucket := table.get(band)) is not None:
-                out |= bucket
-        return np.array(sorted(out), dtype=np.int64)
+        keys = self._band_keys(values)
+        sk, parts = self._sorted_keys, []
+        if len(sk):  # one search for every band; the end of a bucket only for the bands found
+            qk = np.fromiter(keys, np.int64, len(keys))
+            lo = np.searchsorted(sk, qk)
+            hit = np.flatnonzero(sk[np.minimum(lo, len(sk) - 1)] == qk)
+            if len(hit):
+                hi = np.searchsorted(sk, qk[hit], "right").tolist()
+                parts = [self._sorted_rows[a:b] for a, b in zip(lo[hit].tolist(), hi, strict=True)]
+        if self._pending:
+            parts += [np.array(bucket, dtype=np.int32) for k in keys if (bucket := self._pending.get(k))]
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        at = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        return np.unique(at[~self._gone[at]]).astype(np.int64)
 
     def jaccards(self, at: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Estimated Jaccard similarity of ``values`` with the values of each row ``at``."""

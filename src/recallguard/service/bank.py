@@ -42,7 +42,7 @@ from sqlalchemy import Engine, event
 from recallguard.domain.models import DecisionKind, Listing, Match, Target
 from recallguard.domain.policy import BANK_MODEL, DecisionPolicy
 from recallguard.enforcement.offenders import OffenderBook
-from recallguard.matching.fingerprints import NUM_PERM, FingerprintBank
+from recallguard.matching.fingerprints import NUM_PERM, FingerprintBank, held_values
 from recallguard.matching.images import ImageHash, ImageIndex, query_hashes, reference_hashes
 from recallguard.service.bank_images import (
     ImageSettings,
@@ -129,7 +129,7 @@ class BankService:
         with self.store.transaction() as uow:
             repo = BankRepo(uow.session)
             seq = repo.last_seq()
-            records = {r.entry_id: r for r in repo.iter_active()}
+            records = {r.entry_id: _held(r) for r in repo.iter_active()}
             recalls = self._stored_recall_images(uow, repo)
             for h in repo.recent_hashes("query", self.images.cache):
                 self.query_cache.put(h.url, from_rows(h.hashes))
@@ -168,7 +168,7 @@ class BankService:
         with self._lock:
             last, gaps, commits = self._last_seq, list(self._gaps), self._commits
         with self.store.transaction() as uow:  # sees every commit counted in ``commits``
-            changes = BankRepo(uow.session).changes_since(last, gaps)
+            changes = [(seq, op, _held(r)) for seq, op, r in BankRepo(uow.session).changes_since(last, gaps)]
         if self.background and any(
             r.state == "active" and r.images_state == "pending" for _, _, r in changes
         ):
@@ -435,6 +435,13 @@ class BankService:
                 "image_queue": len(self.worker), "image_jobs_dropped": self.worker.dropped,
                 "rebuilds": self.rebuilds, "polls": self.polls, "photo_rescreens": self.rescreened,
             }  # fmt: skip
+
+
+def _held(rec: BankRecord) -> BankRecord:
+    """``rec`` as this process keeps it: MinHash values as arrays (``matching.fingerprints.held_values``),
+    shared with its bank entry — a bank of a million entries would otherwise hold 5 GB of Python ints."""
+    rec.fingerprint = held_values(rec.fingerprint)
+    return rec
 
 
 def _text_only(rec: BankRecord) -> dict[str, Any]:

@@ -161,6 +161,7 @@ def test_sla_clock_stops_at_approval_and_metrics_count_gate_answers(
     text = client.get("/metrics").text
     assert 'recallguard_gate_answers_total{allowed="false"} 1.0' in text
     assert 'route="/v1/listings:screen"' in text and "recallguard_gate_restricted_listings 1.0" in text
+    assert "recallguard_bank_entries 1.0" in text  # the blocked listing is in the fingerprint bank
 
 
 def test_session_login_cookie_and_logout(client: TestClient, enforcer: Enforcer) -> None:

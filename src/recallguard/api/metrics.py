@@ -1,5 +1,5 @@
-"""Prometheus metrics of one app: requests by route, method and status, latency by route, and the
-size of the gate. A pure ASGI middleware (cheap enough for the gate's hot path).
+"""Prometheus metrics of one app: requests by route, method and status, latency by route, the size of
+the gate and of the fingerprint bank. A pure ASGI middleware (cheap enough for the gate's hot path).
 
 >>> m = Metrics()
 >>> b"recallguard_gate_restricted_listings" in m.render(gate_size=3)
@@ -43,11 +43,20 @@ class Metrics:
         self.dead_letters = Gauge(
             "recallguard_webhook_dead_letters", "Webhook deliveries dead-lettered", registry=self.registry
         )
+        self.bank_entries = Gauge(
+            "recallguard_bank_entries",
+            "Removed listings in this process's fingerprint bank (its memory grows with them)",
+            registry=self.registry,
+        )
 
-    def render(self, gate_size: int = 0, dead_letters: int | None = None) -> bytes:
+    def render(
+        self, gate_size: int = 0, dead_letters: int | None = None, bank_entries: int | None = None
+    ) -> bytes:
         self.gate_size.set(gate_size)
         if dead_letters is not None:
             self.dead_letters.set(dead_letters)
+        if bank_entries is not None:
+            self.bank_entries.set(bank_entries)
         return generate_latest(self.registry)
 
 

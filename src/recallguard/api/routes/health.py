@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from recallguard.api.deps import Permit, get_enforcer
 from recallguard.enforcement.auth import Principal
+from recallguard.service.bank import current_bank
 
 router = APIRouter(tags=["operations"])
 
@@ -27,5 +28,8 @@ def healthz(request: Request, _: Principal = Depends(Permit("public"))) -> dict[
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 def metrics(request: Request, _: Principal = Depends(Permit("public"))) -> Response:
     enf = get_enforcer(request)
-    body = request.app.state.metrics.render(gate_size=len(enf.gate))
+    bank = current_bank()
+    body = request.app.state.metrics.render(
+        gate_size=len(enf.gate), bank_entries=len(bank.bank) if bank is not None else None
+    )
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

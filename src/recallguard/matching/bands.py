@@ -34,8 +34,8 @@ from __future__ import annotations
 import numpy as np
 from datasketch import MinHashLSH
 
-#: Changes (keys added, rows dropped) waiting before a merge, at least
-MIN_PENDING = 4096
+#: Changes (band keys added, rows dropped) waiting before a merge, at least (~3,000 entries of 21 bands)
+MIN_PENDING = 65_536
 
 
 class MinHashRows:
@@ -58,6 +58,7 @@ class MinHashRows:
         self._values = np.zeros((capacity, num_perm), dtype=dtype)  # uint32 holds 32-bit MinHash values
         self._ints = np.zeros((capacity, 2), dtype=np.int64)  # tag, size
         self._gone = np.zeros(capacity, dtype=bool)  # the rows in _dead
+        self._max = None if dtype == np.uint64 else int(np.iinfo(dtype).max)
         self._row: dict[str, int] = {}
         self._keys: list[str] = []
         self._free: list[int] = []
@@ -66,12 +67,13 @@ class MinHashRows:
         """One 64-bit key per band: Python's hash of the band's bytes, mixed with the band's number (the
         index lives in one process, whose hash seed does not change)."""
         buf, w = np.asarray(values, dtype=np.uint64).tobytes(), 8 * self.rows
-        return [hash(buf[b * w : (b + 1) * w]) ^ b for b in range(self.bands)]
+        return [hash(buf[i : i + w]) ^ b for b, i in enumerate(range(0, w * self.bands, w))]
 
     def put(self, key: str, values: np.ndarray, tag: int = 0, size: int = 0) -> None:
         """Index ``key`` with its values, a tag (the bank: its original recall) and a size (the bank: its
         shingle count); a key already there is replaced."""
-        if np.any(np.asarray(values, dtype=np.uint64) > np.iinfo(self._values.dtype).max):
+        v = np.asarray(values, dtype=np.uint64)
+        if self._max is not None and int(v.max(initial=0)) > self._max:
             raise ValueError(f"{key}: a MinHash value does not fit in {self._values.dtype}")
         self.drop(key)
         row = self._free.pop() if self._free else len(self._keys)
@@ -85,9 +87,14 @@ class MinHashRows:
             self._ints = np.vstack([self._ints, np.zeros((more, 2), np.int64)])
             self._gone = np.concatenate([self._gone, np.zeros(more, dtype=bool)])
         self._row[key] = row
-        self._values[row], self._ints[row] = values, (tag, size)
-        for k in self._band_keys(self._values[row]):
-            self._pending.setdefault(k, []).append(row)
+        self._values[row] = v
+        self._ints[row, 0], self._ints[row, 1] = tag, size
+        pending = self._pending
+        for k in self._band_keys(v):
+            if (bucket := pending.get(k)) is None:
+                pending[k] = [row]
+            else:
+                bucket.append(row)
         self._pending_n += self.bands
         self._maybe_merge()
 

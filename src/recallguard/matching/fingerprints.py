@@ -106,6 +106,22 @@ def _shingled(text: str) -> tuple[MinHash, int]:
     return mh, len(grams) if folded else 0
 
 
+@lru_cache(maxsize=1024)
+def shingle_values(text: str) -> tuple[np.ndarray, int]:
+    """The MinHash values of ``text``'s shingles (read-only) and how many shingles it has. Remembered for
+    the last 1,024 texts: a listing blocked at publish time is screened against the bank and then
+    fingerprinted into it, the same two texts hashed twice otherwise.
+
+    >>> v, n = shingle_values("Joolz Aer2 adapter")
+    >>> v.shape, n, v.flags.writeable, bool((v == text_minhash("Joolz Aer2 adapter").hashvalues).all())
+    ((64,), 11, False, True)
+    """
+    mh, n = _shingled(text)
+    values = mh.hashvalues
+    values.setflags(write=False)
+    return values, n
+
+
 def _contained(j: np.ndarray, stored: np.ndarray, query: int) -> np.ndarray:
     """Share of the stored shingles found in the query, from Jaccard and both set sizes:
     |A∩B| = J(|A|+|B|)/(1+J). Catches a removed title buried in keyword stuffing (0 where the stored
@@ -280,7 +296,7 @@ def fingerprint(listing: Listing, evidence: ActionEvidence, images: Sequence[Ima
     """
     ref_hashes = [h for img in images for h in reference_hashes(img)]
     text = listing_text(listing)
-    title_mh, title_n = _shingled(_title_text(listing))
+    title_values, title_n = shingle_values(_title_text(listing))
     return BankEntry(
         listing_id=listing.listing_id,
         seller_id=listing.seller_id,
@@ -291,8 +307,8 @@ def fingerprint(listing: Listing, evidence: ActionEvidence, images: Sequence[Ima
         gtins=_gtins(listing),
         links=seller_links(listing),
         types=product_types(text),
-        minhash=text_minhash(text).hashvalues.tolist(),
-        title_minhash=title_mh.hashvalues.tolist(),
+        minhash=shingle_values(text)[0].tolist(),
+        title_minhash=title_values.tolist(),
         title_shingles=title_n,
         images=[[h.view, h.phash, h.dhash, h.vphash, h.vdhash] for h in ref_hashes],
     )
@@ -462,8 +478,8 @@ class FingerprintBank:
     def screen(self, listing: Listing, images: list[Image.Image] | None = None) -> list[Match]:
         """Matches of ``listing`` against every removed listing: one per original recall, best first."""
         text = listing_text(listing)
-        mh = text_minhash(text)
-        title_mh, title_n = _shingled(_title_text(listing))
+        values, _ = shingle_values(text)
+        title_values, title_n = shingle_values(_title_text(listing))
         models = model_candidates(f"{listing.model} {text}")
         gtins = _gtins(listing)
         with self._lock:
@@ -478,14 +494,14 @@ class FingerprintBank:
                 if kind not in kinds or kinds[kind][0] < score:
                     kinds[kind] = (score, note)
 
-            if len(at := self._lsh.query(mh.hashvalues)):
-                j = self._lsh.jaccards(at, mh.hashvalues)
+            if len(at := self._lsh.query(values)):
+                j = self._lsh.jaccards(at, values)
                 scores = _text_scores(j)
                 for i in _strongest(scores, self._lsh.tags(at)):
                     note = f"text {j[i]:.2f} similar after unmasking"
                     signal(self._lsh.key(at[i]), "text", float(scores[i]), note)
-            if len(at := self._title_lsh.query(title_mh.hashvalues)):
-                j = self._title_lsh.jaccards(at, title_mh.hashvalues)
+            if len(at := self._title_lsh.query(title_values)):
+                j = self._title_lsh.jaccards(at, title_values)
                 similar = _text_scores(j)
                 c = _contained(j, self._title_lsh.sizes(at), title_n)
                 stuffed = np.where(c >= 0.8, 0.9 * _text_scores(c), 0.0)

@@ -306,35 +306,38 @@ class EnforcementRepo:
     # SLA cases
     def sla_cases(self, authority: str | None = None) -> list[SlaCase]:
         """One clock per active block/review match of a stored recall: started at max(recall received,
-        listing first seen), stopped at its restriction's approval."""
+        listing first seen), stopped at its restriction's approval.
+
+        Only the actions of those matches are read (a join on the matches' unique key), as plain
+        columns: the server runs this every minute, and reading every action ever taken as ORM objects
+        cost ~200 ms of the server's time per 5,000 actions, growing with the store."""
         from recallguard.store.tables import ListingRow, MatchRow, RecallRow
 
+        m = MatchRow
+        live = (m.state == "active") & m.decision.in_(("block", "review"))
         q = (
-            select(
-                MatchRow.listing_id,
-                MatchRow.authority,
-                MatchRow.recall_number,
-                RecallRow.created_at,
-                RecallRow.priority,
-                ListingRow.created_at,
-            )
-            .join(
-                RecallRow,
-                (RecallRow.authority == MatchRow.authority)
-                & (RecallRow.recall_number == MatchRow.recall_number),
-            )
-            .join(ListingRow, ListingRow.listing_id == MatchRow.listing_id)
-            .where(MatchRow.state == "active", MatchRow.decision.in_(("block", "review")))
-        )
-        if authority:
-            q = q.where(MatchRow.authority == authority)
-        approvals = self.approvals()
-        acted: dict[tuple[str, str, str], datetime] = {}
+            select(m.listing_id, m.authority, m.recall_number, RecallRow.created_at, RecallRow.priority,
+                   ListingRow.created_at)
+            .join(RecallRow, (RecallRow.authority == m.authority)
+                  & (RecallRow.recall_number == m.recall_number))
+            .join(ListingRow, ListingRow.listing_id == m.listing_id)
+            .where(live)
+        )  # fmt: skip
         done = ("approved", "sent", "confirmed", "failed", "reversed")
-        aq = select(ActionRow).where(ActionRow.kind.in_(("restrict", "delist")), ActionRow.state.in_(done))
-        for a in self.s.scalars(aq):
-            t = approvals.get(a.action_id) or utc(a.created_at) or now()
-            k = (a.listing_id, a.authority, a.recall_number)
+        aq = (
+            select(ActionRow.listing_id, ActionRow.authority, ActionRow.recall_number, ActionRow.created_at,
+                   ActionApprovalRow.approved_at)
+            .join(m, (m.listing_id == ActionRow.listing_id) & (m.authority == ActionRow.authority)
+                  & (m.recall_number == ActionRow.recall_number))
+            .outerjoin(ActionApprovalRow, ActionApprovalRow.action_id == ActionRow.action_id)
+            .where(live, ActionRow.kind.in_(("restrict", "delist")), ActionRow.state.in_(done))
+        )  # fmt: skip
+        if authority:
+            q, aq = q.where(m.authority == authority), aq.where(m.authority == authority)
+        acted: dict[tuple[str, str, str], datetime] = {}
+        for lid, auth, num, created, approved in self.s.execute(aq):
+            t = utc(approved) or utc(created) or now()
+            k = (lid, auth, num)
             acted[k] = min(t, acted.get(k, t))
         out = []
         for lid, auth, num, received, priority, seen in self.s.execute(q):

@@ -160,7 +160,7 @@ class ActionRow(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(TS)
-    updated_at: Mapped[datetime] = mapped_column(TS)
+    updated_at: Mapped[datetime] = mapped_column(TS, index=True)  # the gate's refresh (revision g001)
     # accountable automation (revision s001): the model and thresholds behind an automated action
     model_version: Mapped[str] = mapped_column(String(100), default="", server_default="")
     block_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)

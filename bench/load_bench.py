@@ -333,7 +333,9 @@ class Background:
         seconds = round(time.perf_counter() - t0, 1)
         done: dict[str, Any] = {"run": what, "seconds": seconds, "exit": p.returncode}
         if p.returncode == 1:  # some records refused (or a usage error): what the command said last
-            done["said"] = err.decode(errors="replace").strip().splitlines()[-1:]
+            lines = err.decode(errors="replace").splitlines()
+            said = [x for x in lines if x.strip() and "sqlalche.me" not in x]
+            done["said"] = [x[:300] for x in said[-4:]]
         self.runs.append(done | ({"screened": int(m.group(1))} if m else {}))
         return int(m.group(1)) if m else 0
 

@@ -20,12 +20,16 @@ def _sharing(idx: MinHashRows, live: dict[str, np.ndarray], q: np.ndarray) -> li
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("min_pending", [1, 7, 4096])
-def test_query_is_every_key_sharing_a_band(monkeypatch: pytest.MonkeyPatch, min_pending: int) -> None:
+@pytest.mark.parametrize(("min_pending", "dense"), [(1, 2048), (7, 2048), (4096, 2048), (7, 0)])
+def test_query_is_every_key_sharing_a_band(
+    monkeypatch: pytest.MonkeyPatch, min_pending: int, dense: int
+) -> None:
     """Values from a tiny alphabet share bands often; after each change the index's answer for random
     queries equals a brute-force search over the live keys, whether changes are merged at once
-    (1), every few changes (7) or never in this test (4096)."""
+    (1), every few changes (7) or never in this test (4096), and whether rows found are sorted or
+    marked in a mask (``dense`` 0: always the mask)."""
     monkeypatch.setattr(bands, "MIN_PENDING", min_pending)
+    monkeypatch.setattr(bands, "DENSE_ANSWER", dense)
     rng = random.Random(3)
     idx = MinHashRows(threshold=0.3, num_perm=64, capacity=8)
     live: dict[str, np.ndarray] = {}

@@ -36,6 +36,9 @@ from datasketch import MinHashLSH
 
 #: Changes (band keys added, rows dropped) waiting before a merge, at least (~3,000 entries of 21 bands)
 MIN_PENDING = 65_536
+#: Rows found (with repeats across bands) above which a query marks them in a mask instead of sorting
+#: them: a product removed thousands of times fills the same buckets of every band
+DENSE_ANSWER = 2048
 
 
 class MinHashRows:
@@ -151,6 +154,11 @@ class MinHashRows:
             parts += [np.array(bucket, dtype=np.int32) for k in keys if (bucket := self._pending.get(k))]
         if not parts:
             return np.zeros(0, dtype=np.int64)
+        if sum(len(x) for x in parts) > DENSE_ANSWER:  # crowded buckets: mark rows instead of sorting
+            seen = np.zeros(len(self._keys), dtype=bool)
+            for x in parts:
+                seen[x] = True
+            return np.flatnonzero(seen & ~self._gone[: len(seen)])
         at = np.concatenate(parts) if len(parts) > 1 else parts[0]
         return np.unique(at[~self._gone[at]]).astype(np.int64)
 

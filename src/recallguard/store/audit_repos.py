@@ -57,9 +57,17 @@ class AuditRepo:
         self._head: tuple[int, str] | None = None
 
     def _load_head(self) -> tuple[int, str]:
+        """The chain's last (seq, hash), read once per transaction under the lock that serialises
+        appends: PostgreSQL's advisory lock; on a SQLite file the store's writer lock, taken before the
+        read (pysqlite reads outside a transaction until the first write, so a head read before the
+        lock could be appended to by another process before this one's insert: a duplicate seq)."""
         if self._head is None:
             if self.s.get_bind().dialect.name == "postgresql":
                 self.s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+            else:
+                raw = self.s.connection().connection.dbapi_connection
+                if (take := getattr(raw, "take_writer_lock", None)) is not None:
+                    take()  # released when this transaction commits or rolls back
             row = self.s.execute(
                 select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc()).limit(1)
             ).first()

@@ -274,7 +274,7 @@ def bank_growth(rows: list[dict[str, Any]], ref_mb: float) -> dict[str, Any]:
     last = rows[-1].get("bank_entries")
     try:
         sizes = json.loads((RESULTS / "bank.json").read_text())["bank"]
-        per_entry = max(x["memory_per_entry_bytes"] for x in sizes)
+        per_entry = max(sizes, key=lambda x: x["entries"])["memory_per_entry_bytes"]  # the largest bank
     except (OSError, KeyError, ValueError):
         return {}
     if first is None or last is None or not ref_mb:

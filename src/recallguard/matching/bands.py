@@ -57,10 +57,10 @@ class MinHashRows:
         self._sorted_rows = np.zeros(0, dtype=np.int32)  # the row of each
         self._pending: dict[int, list[int]] = {}  # band key -> rows added since the merge
         self._pending_n = 0
-        self._dead: set[int] = set()  # rows dropped since the merge (their keys are still merged)
+        self._dropped = 0  # rows dropped since the merge (their keys are still merged): marked in _gone
         self._values = np.zeros((capacity, num_perm), dtype=dtype)  # uint32 holds 32-bit MinHash values
         self._ints = np.zeros((capacity, 2), dtype=np.int64)  # tag, size
-        self._gone = np.zeros(capacity, dtype=bool)  # the rows in _dead
+        self._gone = np.zeros(capacity, dtype=bool)  # rows dropped since the merge
         self._max = None if dtype == np.uint64 else int(np.iinfo(dtype).max)
         self._row: dict[str, int] = {}
         self._keys: list[str] = []
@@ -113,12 +113,12 @@ class MinHashRows:
                 self._pending_n -= 1
                 if not bucket:
                     del self._pending[k]
-        self._dead.add(row)
+        self._dropped += 1
         self._gone[row] = True
         self._maybe_merge()
 
     def _maybe_merge(self) -> None:
-        if self._pending_n + len(self._dead) >= max(MIN_PENDING, len(self._sorted_keys) // 8):
+        if self._pending_n + self._dropped >= max(MIN_PENDING, len(self._sorted_keys) // 8):
             self.merge()
 
     def merge(self) -> None:
@@ -130,14 +130,15 @@ class MinHashRows:
             keys.append(np.repeat(np.fromiter(self._pending.keys(), np.int64, len(counts)), counts))
             rows.append(np.fromiter((r for b in self._pending.values() for r in b), np.int32, sum(counts)))
         k, r = np.concatenate(keys), np.concatenate(rows)
-        if self._dead:
+        dropped = np.flatnonzero(self._gone[: len(self._keys)])
+        if len(dropped):
             keep = ~self._gone[r]
             k, r = k[keep], r[keep]
-            self._gone[:] = False
+            self._gone[dropped] = False
         order = np.argsort(k, kind="stable")
         self._sorted_keys, self._sorted_rows = k[order], r[order]
-        self._free.extend(sorted(self._dead, reverse=True))
-        self._pending, self._pending_n, self._dead = {}, 0, set()
+        self._free.extend(dropped[::-1].tolist())
+        self._pending, self._pending_n, self._dropped = {}, 0, 0
 
     def query(self, values: np.ndarray) -> np.ndarray:
         """The rows of every key sharing at least one band with ``values``, in row order."""

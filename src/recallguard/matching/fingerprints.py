@@ -92,12 +92,8 @@ def fold_for_shingles(text: str) -> str:
     return _NON_ALNUM.sub("", skeleton(text)).translate(_FOLD)
 
 
-def text_minhash(text: str) -> MinHash:
-    """MinHash of the character shingles of the folded text (empty text → empty MinHash)."""
-    return _shingled(text)[0]
-
-
 def _shingled(text: str) -> tuple[MinHash, int]:
+    """MinHash of the character shingles of the folded text (empty text → empty MinHash) and their count."""
     folded = fold_for_shingles(text)
     mh = MinHash(num_perm=NUM_PERM, seed=7, permutations=_TEMPLATE.permutations, scheme="affine32")
     grams = {folded[i : i + SHINGLE].encode() for i in range(max(1, len(folded) - SHINGLE + 1))}
@@ -113,7 +109,7 @@ def shingle_values(text: str) -> tuple[np.ndarray, int]:
     fingerprinted into it, the same two texts hashed twice otherwise.
 
     >>> v, n = shingle_values("Joolz Aer2 adapter")
-    >>> v.shape, n, v.flags.writeable, bool((v == text_minhash("Joolz Aer2 adapter").hashvalues).all())
+    >>> v.shape, n, v.flags.writeable, bool((v == _shingled("Joolz Aer2 adapter")[0].hashvalues).all())
     ((64,), 11, False, True)
     """
     mh, n = _shingled(text)

@@ -101,30 +101,6 @@ def test_another_process_sees_a_new_entry_by_polling(bank_store: Store, open_ban
         assert m.recall_number == "27001" and "removed listing L2" in m.evidence
 
 
-def test_a_running_bank_applies_its_own_commits_in_its_thread_and_screens_against_them_at_once(
-    bank_store: Store, open_banks: list
-) -> None:
-    """With a poll thread (a server), a commit that banks a listing is applied by the thread, off the
-    committing request; a listing screened right after the commit is checked against it all the same."""
-    import time
-
-    from recallguard.service.bank import open_bank
-
-    svc = open_bank(bank_store, poll_s=3600)  # no timed poll during the test: only commits wake it
-    open_banks.append(svc)
-    light = Listing("L2", "Lumo Kids Night Light LK-77Q", brand="Lumo", seller_id="S2")
-    action_listing(bank_store, light, block("L2", "27001", "model LK-77Q"))
-    (m,) = svc.check(Listing("X1", "Lum0 kids night-light LK 77Q", seller_id="S40"))
-    assert m.recall_number == "27001" and "removed listing L2" in m.evidence
-    action_listing(
-        bank_store, Listing("L3", "Lumo Kids Night Light LK-77Q v2", seller_id="S3"), block("L3", "27001")
-    )
-    deadline = time.monotonic() + 10
-    while svc.status()["entries"] < 3 and time.monotonic() < deadline:  # no screening call: the thread
-        time.sleep(0.02)
-    assert svc.status()["entries"] == 3
-
-
 def test_withdrawn_action_removes_its_entry_at_once(bank_store: Store, bank: BankService) -> None:
     from recallguard.service.decide import reconcile
 

@@ -7,11 +7,12 @@ removed listings' and recalls' photos. It is
 
 - **rebuilt from the store** at startup (checkpoint read in one transaction, built aside, swapped
   in whole), after repairing the bank for actions changed outside the decide path;
-- **updated incrementally**: ``bank_changes`` rows after the last applied ``seq`` are applied by the
-  poll thread as soon as a transaction of this process commits them (not by the committing request,
-  whose answer does not wait for it; screening applies them first itself if the thread has not yet),
-  and every ``poll_s`` seconds for commits of other processes (out-of-order commits on PostgreSQL are
-  caught by re-reading open gaps); without a thread a commit applies them at once;
+- **updated incrementally**: a transaction of this process applies the changes it wrote from
+  memory as it commits (no read; the poll that later reads them skips them), and the poll thread
+  applies ``bank_changes`` rows after the last applied ``seq`` every ``poll_s`` seconds for commits
+  of other processes (out-of-order commits on PostgreSQL are caught by re-reading open gaps); a
+  commit whose changes were not all noted wakes the thread at once (screening reads them first
+  itself if the thread has not yet; without a thread the commit reads them);
 - **used by screening**: :func:`open_bank` makes it the process's bank, and
   ``service.screening.default_screener`` then adds :meth:`BankService.check` to the screener and
   wraps it in the seller policy (:mod:`recallguard.service.offenders`).
@@ -52,7 +53,7 @@ from recallguard.service.bank_images import (
     hash_urls,
     to_rows,
 )
-from recallguard.service.bank_record import on_bank_commit, sync_with_actions
+from recallguard.service.bank_record import WrittenChange, on_bank_commit, sync_with_actions
 from recallguard.service.offenders import OffenderPolicy
 from recallguard.store import Store
 from recallguard.store.bank_repos import BankRecord, BankRepo, StoredHashes
@@ -94,6 +95,7 @@ class BankService:
         self._thread: threading.Thread | None = None
         self._commits = self._applied = 0  # bank commits of this process heard of / polled after
         self._gaps: dict[int, float] = {}
+        self._own: set[int] = set()  # seqs past ``_last_seq`` this process applied from memory
         self.rebuilds = self.polls = self.rescreened = 0
         self.last_poll_at: datetime | None = None
         self._swap(FingerprintBank(self.policy, image_loader=None), {}, 0, {})
@@ -118,6 +120,7 @@ class BankService:
                 index.add(f"bank:{r.entry_id}", from_rows(r.fingerprint["images"]))
         with self._lock:
             self.bank, self._records, self._last_seq, self.offenders = bank, records, seq, book
+            self._own = {s for s in self._own if s > seq}
             self._recall_images, self._image_index = recalls, index
             self._imaged = {r.entry_id for r in records.values() if r.fingerprint.get("images")}
             self._watched = {r.seller_id for r in records.values() if r.seller_id}
@@ -168,7 +171,18 @@ class BankService:
         with self._lock:
             last, gaps, commits = self._last_seq, list(self._gaps), self._commits
         with self.store.transaction() as uow:  # sees every commit counted in ``commits``
-            changes = [(seq, op, _held(r)) for seq, op, r in BankRepo(uow.session).changes_since(last, gaps)]
+            changes = BankRepo(uow.session).changes_since(last, gaps)
+        self._apply_changes(changes, commits)
+        with self._lock:
+            self.polls += 1
+            self.last_poll_at = datetime.now(UTC)
+        return len(changes)
+
+    def _apply_changes(self, changes: Sequence[WrittenChange], commits: int = 0, own: bool = False) -> None:
+        """Apply change-log rows in ``seq`` order, those not applied yet; a poll opens gaps for the
+        numbers it skipped. ``own``: changes a commit of this process wrote, applied from memory
+        (``seq`` beyond the last one read is remembered, and the poll that reads it skips it);
+        ``commits``: how many of this process's commits a poll covers."""
         if self.background and any(
             r.state == "active" and r.images_state == "pending" for _, _, r in changes
         ):
@@ -176,16 +190,29 @@ class BankService:
         now = time.monotonic()
         with self._lock:
             for seq, _op, rec in changes:
-                self._apply(rec)
+                applied = seq <= self._last_seq and seq not in self._gaps
+                if own:
+                    if not (applied or seq in self._own):
+                        self._apply(_held(rec))
+                        if self._gaps.pop(seq, None) is None:
+                            self._own.add(seq)
+                    continue
+                if seq in self._own:
+                    self._own.discard(seq)  # applied from memory when this process committed it
+                elif applied:
+                    continue
+                else:
+                    self._apply(_held(rec))
                 self._gaps.pop(seq, None)
                 if seq > self._last_seq:
                     self._gaps.update({s: now for s in range(self._last_seq + 1, seq)})
                     self._last_seq = seq
+            while self._last_seq + 1 in self._own:  # nothing of other processes in between: read past it
+                self._last_seq += 1
+                self._own.discard(self._last_seq)
+            self._own = {s for s in self._own if s > self._last_seq}
             self._gaps = {s: t for s, t in self._gaps.items() if now - t < GAP_WAIT_S}
             self._applied = max(self._applied, commits)
-            self.polls += 1
-            self.last_poll_at = datetime.now(UTC)
-        return len(changes)
 
     def _apply(self, rec: BankRecord) -> None:
         key = f"{rec.listing_id}|{rec.recall_number}"
@@ -212,11 +239,15 @@ class BankService:
         self._swap(self.bank, self._records, self._last_seq, self._recall_images)  # offenders, images
 
     # --- screening --------------------------------------------------------------------------------
-    def committed(self) -> None:
-        """A transaction of this process changed the bank: the poll thread applies it now, off the
-        committing request's path (without a thread: applied here). Screening applies it first itself
-        when the thread has not yet (:meth:`catch_up`), so a process always screens against its own
-        commits."""
+    def committed(self, written: Sequence[WrittenChange] | None = None) -> None:
+        """A transaction of this process changed the bank. The changes it ``written`` are applied
+        here, from memory (no read: publish-time screening commits one after every block). When some
+        change was not noted (None) the poll thread reads the change log now, off the committing
+        request's path (without a thread: read here); screening reads it first itself when the thread
+        has not yet (:meth:`catch_up`), so a process always screens against its own commits."""
+        if written is not None:
+            self._apply_changes(written, own=True)
+            return
         with self._lock:
             self._commits += 1
         if self._thread is None:
@@ -497,10 +528,10 @@ def with_bank(screener: Any, targets: Sequence[Target]) -> Any:
     return svc.offender_policy(screener, targets)
 
 
-def _committed(engine: Engine) -> None:
+def _committed(engine: Engine, written: list[WrittenChange] | None) -> None:
     for svc in list(_services.values()):
         if svc.store.engine is engine:
-            svc.committed()  # the poll queues the image worker when a new entry's photos are pending
+            svc.committed(written)  # queues the image worker when a new entry's photos are pending
 
 
 on_bank_commit(_committed)

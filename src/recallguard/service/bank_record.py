@@ -41,8 +41,12 @@ from recallguard.store.tables import ActionRow
 _RECENT = 64
 _recent: dict[str, dict[str, Any]] = {}  # content hash → fingerprint (without listing id and evidence)
 _recent_lock = threading.Lock()
-#: Called with the engine after a transaction that changed the bank commits (in-process banks).
-_commit_listeners: list[Callable[[Engine], None]] = []
+#: One change a transaction wrote to the bank: (``bank_changes.seq``, op, the entry as written).
+WrittenChange = tuple[int, str, BankRecord]
+#: Called after a transaction that changed the bank commits (in-process banks), with the engine and
+#: the changes it wrote (None when some change was not noted: read them from the change log).
+CommitListener = Callable[[Engine, list[WrittenChange] | None], None]
+_commit_listeners: list[CommitListener] = []
 
 
 def fingerprint_entry(listing: Listing, evidence: ActionEvidence) -> dict[str, Any]:
@@ -64,7 +68,7 @@ def fingerprint_entry(listing: Listing, evidence: ActionEvidence) -> dict[str, A
     return raw
 
 
-def on_bank_commit(listener: Callable[[Engine], None]) -> None:
+def on_bank_commit(listener: CommitListener) -> None:
     """Register a callback run after any transaction that changed the bank commits."""
     if listener not in _commit_listeners:
         _commit_listeners.append(listener)
@@ -73,14 +77,23 @@ def on_bank_commit(listener: Callable[[Engine], None]) -> None:
 def _after_commit(session: Session) -> None:
     if not session.info.pop("bank_changed", False):
         return
+    written: list[WrittenChange] = session.info.pop("bank_written", [])
     engine = session.get_bind()
     for listener in list(_commit_listeners):
-        listener(engine)  # type: ignore[arg-type]
+        listener(engine, None if session.info.pop("bank_unnoted", False) else written)  # type: ignore[arg-type]
 
 
-def _mark_changed(uow: UnitOfWork) -> None:
+def _mark_changed(
+    uow: UnitOfWork, repo: BankRepo | None = None, op: str = "", rec: BankRecord | None = None
+) -> None:
+    """Note that this transaction changed the bank; with the change (``repo.last_change``, ``op``,
+    ``rec``) when known, so that this process applies it from memory after the commit."""
     info = uow.session.info
     info["bank_changed"] = True
+    if repo is not None and rec is not None and repo.last_change:
+        info.setdefault("bank_written", []).append((repo.last_change, op, rec))
+    else:
+        info["bank_unnoted"] = True
     if not info.get("bank_listening"):
         info["bank_listening"] = True
         event.listen(uow.session, "after_commit", _after_commit)
@@ -96,11 +109,12 @@ def record_action(uow: UnitOfWork, action: Action, new: bool = False) -> BankRec
     evidence = ActionEvidence(
         action.recall_number, action.authority, action.action_id, action.reason[:1000], at.isoformat()
     )
-    rec = BankRepo(uow.session).record(
+    repo = BankRepo(uow.session)
+    rec = repo.record(
         action.action_id, listing.listing_id, action.authority, action.recall_number, listing.seller_id,
         seller_links(listing), fingerprint_entry(listing, evidence), list(listing.image_urls), at, new=new,
     )  # fmt: skip
-    _mark_changed(uow)
+    _mark_changed(uow, repo, "add", dataclasses.replace(rec, fingerprint=dict(rec.fingerprint)))
     return rec
 
 
@@ -118,8 +132,9 @@ def action_changed(uow: UnitOfWork, action: Action, new: bool = False) -> None:
             record_action(uow, action)
     elif action.state in (ActionState.WITHDRAWN, ActionState.REVERSED):
         why = f"action {action.state.value}: {action.reason}"[:500]
-        if BankRepo(uow.session).remove(action.action_id, why):
-            _mark_changed(uow)
+        repo = BankRepo(uow.session)
+        if (rec := repo.remove(action.action_id, why)) is not None:
+            _mark_changed(uow, repo, "remove", rec)
 
 
 def sync_with_actions(uow: UnitOfWork, limit: int = 10_000) -> tuple[int, int]:
@@ -136,7 +151,7 @@ def sync_with_actions(uow: UnitOfWork, limit: int = 10_000) -> tuple[int, int]:
             )  # fmt: skip
             added += record_action(uow, action) is not None
     for action_id, state in repo.entries_without_action(limit):
-        removed += repo.remove(action_id, f"action {state}") is not None
-    if added or removed:
-        _mark_changed(uow)
+        if (rec := repo.remove(action_id, f"action {state}")) is not None:
+            removed += 1
+            _mark_changed(uow, repo, "remove", rec)
     return added, removed

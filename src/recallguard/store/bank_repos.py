@@ -95,10 +95,13 @@ class BankRepo:
     """Bank entries, their change log, and image hashes."""
 
     def __init__(self, session: Session) -> None:
+        #: the ``seq`` of the last change this repository logged (0: none yet)
+        self.last_change = 0
         self.s = session
 
     def _log(self, entry_id: int, op: str) -> None:
-        self.s.execute(_CHANGE_INSERT, {"entry_id": entry_id, "op": op, "at": now()})  # Core: no flush
+        written = self.s.execute(_CHANGE_INSERT, {"entry_id": entry_id, "op": op, "at": now()})  # Core
+        self.last_change = int(written.inserted_primary_key[0])
 
     def _row(self, action_id: str) -> BankEntryRow | None:
         return self.s.scalars(select(BankEntryRow).where(BankEntryRow.action_id == action_id)).one_or_none()

@@ -24,6 +24,8 @@ from recallguard.store.tables import AuditEventRow, ScanCheckpointRow
 
 AUDIT_LOCK = 0x72676175  # PostgreSQL advisory lock that serialises appends to the audit chain
 _INSERT = insert(cast(Table, AuditEventRow.__table__))
+_EVENTS = cast(Table, AuditEventRow.__table__)
+_HEAD = select(_EVENTS.c.seq, _EVENTS.c.hash).order_by(_EVENTS.c.seq.desc()).limit(1)  # built once
 
 
 def audit_payload(e: AuditEvent) -> dict[str, Any]:
@@ -68,9 +70,7 @@ class AuditRepo:
                 raw = self.s.connection().connection.dbapi_connection
                 if (take := getattr(raw, "take_writer_lock", None)) is not None:
                     take()  # released when this transaction commits or rolls back
-            row = self.s.execute(
-                select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc()).limit(1)
-            ).first()
+            row = self.s.execute(_HEAD).first()
             self._head = (row[0], row[1]) if row else (0, GENESIS)
         return self._head
 

@@ -18,8 +18,9 @@ True
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import String, Text, delete, select
+from sqlalchemy import String, Table, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from recallguard.store.convert import now, utc
@@ -37,6 +38,10 @@ class ShadowScopeRow(Base):
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(TS)
+
+
+_SCOPE_TABLE = cast(Table, ShadowScopeRow.__table__)
+_SCOPES = select(_SCOPE_TABLE.c.authority, _SCOPE_TABLE.c.recall_number)  # built once: read per transaction
 
 
 class ShadowRepo:
@@ -63,9 +68,7 @@ class ShadowRepo:
 
     def scopes(self) -> set[tuple[str, str]]:
         """Every stored (authority, recall number or "") in shadow mode."""
-        return {
-            (a, n) for a, n in self.s.execute(select(ShadowScopeRow.authority, ShadowScopeRow.recall_number))
-        }
+        return {(a, n) for a, n in self.s.execute(_SCOPES)}
 
     def details(self) -> list[dict[str, str]]:
         """The stored scopes with who switched them on, when and why."""

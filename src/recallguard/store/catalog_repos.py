@@ -15,8 +15,9 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from recallguard.domain.models import BadRecord, Listing, Recall, RecallStatus, Target
@@ -35,6 +36,15 @@ from recallguard.store.convert import (
 )
 from recallguard.store.listing_key_repos import KeyRow, ListingKeyRepo
 from recallguard.store.tables import ListingRow, QuarantineRow, RecallRow, TargetRow
+
+# The publish path's statements, built once: building a select each call (and its cache key) costs
+# more than SQLite running it; table columns, not ORM attributes, keep the ORM's result setup out.
+_LISTINGS, _RECALLS = cast(Table, ListingRow.__table__), cast(Table, RecallRow.__table__)
+_LISTING_INSERT = insert(_LISTINGS)  # Core: no ORM bulk-insert machinery
+_CONTENT_HASHES = select(_LISTINGS.c.listing_id, _LISTINGS.c.content_hash).where(
+    _LISTINGS.c.listing_id.in_(bindparam("ids", expanding=True))
+)
+_PRIORITY_KEYS = select(_RECALLS.c.authority, _RECALLS.c.recall_number).where(_RECALLS.c.priority.is_(True))
 
 
 @dataclass(frozen=True)
@@ -163,8 +173,7 @@ class RecallRepo:
 
     def priority_keys(self) -> set[tuple[str, str]]:
         """(authority, number) of every recall marked priority (kept when a feed publishes it again)."""
-        q = select(RecallRow.authority, RecallRow.recall_number).where(RecallRow.priority.is_(True))
-        return {(a, n) for a, n in self.s.execute(q)}
+        return {(a, n) for a, n in self.s.execute(_PRIORITY_KEYS)}
 
     def count_priority(self) -> int:
         """Active recalls marked priority (``recallguard status``)."""
@@ -229,7 +238,7 @@ class ListingRepo:
                 )  # fmt: skip
         index = ListingKeyRepo(self.s)  # listing-side indexes, in the same transaction
         if new_rows:
-            self.s.execute(insert(ListingRow), new_rows)
+            self.s.execute(_LISTING_INSERT, new_rows)
             index.add([by_id[r["listing_id"]] for r in new_rows], keys)
             for r in new_rows:
                 self._inserted[r["listing_id"]] = dataclasses.replace(
@@ -248,10 +257,7 @@ class ListingRepo:
 
     def content_hashes(self, listing_ids: Sequence[str]) -> dict[str, str]:
         """The stored content hash of each of ``listing_ids`` that is stored."""
-        q = select(ListingRow.listing_id, ListingRow.content_hash).where(
-            ListingRow.listing_id.in_(listing_ids)
-        )
-        return {lid: h for lid, h in self.s.execute(q)}
+        return {lid: h for lid, h in self.s.execute(_CONTENT_HASHES, {"ids": list(listing_ids)})}
 
     def page_to_screen(self, after: str, version: str, limit: int) -> list[Listing]:
         """The next ``limit`` listings after id ``after`` not yet screened at scan ``version``."""

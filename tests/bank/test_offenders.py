@@ -78,3 +78,23 @@ def test_own_history_tightens_and_is_explained_when_decision_stays(bank: BankSer
     assert "seller S9 risk 0.33: own history: S9 has 1 action (recall 26999)" in m.evidence
     assert "block threshold 0.90→0.83, review 0.30→0.23" in m.evidence
     assert m.features["seller_risk"] > 0
+
+
+def test_a_withdrawn_action_stops_counting_against_its_seller_in_a_running_screener(
+    bank_store: Store, bank: BankService
+) -> None:
+    """The seller policy of a screener built earlier (a server's) sees the bank's book as it is now:
+    an action withdrawn (or reversed on appeal) no longer tightens the seller's next listing."""
+    from recallguard.service.decide import reconcile
+
+    action_listing(
+        bank_store, Listing("L5", "BabyGo car seat adapter BG-2241X black", seller_id="S9"), block("L5")
+    )
+    policy = bank.offender_policy(FixedScreener())
+    (m,) = policy.screen_batch([Listing("N3", "Night light LED", seller_id="S9")])[0]
+    assert "S9 has 2 actions" in m.evidence
+    with bank_store.transaction() as uow:
+        (was,) = uow.matches.active_for_listings(["L5"])["L5"]
+        reconcile(uow, "L5", [], [was], "test")
+    (m,) = policy.screen_batch([Listing("N4", "Night light LED", seller_id="S9")])[0]
+    assert "S9 has 1 action (recall 26999)" in m.evidence

@@ -96,6 +96,7 @@ class BankService:
         self._commits = self._applied = 0  # bank commits of this process heard of / polled after
         self._gaps: dict[int, float] = {}
         self._own: set[int] = set()  # seqs past ``_last_seq`` this process applied from memory
+        self._keyed: dict[tuple[str, str], set[int]] = {}  # (listing, recall) → its held entries
         self.rebuilds = self.polls = self.rescreened = 0
         self.last_poll_at: datetime | None = None
         self._swap(FingerprintBank(self.policy, image_loader=None), {}, 0, {})
@@ -120,6 +121,9 @@ class BankService:
                 index.add(f"bank:{r.entry_id}", from_rows(r.fingerprint["images"]))
         with self._lock:
             self.bank, self._records, self._last_seq, self.offenders = bank, records, seq, book
+            self._keyed = {}
+            for r in records.values():
+                self._keyed.setdefault((r.listing_id, r.recall_number), set()).add(r.entry_id)
             self._own = {s for s in self._own if s > seq}
             self._recall_images, self._image_index = recalls, index
             self._imaged = {r.entry_id for r in records.values() if r.fingerprint.get("images")}
@@ -188,12 +192,13 @@ class BankService:
         ):
             self.worker.submit("entry-images", self.process_images)
         now = time.monotonic()
+        removed = False
         with self._lock:
             for seq, _op, rec in changes:
                 applied = seq <= self._last_seq and seq not in self._gaps
                 if own:
                     if not (applied or seq in self._own):
-                        self._apply(_held(rec))
+                        removed |= self._apply(_held(rec))
                         if self._gaps.pop(seq, None) is None:
                             self._own.add(seq)
                     continue
@@ -202,7 +207,7 @@ class BankService:
                 elif applied:
                     continue
                 else:
-                    self._apply(_held(rec))
+                    removed |= self._apply(_held(rec))
                 self._gaps.pop(seq, None)
                 if seq > self._last_seq:
                     self._gaps.update({s: now for s in range(self._last_seq + 1, seq)})
@@ -213,12 +218,19 @@ class BankService:
             self._own = {s for s in self._own if s > self._last_seq}
             self._gaps = {s: t for s, t in self._gaps.items() if now - t < GAP_WAIT_S}
             self._applied = max(self._applied, commits)
+            if removed:
+                self._rederive()
 
-    def _apply(self, rec: BankRecord) -> None:
-        key = f"{rec.listing_id}|{rec.recall_number}"
+    def _apply(self, rec: BankRecord) -> bool:
+        """Apply one entry's current state; True when an entry was removed, so the offender book and
+        the image index must be derived again (:meth:`_rederive`, once per batch of changes)."""
+        key = (rec.listing_id, rec.recall_number)
         old = self._records.pop(rec.entry_id, None)
+        if old is not None:
+            self._keyed.get(key, set()).discard(rec.entry_id)
         if rec.state == "active":
             self._records[rec.entry_id] = rec
+            self._keyed.setdefault(key, set()).add(rec.entry_id)
             self.bank.add_entry(_text_only(rec))
             if rec.fingerprint.get("images") and rec.entry_id not in self._imaged:
                 self._image_index.add(f"bank:{rec.entry_id}", from_rows(rec.fingerprint["images"]))
@@ -229,14 +241,20 @@ class BankService:
                 )
                 self._watched.add(rec.seller_id)
                 self._attrs.update(rec.links.items())
-            return
+            return False
         if old is None:
-            return
+            return False
         self.bank.remove(rec.listing_id, rec.recall_number)
-        for other in self._records.values():  # another action of the same listing and recall still holds
-            if f"{other.listing_id}|{other.recall_number}" == key:
-                self.bank.add_entry(_text_only(other))
-        self._swap(self.bank, self._records, self._last_seq, self._recall_images)  # offenders, images
+        if others := self._keyed.get(key):  # another action of the same listing and recall still holds
+            self.bank.add_entry(_text_only(self._records[min(others)]))
+        else:
+            self._keyed.pop(key, None)
+        return True
+
+    def _rederive(self) -> None:
+        """The offender book, image index and seller sets derived again from the held entries (after
+        removals: a reversed action no longer counts against its seller)."""
+        self._swap(self.bank, self._records, self._last_seq, self._recall_images)
 
     # --- screening --------------------------------------------------------------------------------
     def committed(self, written: Sequence[WrittenChange] | None = None) -> None:
@@ -421,7 +439,7 @@ class BankService:
             self.catch_up()
             return self._attrs
 
-        return OffenderPolicy(screener, self.offenders, watched, attrs, prio)
+        return OffenderPolicy(screener, lambda: self.offenders, watched, attrs, prio)
 
     def start(self) -> BankService:
         """Rebuild, then poll in a daemon thread (when ``poll_s`` is set)."""

@@ -42,22 +42,28 @@ class OffenderPolicy:
     """A screener whose decisions are tightened per seller by an :class:`OffenderBook`.
 
     ``watched()`` gives the sellers with past actions, ``linked_attrs()`` the (attribute, value)
-    pairs they used; a listing touching neither is passed through untouched.
+    pairs they used; a listing touching neither is passed through untouched. ``book`` may be given
+    as a callable returning the book in force (a running bank replaces its book).
     """
 
     def __init__(
         self,
         screener: Any,
-        book: OffenderBook,
+        book: OffenderBook | Callable[[], OffenderBook],
         watched: Callable[[], set[str]],
         linked_attrs: Callable[[], set[tuple[str, str]]],
         priority: Iterable[tuple[str, str]] = (),
     ) -> None:
         self.inner = screener
-        self.book = book
+        self._book = book if callable(book) else (lambda: book)
         self._watched = watched
         self._linked = linked_attrs
         self.priority = set(priority)
+
+    @property
+    def book(self) -> OffenderBook:
+        """The book in force now (a bank derives a new one when an action is reversed or withdrawn)."""
+        return self._book()
 
     def __getattr__(self, name: str) -> Any:  # model_version, policy, checks, index…
         return getattr(self.inner, name)

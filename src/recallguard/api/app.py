@@ -104,11 +104,13 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
         wal = WalCheckpointer(enf.store).start()  # SQLite: no checkpoint (and its fsync) inside a request
         settle_heap()  # long-lived state (gate, bank, modules) out of the collector's way: steadier tails
         enf.settle_heap_after_build = True  # and each screener, once built
+        enf.screener_in_background = True  # the refresh loop checks the recall set, requests do not
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, SWITCH_INTERVAL_S))
         task = asyncio.create_task(_refresh_loop(enf, cfg.gate_refresh_s))
+        screener = asyncio.create_task(_screener_loop(enf, cfg.gate_refresh_s))
         outbox = asyncio.create_task(delivery_loop(enf))  # the webhook outbox: resumes pending rows
-        tasks = [task, outbox]
+        tasks = [task, screener, outbox]
         if cfg.warm_screener:  # the first screening then finds the indexes built (the gate answers meanwhile)
             tasks.append(asyncio.create_task(asyncio.to_thread(_warm_screener, enf)))
         try:
@@ -176,6 +178,17 @@ async def _refresh_loop(enf: Enforcer, every_s: float) -> None:
                     log.warning("SLA escalation delivery via %s failed: %s", name, problem)
         except Exception:  # the gate keeps its state; the next round retries
             log.exception("background round (gate refresh, audit signing, SLA timer) failed")
+
+
+async def _screener_loop(enf: Enforcer, every_s: float) -> None:
+    """Check the recall set every ``every_s`` seconds and rebuild the screener when another process
+    changed it (once one was built), in a thread of its own: requests keep the old screener meanwhile."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await asyncio.to_thread(enf.refresh_screener, False)
+        except Exception:  # the old screener keeps answering; the next round retries
+            log.exception("screener refresh failed")
 
 
 def app_factory() -> Any:

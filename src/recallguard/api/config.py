@@ -58,7 +58,10 @@ class ServiceSettings(Settings):
     )
     token_cache_s: float = Field(default=5.0, ge=0, description="How long an API token check is cached.")
     gate_refresh_s: float = Field(
-        default=2.0, gt=0, description="How often the gate picks up other processes' actions."
+        default=2.0,
+        gt=0,
+        description="How often the gate picks up other processes' actions, and the server's screener "
+        "their recall changes (rebuilt in the background: requests keep the old one meanwhile).",
     )
     warm_screener: bool = Field(
         default=False,

@@ -37,6 +37,7 @@ from recallguard.service.bank_record import action_changed as bank_action_change
 from recallguard.service.lifts import confirm_lift, end_action
 from recallguard.service.outbox import ENDED, OutboxWorker, enqueue
 from recallguard.store import Store, UnitOfWork
+from recallguard.store.catalog_repos import RECALLS_CHANGED
 from recallguard.store.enforcement_tables import EnforcementRepo
 
 S = ActionState
@@ -70,6 +71,10 @@ class Enforcer:
         self._tokens: dict[str, tuple[float, TokenRecord | None]] = {}
         self._screener = ScreenerCache()
         self._screener_lock = threading.Lock()
+        #: the server: its refresh loop checks the recall set (:meth:`refresh_screener`), requests do not
+        self.screener_in_background = False
+        self._recalls_changed = False  # a transaction of this process changed a recall since the check
+        self.store.on_commit(RECALLS_CHANGED, self._recall_committed)
         self.settle_heap_after_build = False  # the server: freeze each new screener out of the GC's walks
         self.connector: WebhookConnector | None = None
         if settings.webhook_url:
@@ -381,23 +386,38 @@ class Enforcer:
             after = batch[-1].seq or after
 
     # --- screening ----------------------------------------------------------------------------
+    def _recall_committed(self) -> None:
+        self._recalls_changed = True
+
     def screener(self, max_age_s: float = 1.0) -> tuple[Any, str]:
-        """The screener over the active recalls and its scan version, rebuilt when the recalls change
-        (checked at most every ``max_age_s`` seconds)."""
+        """The screener over the active recalls and its scan version, rebuilt when the recalls change:
+        checked at most every ``max_age_s`` seconds, or (``screener_in_background``, the server) only by
+        :meth:`refresh_screener`, so a request never reads the recall set or waits for a rebuild that
+        another process's import caused. A recall changed by this process is checked at once."""
+        c = self._screener
+        fresh = self.screener_in_background or time.monotonic() - c.checked_at < max_age_s
+        if c.screener is not None and fresh and not self._recalls_changed:
+            return c.screener, c.version
+        return self.refresh_screener()
+
+    def refresh_screener(self, build: bool = True) -> tuple[Any, str]:
+        """Check the active recall set now and rebuild the screener when it changed (``build=False``:
+        only when one was built before); the old one keeps answering meanwhile."""
         from recallguard.scale.bulk_gc import settle_heap
         from recallguard.service.screening import default_screener, policy_of, scan_version
 
-        c = self._screener
-        if c.screener is not None and time.monotonic() - c.checked_at < max_age_s:
-            return c.screener, c.version
         with self._screener_lock:
+            c = self._screener
+            if c.screener is None and not build:
+                return c.screener, c.version
+            self._recalls_changed = False  # before the read: a change committed after it marks it again
             with self.store.transaction() as uow:
                 fp = uow.recalls.active_fingerprint()
                 targets = uow.recalls.active_targets() if fp != c.fingerprint or c.screener is None else None
             if targets is not None:
                 scr = (self.screener_factory or default_screener)(targets, True)
-                c.screener, c.fingerprint = scr, fp
-                c.version = scan_version(fp, scr.model_version, policy_of(scr))
+                version = scan_version(fp, scr.model_version, policy_of(scr))
+                c = self._screener = ScreenerCache(fp, scr, version)  # swapped in whole
                 if self.settle_heap_after_build:
                     settle_heap()
             c.checked_at = time.monotonic()

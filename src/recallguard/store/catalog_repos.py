@@ -44,6 +44,8 @@ _LISTING_INSERT = insert(_LISTINGS)  # Core: no ORM bulk-insert machinery
 _CONTENT_HASHES = select(_LISTINGS.c.listing_id, _LISTINGS.c.content_hash).where(
     _LISTINGS.c.listing_id.in_(bindparam("ids", expanding=True))
 )
+#: Set on a session whose transaction created or amended a recall (``Store.on_commit`` hears it).
+RECALLS_CHANGED = "recalls_changed"
 _PRIORITY_KEYS = select(_RECALLS.c.authority, _RECALLS.c.recall_number).where(_RECALLS.c.priority.is_(True))
 
 
@@ -89,6 +91,7 @@ class RecallRepo:
         ts = now()
         if row is not None and row.content_hash == h:
             return RecallUpsert("unchanged", row.version, RecallStatus(row.status), h)
+        self.s.info[RECALLS_CHANGED] = True
         fields = {
             "title": recall.title,
             "recall_date": utc(recall.recall_date),

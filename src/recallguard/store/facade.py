@@ -11,10 +11,10 @@ everything or nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from recallguard.store.audit_repos import AuditRepo, CheckpointRepo
@@ -57,6 +57,26 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         if migrate:
             self.migrate()
+
+    def on_commit(self, flag: str, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after each commit of this store's transactions that set ``info[flag]`` on
+        their session (a repository marks what it changed, e.g. ``RECALLS_CHANGED``).
+
+        >>> store, heard = Store("sqlite://"), []
+        >>> store.on_commit("x_changed", lambda: heard.append(1))
+        >>> with store.transaction() as uow:
+        ...     uow.session.info["x_changed"] = True
+        >>> with store.transaction() as uow:
+        ...     pass
+        >>> heard
+        [1]
+        """
+
+        def after(session: Session) -> None:
+            if session.info.pop(flag, False):
+                callback()
+
+        event.listen(self._sessions, "after_commit", after)
 
     def migrate(self) -> str:
         """Bring the schema to the newest revision; returns the revision."""

@@ -1,0 +1,85 @@
+"""A server screens against a recall another process imported once its background refresh has rebuilt
+the screener, without a request ever reading the recall set or waiting for that rebuild; a recall this
+process changes is screened against from the next request on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from recallguard.domain.models import Recall, Target
+from recallguard.store import Store
+from tests.api.conftest import make_app, make_settings
+
+NIGHT_LIGHT = {
+    "listing_id": "N1",
+    "title": "Lumo kids night light LK-77Q",
+    "seller_id": "S7",
+    "ship_to": ["US"],
+}
+
+
+def _recall(number: str, model: str) -> tuple[Recall, list[Target]]:
+    return Recall(number, "CPSC", f"Lumo night light {model} recalled"), [
+        Target(number, "CPSC", brand="Lumo", model_numbers=[model])
+    ]
+
+
+@contextmanager
+def recall_reads(store: Store) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def before(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "FROM recalls" in statement:
+            seen.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(store.engine, "before_cursor_execute", before)
+
+
+def _blocked(client: TestClient, headers: dict[str, str], listing: dict[str, object]) -> list[str]:
+    r = client.post("/v1/listings:screen", json={"listings": [listing]}, headers=headers)
+    assert r.status_code == 200, r.text
+    return [d["recall_number"] for d in r.json()["results"][0]["decisions"]]
+
+
+def test_another_process_import_reaches_requests_through_the_background_refresh(tmp_path: Path) -> None:
+    app = make_app(make_settings(tmp_path, warm_screener=False, gate_refresh_s=3600.0))  # the test refreshes
+    enf = app.state.enforcer
+    try:
+        with TestClient(app) as client:
+            secret, _ = enf.create_token("marketplace")
+            headers = {"Authorization": f"Bearer {secret}"}
+            assert _blocked(client, headers, NIGHT_LIGHT) == []  # builds the screener
+            with Store(enf.store.url) as other_process, other_process.transaction() as uow:
+                uow.recalls.upsert(*_recall("27002", "LK-77Q"))
+            enf._screener.checked_at = -1e9  # as if the last check were long ago
+            with recall_reads(enf.store) as reads:
+                assert _blocked(client, headers, {**NIGHT_LIGHT, "listing_id": "N2"}) == []  # the old one
+            assert reads == []  # no request read the recall set
+            enf.refresh_screener(build=False)  # what the server's screener loop does every few seconds
+            assert _blocked(client, headers, {**NIGHT_LIGHT, "listing_id": "N3"}) == ["27002"]
+    finally:
+        enf.close()
+
+
+def test_a_recall_changed_by_this_process_is_screened_against_at_once(tmp_path: Path) -> None:
+    app = make_app(make_settings(tmp_path, warm_screener=False, gate_refresh_s=3600.0))
+    enf = app.state.enforcer
+    try:
+        with TestClient(app) as client:
+            secret, _ = enf.create_token("marketplace")
+            headers = {"Authorization": f"Bearer {secret}"}
+            assert _blocked(client, headers, NIGHT_LIGHT) == []
+            with enf.store.transaction() as uow:  # e.g. the portal marking a recall, in this process
+                uow.recalls.upsert(*_recall("27003", "LK-77Q"))
+            assert _blocked(client, headers, {**NIGHT_LIGHT, "listing_id": "N2"}) == ["27003"]
+    finally:
+        enf.close()

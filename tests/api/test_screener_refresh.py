@@ -4,16 +4,14 @@ process changes is screened against from the next request on."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from recallguard.domain.models import Recall, Target
 from recallguard.store import Store
 from tests.api.conftest import make_app, make_settings
+from tests.sql_reads import reads_of
 
 NIGHT_LIGHT = {
     "listing_id": "N1",
@@ -27,21 +25,6 @@ def _recall(number: str, model: str) -> tuple[Recall, list[Target]]:
     return Recall(number, "CPSC", f"Lumo night light {model} recalled"), [
         Target(number, "CPSC", brand="Lumo", model_numbers=[model])
     ]
-
-
-@contextmanager
-def recall_reads(store: Store) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def before(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT") and "FROM recalls" in statement:
-            seen.append(statement)
-
-    event.listen(store.engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(store.engine, "before_cursor_execute", before)
 
 
 def _blocked(client: TestClient, headers: dict[str, str], listing: dict[str, object]) -> list[str]:
@@ -61,7 +44,7 @@ def test_another_process_import_reaches_requests_through_the_background_refresh(
             with Store(enf.store.url) as other_process, other_process.transaction() as uow:
                 uow.recalls.upsert(*_recall("27002", "LK-77Q"))
             enf._screener.checked_at = -1e9  # as if the last check were long ago
-            with recall_reads(enf.store) as reads:
+            with reads_of(enf.store, "recalls") as reads:
                 assert _blocked(client, headers, {**NIGHT_LIGHT, "listing_id": "N2"}) == []  # the old one
             assert reads == []  # no request read the recall set
             enf.refresh_screener(build=False)  # what the server's screener loop does every few seconds

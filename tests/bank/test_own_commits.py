@@ -4,35 +4,15 @@ process's change by polling: none is lost, none applied twice, whatever order th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from recallguard.domain.models import Listing
 from recallguard.service.bank import BankService, open_bank
 from recallguard.store import Store
 from tests.bank.conftest import action_listing, block
+from tests.sql_reads import reads_of
 
 LIGHT = Listing("L2", "Lumo Kids Night Light LK-77Q", brand="Lumo", seller_id="S2")
 LIGHT_RELISTED = Listing("X1", "Lum0 kids night-light LK 77Q", seller_id="S40")
 SEAT_RELISTED = Listing("X2", "BabyGo Safe Ride car seat adapter BG 22 41X", seller_id="S41")
-
-
-@contextmanager
-def change_log_reads(store: Store) -> Iterator[list[str]]:
-    """The statements that read the bank's change log while the block runs."""
-    seen: list[str] = []
-
-    def before(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT") and "bank_changes" in statement:
-            seen.append(statement)
-
-    event.listen(store.engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(store.engine, "before_cursor_execute", before)
 
 
 def test_a_commit_of_this_process_is_screened_against_at_once_without_reading_it_back(
@@ -40,7 +20,7 @@ def test_a_commit_of_this_process_is_screened_against_at_once_without_reading_it
 ) -> None:
     svc = open_bank(bank_store, poll_s=3600)  # a server's bank: only commits and the hourly poll
     open_banks.append(svc)
-    with change_log_reads(bank_store) as reads:
+    with reads_of(bank_store, "bank_changes") as reads:
         action_listing(bank_store, LIGHT, block("L2", "27001", "model LK-77Q"))
         (m,) = svc.check(LIGHT_RELISTED)
     assert m.recall_number == "27001" and "removed listing L2" in m.evidence

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from recallguard.domain.models import Recall, Target
@@ -64,5 +65,27 @@ def test_a_recall_changed_by_this_process_is_screened_against_at_once(tmp_path: 
             with enf.store.transaction() as uow:  # e.g. the portal marking a recall, in this process
                 uow.recalls.upsert(*_recall("27003", "LK-77Q"))
             assert _blocked(client, headers, {**NIGHT_LIGHT, "listing_id": "N2"}) == ["27003"]
+    finally:
+        enf.close()
+
+
+def test_a_failed_rebuild_is_tried_again_by_the_next_call(tmp_path: Path) -> None:
+    app = make_app(make_settings(tmp_path, warm_screener=False, gate_refresh_s=3600.0))
+    enf = app.state.enforcer
+    try:
+        first, _ = enf.screener()
+        with enf.store.transaction() as uow:
+            uow.recalls.upsert(*_recall("27004", "LK-77Q"))
+        working = enf.screener_factory
+
+        def broken(*_args: object) -> object:
+            raise MemoryError("no room for the new index")
+
+        enf.screener_factory = broken
+        with pytest.raises(MemoryError):
+            enf.screener()
+        enf.screener_factory = working
+        again, _ = enf.screener()
+        assert again is not first and any(t.recall_number == "27004" for t in again.targets)
     finally:
         enf.close()

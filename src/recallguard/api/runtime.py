@@ -410,16 +410,21 @@ class Enforcer:
             c = self._screener
             if c.screener is None and not build:
                 return c.screener, c.version
-            self._recalls_changed = False  # before the read: a change committed after it marks it again
-            with self.store.transaction() as uow:
-                fp = uow.recalls.active_fingerprint()
-                targets = uow.recalls.active_targets() if fp != c.fingerprint or c.screener is None else None
-            if targets is not None:
-                scr = (self.screener_factory or default_screener)(targets, True)
-                version = scan_version(fp, scr.model_version, policy_of(scr))
-                c = self._screener = ScreenerCache(fp, scr, version)  # swapped in whole
-                if self.settle_heap_after_build:
-                    settle_heap()
+            changed, self._recalls_changed = self._recalls_changed, False  # a commit after the read marks it
+            try:
+                with self.store.transaction() as uow:
+                    fp = uow.recalls.active_fingerprint()
+                    stale = fp != c.fingerprint or c.screener is None
+                    targets = uow.recalls.active_targets() if stale else None
+                if targets is not None:
+                    scr = (self.screener_factory or default_screener)(targets, True)
+                    version = scan_version(fp, scr.model_version, policy_of(scr))
+                    c = self._screener = ScreenerCache(fp, scr, version)  # swapped in whole
+                    if self.settle_heap_after_build:
+                        settle_heap()
+            except BaseException:
+                self._recalls_changed |= changed  # not checked after all: the next call tries again
+                raise
             c.checked_at = time.monotonic()
             return c.screener, c.version
 

@@ -4,6 +4,7 @@ process changes is screened against from the next request on."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,64 +29,67 @@ def _recall(number: str, model: str) -> tuple[Recall, list[Target]]:
     ]
 
 
-def _blocked(client: TestClient, headers: dict[str, str], listing: dict[str, object]) -> list[str]:
-    r = client.post("/v1/listings:screen", json={"listings": [listing]}, headers=headers)
-    assert r.status_code == 200, r.text
-    return [d["recall_number"] for d in r.json()["results"][0]["decisions"]]
+class Server:
+    """A served app (lifespan run) whose background loops never come round during a test: the tests
+    call ``refresh_screener`` themselves."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.app = make_app(make_settings(tmp_path, warm_screener=False, gate_refresh_s=3600.0))
+        self.enf = self.app.state.enforcer
+        secret, _ = self.enf.create_token("marketplace")
+        self.headers = {"Authorization": f"Bearer {secret}"}
+
+    def blocked(self, client: TestClient, listing: dict[str, object]) -> list[str]:
+        """The recalls publish-time screening decides on for ``listing``."""
+        r = client.post("/v1/listings:screen", json={"listings": [listing]}, headers=self.headers)
+        assert r.status_code == 200, r.text
+        return [d["recall_number"] for d in r.json()["results"][0]["decisions"]]
 
 
-def test_another_process_import_reaches_requests_through_the_background_refresh(tmp_path: Path) -> None:
-    app = make_app(make_settings(tmp_path, warm_screener=False, gate_refresh_s=3600.0))  # the test refreshes
-    enf = app.state.enforcer
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    s = Server(tmp_path)
     try:
-        with TestClient(app) as client:
-            secret, _ = enf.create_token("marketplace")
-            headers = {"Authorization": f"Bearer {secret}"}
-            assert _blocked(client, headers, NIGHT_LIGHT) == []  # builds the screener
-            with Store(enf.store.url) as other_process, other_process.transaction() as uow:
-                uow.recalls.upsert(*_recall("27002", "LK-77Q"))
-            enf._screener.checked_at = -1e9  # as if the last check were long ago
-            with reads_of(enf.store, "recalls") as reads:
-                assert _blocked(client, headers, {**NIGHT_LIGHT, "listing_id": "N2"}) == []  # the old one
-            assert reads == []  # no request read the recall set
-            enf.refresh_screener(build=False)  # what the server's screener loop does every few seconds
-            assert _blocked(client, headers, {**NIGHT_LIGHT, "listing_id": "N3"}) == ["27002"]
+        yield s
     finally:
-        enf.close()
+        s.enf.close()
 
 
-def test_a_recall_changed_by_this_process_is_screened_against_at_once(tmp_path: Path) -> None:
-    app = make_app(make_settings(tmp_path, warm_screener=False, gate_refresh_s=3600.0))
-    enf = app.state.enforcer
-    try:
-        with TestClient(app) as client:
-            secret, _ = enf.create_token("marketplace")
-            headers = {"Authorization": f"Bearer {secret}"}
-            assert _blocked(client, headers, NIGHT_LIGHT) == []
-            with enf.store.transaction() as uow:  # e.g. the portal marking a recall, in this process
-                uow.recalls.upsert(*_recall("27003", "LK-77Q"))
-            assert _blocked(client, headers, {**NIGHT_LIGHT, "listing_id": "N2"}) == ["27003"]
-    finally:
-        enf.close()
+def test_another_process_import_reaches_requests_through_the_background_refresh(server: Server) -> None:
+    enf = server.enf
+    with TestClient(server.app) as client:
+        assert server.blocked(client, NIGHT_LIGHT) == []  # builds the screener
+        with Store(enf.store.url) as other_process, other_process.transaction() as uow:
+            uow.recalls.upsert(*_recall("27002", "LK-77Q"))
+        enf._screener.checked_at = -1e9  # as if the last check were long ago
+        with reads_of(enf.store, "recalls") as reads:
+            assert server.blocked(client, {**NIGHT_LIGHT, "listing_id": "N2"}) == []  # the old one
+        assert reads == []  # no request read the recall set
+        enf.refresh_screener(build=False)  # what the server's screener loop does every few seconds
+        assert server.blocked(client, {**NIGHT_LIGHT, "listing_id": "N3"}) == ["27002"]
 
 
-def test_a_failed_rebuild_is_tried_again_by_the_next_call(tmp_path: Path) -> None:
-    app = make_app(make_settings(tmp_path, warm_screener=False, gate_refresh_s=3600.0))
-    enf = app.state.enforcer
-    try:
-        first, _ = enf.screener()
-        with enf.store.transaction() as uow:
-            uow.recalls.upsert(*_recall("27004", "LK-77Q"))
-        working = enf.screener_factory
+def test_a_recall_changed_by_this_process_is_screened_against_at_once(server: Server) -> None:
+    with TestClient(server.app) as client:
+        assert server.blocked(client, NIGHT_LIGHT) == []
+        with server.enf.store.transaction() as uow:  # e.g. the portal marking a recall, in this process
+            uow.recalls.upsert(*_recall("27003", "LK-77Q"))
+        assert server.blocked(client, {**NIGHT_LIGHT, "listing_id": "N2"}) == ["27003"]
 
-        def broken(*_args: object) -> object:
-            raise MemoryError("no room for the new index")
 
-        enf.screener_factory = broken
-        with pytest.raises(MemoryError):
-            enf.screener()
-        enf.screener_factory = working
-        again, _ = enf.screener()
-        assert again is not first and any(t.recall_number == "27004" for t in again.targets)
-    finally:
-        enf.close()
+def test_a_failed_rebuild_is_tried_again_by_the_next_call(server: Server) -> None:
+    enf = server.enf
+    first, _ = enf.screener()
+    with enf.store.transaction() as uow:
+        uow.recalls.upsert(*_recall("27004", "LK-77Q"))
+    working = enf.screener_factory
+
+    def broken(*_args: object) -> object:
+        raise MemoryError("no room for the new index")
+
+    enf.screener_factory = broken
+    with pytest.raises(MemoryError):
+        enf.screener()
+    enf.screener_factory = working
+    again, _ = enf.screener()
+    assert again is not first and any(t.recall_number == "27004" for t in again.targets)

@@ -10,9 +10,7 @@ removed listings' and recalls' photos. It is
 - **updated incrementally**: a transaction of this process applies the changes it wrote from
   memory as it commits (no read; the poll that later reads them skips them), and the poll thread
   applies ``bank_changes`` rows after the last applied ``seq`` every ``poll_s`` seconds for commits
-  of other processes (out-of-order commits on PostgreSQL are caught by re-reading open gaps); a
-  commit whose changes were not all noted wakes the thread at once (screening reads them first
-  itself if the thread has not yet; without a thread the commit reads them);
+  of other processes (out-of-order commits on PostgreSQL are caught by re-reading open gaps);
 - **used by screening**: :func:`open_bank` makes it the process's bank, and
   ``service.screening.default_screener`` then adds :meth:`BankService.check` to the screener and
   wraps it in the seller policy (:mod:`recallguard.service.offenders`).
@@ -91,9 +89,7 @@ class BankService:
         self.worker = ImageWorker(self.images.workers, self.images.queue)
         self._lock = threading.RLock()
         self._stop = threading.Event()
-        self._wake = threading.Event()  # a commit of this process changed the bank: poll now
         self._thread: threading.Thread | None = None
-        self._commits = self._applied = 0  # bank commits of this process heard of / polled after
         self._gaps: dict[int, float] = {}
         self._own: set[int] = set()  # seqs past ``_last_seq`` this process applied from memory
         self._keyed: dict[tuple[str, str], set[int]] = {}  # (listing, recall) → its held entries
@@ -173,20 +169,19 @@ class BankService:
         An applied entry whose photos are still pending queues the image worker (an entry without
         photos, the usual case, queues nothing: no background query competes with screening)."""
         with self._lock:
-            last, gaps, commits = self._last_seq, list(self._gaps), self._commits
-        with self.store.transaction() as uow:  # sees every commit counted in ``commits``
+            last, gaps = self._last_seq, list(self._gaps)
+        with self.store.transaction() as uow:
             changes = BankRepo(uow.session).changes_since(last, gaps)
-        self._apply_changes(changes, commits)
+        self._apply_changes(changes)
         with self._lock:
             self.polls += 1
             self.last_poll_at = datetime.now(UTC)
         return len(changes)
 
-    def _apply_changes(self, changes: Sequence[WrittenChange], commits: int = 0, own: bool = False) -> None:
+    def _apply_changes(self, changes: Sequence[WrittenChange], own: bool = False) -> None:
         """Apply change-log rows in ``seq`` order, those not applied yet; a poll opens gaps for the
         numbers it skipped. ``own``: changes a commit of this process wrote, applied from memory
-        (``seq`` beyond the last one read is remembered, and the poll that reads it skips it);
-        ``commits``: how many of this process's commits a poll covers."""
+        (``seq`` beyond the last one read is remembered, and the poll that reads it skips it)."""
         if self.background and any(
             r.state == "active" and r.images_state == "pending" for _, _, r in changes
         ):
@@ -217,7 +212,6 @@ class BankService:
                 self._own.discard(self._last_seq)
             self._own = {s for s in self._own if s > self._last_seq}
             self._gaps = {s: t for s, t in self._gaps.items() if now - t < GAP_WAIT_S}
-            self._applied = max(self._applied, commits)
             if removed:
                 self._rederive()
 
@@ -257,34 +251,16 @@ class BankService:
         self._swap(self.bank, self._records, self._last_seq, self._recall_images)
 
     # --- screening --------------------------------------------------------------------------------
-    def committed(self, written: Sequence[WrittenChange] | None = None) -> None:
-        """A transaction of this process changed the bank. The changes it ``written`` are applied
-        here, from memory (no read: publish-time screening commits one after every block). When some
-        change was not noted (None) the poll thread reads the change log now, off the committing
-        request's path (without a thread: read here); screening reads it first itself when the thread
-        has not yet (:meth:`catch_up`), so a process always screens against its own commits."""
-        if written is not None:
-            self._apply_changes(written, own=True)
-            return
-        with self._lock:
-            self._commits += 1
-        if self._thread is None:
-            self.poll()
-        else:
-            self._wake.set()
-
-    def catch_up(self) -> None:
-        """Apply this process's bank commits that the poll thread has not applied yet (one read, and
-        only then)."""
-        if self._applied < self._commits:
-            self.poll()
+    def committed(self, written: Sequence[WrittenChange]) -> None:
+        """A transaction of this process changed the bank: apply the changes it wrote from memory (no
+        read: publish-time screening commits one after every block), so a process always screens
+        against its own commits."""
+        self._apply_changes(written, own=True)
 
     def check(self, listing: Listing) -> list[Match]:
         """Matches of ``listing`` against the bank (text, identifiers, photos) and recall photos.
 
-        A Screener check: no I/O (photos not hashed yet are queued for the worker), except the one
-        read of :meth:`catch_up` right after a commit of this process."""
-        self.catch_up()
+        A Screener check: no I/O (photos not hashed yet are queued for the worker)."""
         by_recall = {(m.authority, m.recall_number): m for m in self.bank.screen(listing)}
         for m in self._image_matches(listing):
             key = (m.authority, m.recall_number)
@@ -430,16 +406,9 @@ class BankService:
     def offender_policy(self, screener: Any, targets: Sequence[Target] = ()) -> OffenderPolicy:
         """``screener`` wrapped in the seller policy fed by this bank."""
         prio = {(t.authority, t.recall_number) for t in targets if t.priority}
-
-        def watched() -> set[str]:
-            self.catch_up()
-            return self._watched
-
-        def attrs() -> set[tuple[str, str]]:
-            self.catch_up()
-            return self._attrs
-
-        return OffenderPolicy(screener, lambda: self.offenders, watched, attrs, prio)
+        return OffenderPolicy(
+            screener, lambda: self.offenders, lambda: self._watched, lambda: self._attrs, prio
+        )
 
     def start(self) -> BankService:
         """Rebuild, then poll in a daemon thread (when ``poll_s`` is set)."""
@@ -451,14 +420,10 @@ class BankService:
 
     def _loop(self) -> None:
         n = 0
-        while not self._stop.is_set():
-            woken = self._wake.wait(self.poll_s)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            n += not woken  # a commit's poll is not one of the timed polls that repair every tenth
+        while not self._stop.wait(self.poll_s):
+            n += 1
             try:
-                if not woken and n % SYNC_EVERY == 0:
+                if n % SYNC_EVERY == 0:
                     self.sync()
                     self.worker.submit("entry-images", self.process_images)
                 else:
@@ -468,7 +433,6 @@ class BankService:
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -546,7 +510,7 @@ def with_bank(screener: Any, targets: Sequence[Target]) -> Any:
     return svc.offender_policy(screener, targets)
 
 
-def _committed(engine: Engine, written: list[WrittenChange] | None) -> None:
+def _committed(engine: Engine, written: list[WrittenChange]) -> None:
     for svc in list(_services.values()):
         if svc.store.engine is engine:
             svc.committed(written)  # queues the image worker when a new entry's photos are pending

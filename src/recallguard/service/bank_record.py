@@ -44,8 +44,8 @@ _recent_lock = threading.Lock()
 #: One change a transaction wrote to the bank: (``bank_changes.seq``, op, the entry as written).
 WrittenChange = tuple[int, str, BankRecord]
 #: Called after a transaction that changed the bank commits (in-process banks), with the engine and
-#: the changes it wrote (None when some change was not noted: read them from the change log).
-CommitListener = Callable[[Engine, list[WrittenChange] | None], None]
+#: the changes it wrote.
+CommitListener = Callable[[Engine, list[WrittenChange]], None]
 _commit_listeners: list[CommitListener] = []
 
 
@@ -80,20 +80,15 @@ def _after_commit(session: Session) -> None:
     written: list[WrittenChange] = session.info.pop("bank_written", [])
     engine = session.get_bind()
     for listener in list(_commit_listeners):
-        listener(engine, None if session.info.pop("bank_unnoted", False) else written)  # type: ignore[arg-type]
+        listener(engine, written)  # type: ignore[arg-type]
 
 
-def _mark_changed(
-    uow: UnitOfWork, repo: BankRepo | None = None, op: str = "", rec: BankRecord | None = None
-) -> None:
-    """Note that this transaction changed the bank; with the change (``repo.last_change``, ``op``,
-    ``rec``) when known, so that this process applies it from memory after the commit."""
+def _mark_changed(uow: UnitOfWork, repo: BankRepo, op: str, rec: BankRecord) -> None:
+    """Note the change ``repo`` just logged (``repo.last_change``, ``op``, the entry as written), so
+    that this process applies it from memory after the commit."""
     info = uow.session.info
     info["bank_changed"] = True
-    if repo is not None and rec is not None and repo.last_change:
-        info.setdefault("bank_written", []).append((repo.last_change, op, rec))
-    else:
-        info["bank_unnoted"] = True
+    info.setdefault("bank_written", []).append((repo.last_change, op, rec))
     if not info.get("bank_listening"):
         info["bank_listening"] = True
         event.listen(uow.session, "after_commit", _after_commit)
@@ -114,7 +109,7 @@ def record_action(uow: UnitOfWork, action: Action, new: bool = False) -> BankRec
         action.action_id, listing.listing_id, action.authority, action.recall_number, listing.seller_id,
         seller_links(listing), fingerprint_entry(listing, evidence), list(listing.image_urls), at, new=new,
     )  # fmt: skip
-    _mark_changed(uow, repo, "add", dataclasses.replace(rec, fingerprint=dict(rec.fingerprint)))
+    _mark_changed(uow, repo, "add", rec)
     return rec
 
 

@@ -24,10 +24,11 @@ def _sharing(idx: MinHashRows, live: dict[str, np.ndarray], q: np.ndarray) -> li
 def test_query_is_every_key_sharing_a_band(
     monkeypatch: pytest.MonkeyPatch, min_pending: int, dense: int
 ) -> None:
-    """Values from a tiny alphabet share bands often; after each change the index's answer for random
-    queries equals a brute-force search over the live keys, whether changes are merged at once
-    (1), every few changes (7) or never in this test (4096), and whether rows found are sorted or
-    marked in a mask (``dense`` 0: always the mask)."""
+    """Values from a tiny alphabet share bands often; after each change (one key put or dropped, or a
+    bulk ``put_many`` with replacements and a repeated key) the index's answer for random queries
+    equals a brute-force search over the live keys, whether changes are merged at once (1), every few
+    changes (7) or never in this test (4096), and whether rows found are sorted or marked in a mask
+    (``dense`` 0: always the mask)."""
     monkeypatch.setattr(bands, "MIN_PENDING", min_pending)
     monkeypatch.setattr(bands, "DENSE_ANSWER", dense)
     rng = random.Random(3)
@@ -45,6 +46,11 @@ def test_query_is_every_key_sharing_a_band(
         else:
             live[k] = values()
             idx.put(k, live[k], tag=step, size=step)
+        if step % 50 == 25:  # a bulk load of some new keys, some replaced ones, one key twice
+            keys = [f"k{rng.randrange(80)}" for _ in range(12)] + ["k1"]
+            vs = np.stack([values() for _ in keys])
+            idx.put_many(keys, vs, tags=np.full(len(keys), step), sizes=np.full(len(keys), step))
+            live.update(zip(keys, vs, strict=True))
         assert len(idx) == len(live)
         if step % 10 == 0:
             q = rng.choice([*live.values(), values()]) if live else values()
@@ -75,4 +81,12 @@ def test_a_value_too_wide_for_the_rows_is_refused_and_nothing_changes() -> None:
     idx.put("a", np.array([1, 2, 3, 4], dtype=np.uint64))
     with pytest.raises(ValueError, match="b: a MinHash value does not fit in uint32"):
         idx.put("b", np.array([1, 2, 3, 2**32], dtype=np.uint64))
+    assert len(idx) == 1 and [idx.key(int(r)) for r in idx.query(np.array([1, 2, 3, 4]))] == ["a"]
+
+
+def test_a_bulk_load_refuses_a_value_too_wide_and_changes_nothing() -> None:
+    idx = MinHashRows(threshold=0.3, num_perm=4, dtype=np.uint32)
+    idx.put("a", np.array([1, 2, 3, 4], dtype=np.uint64))
+    with pytest.raises(ValueError, match="c: a MinHash value does not fit in uint32"):
+        idx.put_many(["b", "c"], np.array([[5, 6, 7, 8], [1, 2, 3, 2**32]], dtype=np.uint64))
     assert len(idx) == 1 and [idx.key(int(r)) for r in idx.query(np.array([1, 2, 3, 4]))] == ["a"]

@@ -8,7 +8,8 @@ adds their keys one by one and a MinHash object is built per candidate (~90 ms a
 copies); here it is a few array slices and one numpy comparison.
 
 The band tables are one sorted array of 64-bit band keys (each band's values hashed with the band's
-number) beside the row holding each, 12 bytes per band and key — a dict of sets per band cost about
+number, in numpy for many rows at once: a bank of 10,000 entries is loaded in one pass) beside the row
+holding each, 12 bytes per band and key — a dict of sets per band cost about
 260 bytes per band and key, 14 KB per bank entry, which made a server's memory grow with every
 listing it removed. Keys added since the last merge wait in a small dict; dropped rows are filtered
 out of answers until the next merge purges them (only then are their row numbers reused). A merge
@@ -36,6 +37,11 @@ from datasketch import MinHashLSH
 
 #: Changes (band keys added, rows dropped) waiting before a merge, at least (~3,000 entries of 21 bands)
 MIN_PENDING = 65_536
+# band_keys' multipliers (odd) and per-band salts: fixed, so keys are the same in every process
+_MULTIPLIERS = np.random.default_rng(0xBA4D).integers(1, 2**63, size=64, dtype=np.uint64) * np.uint64(
+    2
+) + np.uint64(1)
+_BAND_SALT = np.random.default_rng(0x5A17).integers(0, 2**63, size=64, dtype=np.uint64)
 #: Rows found (with repeats across bands) above which a query marks them in a mask instead of sorting
 #: them: a product removed thousands of times fills the same buckets of every band
 DENSE_ANSWER = 2048
@@ -66,11 +72,90 @@ class MinHashRows:
         self._keys: list[str] = []
         self._free: list[int] = []
 
+    def band_keys(self, values: np.ndarray) -> np.ndarray:
+        """One 64-bit key per band and row of ``values`` (shape ``(n, num_perm)``): a multiply-add of the
+        band's values with fixed odd multipliers, its band number mixed in, through splitmix64's
+        finaliser. Equal bands give equal keys; different ones collide with odds of about 2^-64.
+
+        >>> idx = MinHashRows(threshold=0.3, num_perm=64)
+        >>> v = np.arange(128, dtype=np.uint64).reshape(2, 64)
+        >>> k = idx.band_keys(v); k.shape == (2, idx.bands), k.dtype.name
+        (True, 'int64')
+        >>> bool((idx.band_keys(v[:1]) == k[:1]).all()), len(set(k.ravel().tolist())) == k.size
+        (True, True)
+        """
+        v = np.asarray(values, dtype=np.uint64)[:, : self.bands * self.rows]
+        h = (v.reshape(len(v), self.bands, self.rows) * _MULTIPLIERS[: self.rows]).sum(
+            axis=2, dtype=np.uint64
+        )
+        h ^= _BAND_SALT[: self.bands]
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
+        return h.view(np.int64)
+
     def _band_keys(self, values: np.ndarray) -> list[int]:
-        """One 64-bit key per band: Python's hash of the band's bytes, mixed with the band's number (the
-        index lives in one process, whose hash seed does not change)."""
-        buf, w = np.asarray(values, dtype=np.uint64).tobytes(), 8 * self.rows
-        return [hash(buf[i : i + w]) ^ b for b, i in enumerate(range(0, w * self.bands, w))]
+        return self.band_keys(np.asarray(values, dtype=np.uint64).reshape(1, -1))[0].tolist()
+
+    def _rows_for(self, n: int) -> np.ndarray:
+        """Row numbers for ``n`` new keys: free rows first, then new ones (the matrices grown once)."""
+        reuse = [self._free.pop() for _ in range(min(n, len(self._free)))]
+        start = len(self._keys)
+        need = start + n - len(reuse)
+        if need > len(self._values):  # grow by half again: amortised O(1) per key
+            more = max(1024, len(self._values) // 2, need - len(self._values))
+            grown = np.zeros((more, self._values.shape[1]), self._values.dtype)
+            self._values = np.vstack([self._values, grown])
+            self._ints = np.vstack([self._ints, np.zeros((more, 2), np.int64)])
+            self._gone = np.concatenate([self._gone, np.zeros(more, dtype=bool)])
+        self._keys.extend([""] * (n - len(reuse)))
+        return np.array(reuse + list(range(start, need)), dtype=np.int64)
+
+    def put_many(
+        self,
+        keys: list[str],
+        values: np.ndarray,
+        tags: np.ndarray | None = None,
+        sizes: np.ndarray | None = None,
+    ) -> None:
+        """:meth:`put` for many keys at once (what loading a bank does): their band keys computed in one
+        pass and merged straight into the sorted arrays. Keys already there are replaced; a key
+        repeated in ``keys`` keeps its last values.
+
+        >>> idx = MinHashRows(threshold=0.3, num_perm=4)
+        >>> v = np.array([[1, 2, 3, 4], [1, 2, 0, 0]], dtype=np.uint64)
+        >>> idx.put_many(["a", "b"], v, tags=np.array([7, 8]))
+        >>> [idx.key(r) for r in idx.query(v[0])], idx.tags(np.array([0, 1])).tolist()
+        (['a', 'b'], [7, 8])
+        """
+        v = np.asarray(values, dtype=np.uint64).reshape(len(keys), -1)
+        last = {k: i for i, k in enumerate(keys)}
+        if len(last) < len(keys):
+            pick = sorted(last.values())
+            keys, v = [keys[i] for i in pick], v[pick]
+            tags = None if tags is None else np.asarray(tags)[pick]
+            sizes = None if sizes is None else np.asarray(sizes)[pick]
+        if self._max is not None and len(v) and int(v.max()) > self._max:
+            bad = keys[int(np.flatnonzero(v.max(axis=1) > self._max)[0])]
+            raise ValueError(f"{bad}: a MinHash value does not fit in {self._values.dtype}")
+        for k in keys:
+            self.drop(k)
+        rows = self._rows_for(len(keys))
+        for k, r in zip(keys, rows.tolist(), strict=True):
+            self._keys[r] = k
+            self._row[k] = r
+        self._values[rows] = v
+        self._ints[rows, 0] = 0 if tags is None else tags
+        self._ints[rows, 1] = 0 if sizes is None else sizes
+        if len(keys):
+            bk = self.band_keys(v)
+            self._sorted_keys = np.concatenate([self._sorted_keys, bk.ravel()])
+            self._sorted_rows = np.concatenate(
+                [self._sorted_rows, np.repeat(rows, self.bands).astype(np.int32)]
+            )
+            self.merge()  # sorts the new keys in, and purges rows dropped above
 
     def put(self, key: str, values: np.ndarray, tag: int = 0, size: int = 0) -> None:
         """Index ``key`` with its values, a tag (the bank: its original recall) and a size (the bank: its
@@ -79,16 +164,8 @@ class MinHashRows:
         if self._max is not None and int(v.max(initial=0)) > self._max:
             raise ValueError(f"{key}: a MinHash value does not fit in {self._values.dtype}")
         self.drop(key)
-        row = self._free.pop() if self._free else len(self._keys)
-        if row == len(self._keys):
-            self._keys.append(key)
+        row = int(self._rows_for(1)[0])
         self._keys[row] = key
-        if row >= len(self._values):  # grow by half again: amortised O(1) per key
-            more = max(1024, len(self._values) // 2)
-            grown = np.zeros((more, self._values.shape[1]), self._values.dtype)
-            self._values = np.vstack([self._values, grown])
-            self._ints = np.vstack([self._ints, np.zeros((more, 2), np.int64)])
-            self._gone = np.concatenate([self._gone, np.zeros(more, dtype=bool)])
         self._row[key] = row
         self._values[row] = v
         self._ints[row, 0], self._ints[row, 1] = tag, size
@@ -142,17 +219,17 @@ class MinHashRows:
 
     def query(self, values: np.ndarray) -> np.ndarray:
         """The rows of every key sharing at least one band with ``values``, in row order."""
-        keys = self._band_keys(values)
+        qk = self.band_keys(np.asarray(values, dtype=np.uint64).reshape(1, -1))[0]
         sk, parts = self._sorted_keys, []
         if len(sk):  # one search for every band; the end of a bucket only for the bands found
-            qk = np.fromiter(keys, np.int64, len(keys))
             lo = np.searchsorted(sk, qk)
             hit = np.flatnonzero(sk[np.minimum(lo, len(sk) - 1)] == qk)
             if len(hit):
                 hi = np.searchsorted(sk, qk[hit], "right").tolist()
                 parts = [self._sorted_rows[a:b] for a, b in zip(lo[hit].tolist(), hi, strict=True)]
         if self._pending:
-            parts += [np.array(bucket, dtype=np.int32) for k in keys if (bucket := self._pending.get(k))]
+            pending = self._pending
+            parts += [np.array(bucket, dtype=np.int32) for k in qk.tolist() if (bucket := pending.get(k))]
         if not parts:
             return np.zeros(0, dtype=np.int64)
         if sum(len(x) for x in parts) > DENSE_ANSWER:  # crowded buckets: mark rows instead of sorting

@@ -416,22 +416,27 @@ class FingerprintBank:
         values = np.array(entry.minhash, dtype=np.uint64)
         title_values = np.array(entry.title_minhash, dtype=np.uint64)
         with self._lock:
-            self._entries[key] = entry
-            tag = self._codes.setdefault(entry.evidence.recall_number, len(self._codes))
+            tag = self._index(key, entry)
             self._lsh.put(key, values, tag)
             self._title_lsh.put(key, title_values, tag, entry.title_shingles)
-            if len(head := title_words(entry.title)) >= 2:
-                self._heads.setdefault((head[0], head[1]), set()).add(key)
-                self._head_of[key] = head
-            if len(brand := title_words(entry.brand)) == 1:
-                self._brands[brand[0]] += 1
-            for k in entry.model_keys:
-                self._models.setdefault(k, set()).add(key)
-                self._model_recalls.setdefault(k, Counter())[entry.evidence.recall_number] += 1
-            for g in entry.gtins:
-                self._gtins.setdefault(g, set()).add(key)
-            if entry.images:
-                self._images.add(key, [ImageHash(str(v), *map(int, rest)) for v, *rest in entry.images])
+
+    def _index(self, key: str, entry: BankEntry) -> int:
+        """Every index but the MinHash rows (the caller puts those); the entry's recall tag."""
+        self._entries[key] = entry
+        tag = self._codes.setdefault(entry.evidence.recall_number, len(self._codes))
+        if len(head := title_words(entry.title)) >= 2:
+            self._heads.setdefault((head[0], head[1]), set()).add(key)
+            self._head_of[key] = head
+        if len(brand := title_words(entry.brand)) == 1:
+            self._brands[brand[0]] += 1
+        for k in entry.model_keys:
+            self._models.setdefault(k, set()).add(key)
+            self._model_recalls.setdefault(k, Counter())[entry.evidence.recall_number] += 1
+        for g in entry.gtins:
+            self._gtins.setdefault(g, set()).add(key)
+        if entry.images:
+            self._images.add(key, [ImageHash(str(v), *map(int, rest)) for v, *rest in entry.images])
+        return tag
 
     def add_entry(self, raw: dict[str, Any]) -> None:
         """Insert one entry as :meth:`snapshot` writes it (precomputed: nothing is fetched or hashed);
@@ -617,10 +622,21 @@ class FingerprintBank:
         if snapshot.get("version") != 1 or snapshot.get("num_perm") != NUM_PERM:
             raise ValueError("fingerprint snapshot has another version or MinHash size")
         fresh = FingerprintBank(self.policy, self.image_loader, self.lsh_threshold)
+        entries: dict[str, BankEntry] = {}  # an entry listed twice: the last one stands
         for raw in snapshot["entries"]:
             raw = dict(raw)
             raw["evidence"] = ActionEvidence(**raw["evidence"])
-            fresh._insert(BankEntry(**raw))
+            entry = BankEntry(**raw)
+            entries[f"{entry.listing_id}|{entry.evidence.recall_number}"] = entry
+        keys = list(entries)
+        tags = np.array([fresh._index(k, e) for k, e in entries.items()], dtype=np.int64)
+        if keys:  # the MinHash rows of all entries in one pass each
+            e = list(entries.values())
+            fresh._lsh.put_many(keys, np.array([x.minhash for x in e], dtype=np.uint64), tags)
+            sizes = np.array([x.title_shingles for x in e], dtype=np.int64)
+            fresh._title_lsh.put_many(
+                keys, np.array([x.title_minhash for x in e], dtype=np.uint64), tags, sizes
+            )
         indexes = {k: v for k, v in vars(fresh).items() if k.startswith("_") and k != "_lock"}  # _reset's
         with self._lock:
             vars(self).update(indexes)

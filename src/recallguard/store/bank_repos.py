@@ -80,6 +80,8 @@ class StoredHashes:
 
 _ENTRY_INSERT = insert(cast(Table, BankEntryRow.__table__))
 _CHANGE_INSERT = insert(cast(Table, BankChangeRow.__table__))
+_ENTRIES = cast(Table, BankEntryRow.__table__)
+_ACTIVE = select(_ENTRIES).where(_ENTRIES.c.state == ENTRY_ACTIVE).order_by(_ENTRIES.c.id)
 
 
 def _record(row: Any) -> BankRecord:
@@ -186,13 +188,8 @@ class BankRepo:
 
     def iter_active(self, chunk: int = 2000) -> Iterator[BankRecord]:
         """Every active entry, in id order (what a rebuild loads)."""
-        q = (
-            select(BankEntryRow)
-            .where(BankEntryRow.state == ENTRY_ACTIVE)
-            .order_by(BankEntryRow.id)
-            .execution_options(yield_per=chunk)
-        )
-        for row in self.s.scalars(q):
+        q = _ACTIVE.execution_options(yield_per=chunk)  # table columns: no ORM object per entry
+        for row in self.s.execute(q):
             yield _record(row)
 
     def last_seq(self) -> int:

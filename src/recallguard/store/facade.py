@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recallguard.store.audit_repos import AuditRepo, CheckpointRepo
 from recallguard.store.catalog_repos import ListingRepo, QuarantineRepo, RecallRepo
 from recallguard.store.enforcement_repos import ActionRepo, MatchRepo
-from recallguard.store.engine import make_engine, migrate
+from recallguard.store.engine import ensure_planner_stats, make_engine, migrate
 from recallguard.store.listing_key_repos import ListingKeyRepo
 
 COUNT_KEYS = ("recalls", "targets", "listings", "quarantined", "matches", "actions", "priority")
@@ -57,6 +57,7 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         if migrate:
             self.migrate()
+            ensure_planner_stats(self.engine)
 
     def on_commit(self, flag: str, callback: Callable[[], None]) -> None:
         """Call ``callback`` after each commit of this store's transactions that set ``info[flag]`` on

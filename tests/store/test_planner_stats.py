@@ -1,0 +1,50 @@
+"""SQLite chooses its indexes from statistics the store keeps: without them it read every active match
+through the index on ``state`` to find one page's matches by listing id, so each scan's write phase
+grew with the store (a scan of 2,000 listings: 17 s at 22,000 matches, 10 s with statistics)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from recallguard.domain.models import DecisionKind, Listing, Match
+from recallguard.store import Store
+
+LOOKUP = "SELECT * FROM matches WHERE listing_id IN (?, ?) AND state = ?"  # MatchRepo.active_for_listings
+
+
+def _grow(store: Store, n: int) -> None:
+    with store.transaction() as uow:
+        uow.listings.upsert_many([Listing(f"L{i:05d}", f"listing {i}") for i in range(n)])
+        for i in range(n):
+            uow.matches.upsert(Match(f"L{i:05d}", "26568", "CPSC", 0.99, DecisionKind.BLOCK, "e"), new=True)
+
+
+def _plan(path: Path) -> str:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(f"EXPLAIN QUERY PLAN {LOOKUP}", ("L00001", "L00002", "active")).fetchall()
+    return " ".join(str(r[-1]) for r in rows)
+
+
+def test_a_store_that_grew_finds_a_pages_matches_by_listing_id(tmp_path: Path) -> None:
+    path = tmp_path / "rg.db"
+    store = Store(f"sqlite:///{path}")
+    _grow(store, 3000)
+    with store.transaction() as uow:  # what a scan reads (its connection is the one that closes)
+        assert len(uow.matches.active_for_listings(["L00001", "L00002"])) == 2
+    store.close()  # PRAGMA optimize as the connection closes
+    plan = _plan(path)
+    assert "ix_matches_state" not in plan and "sqlite_autoindex_matches_1 (listing_id=?)" in plan, plan
+
+
+def test_a_store_never_analysed_is_analysed_when_opened(tmp_path: Path) -> None:
+    """A store written by an earlier version (no statistics at all) gets them when it is opened."""
+    path = tmp_path / "rg.db"
+    store = Store(f"sqlite:///{path}")
+    _grow(store, 3000)
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE sqlite_stat1")
+    assert "ix_matches_state" in _plan(path)  # what SQLite does without statistics
+    Store(f"sqlite:///{path}").close()
+    assert "ix_matches_state" not in _plan(path)

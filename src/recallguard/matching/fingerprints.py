@@ -28,13 +28,12 @@ import itertools
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 from PIL import Image
 
 from recallguard.domain.identifiers import gtin_candidates, normalize_gtin
@@ -42,12 +41,20 @@ from recallguard.domain.models import DecisionKind, Listing, Match
 from recallguard.domain.policy import BANK_MODEL, DecisionPolicy
 from recallguard.errors import ImageRejected
 from recallguard.matching.bands import MinHashRows
-from recallguard.matching.evasion import BrandIndex, brand_match, clean_text, model_candidates, skeleton
-from recallguard.matching.evasion_terms import product_types, translate_product_terms
+from recallguard.matching.evasion import BrandIndex, brand_match, clean_text, model_candidates
+from recallguard.matching.evasion_terms import product_types
 from recallguard.matching.images import ImageHash, ImageIndex, load_image, query_hashes, reference_hashes
+from recallguard.matching.shingles import (
+    NUM_PERM,
+    SHINGLE,
+    contained,
+    listing_text,
+    shingle_values,
+    stuffed_around,
+    title_text,
+    title_words,
+)
 
-NUM_PERM = 64
-SHINGLE = 6
 TITLE_LSH_THRESHOLD = 0.2  # titles: see FingerprintBank._reset
 #: A removed title repeated word for word and followed by this many other removed brands is a stuffed
 #: re-listing even when the title is too short for the shingle checks; worth a review, never a block alone
@@ -66,97 +73,12 @@ LINK_FIELDS = (
     "email", "phone", "contact", "address", "payment", "payment_account", "bank_account", "device",
     "device_id", "store_url",
 )  # fmt: skip
-_FOLD = str.maketrans("o0il1!|s5$a4@e3t7b8g9z2", "00111115554443377889922")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _ACCESSORY = re.compile(
     r"\b(fits|compatible with|replacement|for use with|cover for|case for|charger for|cable for|"
     r"bracket|mount for|strap for|parts? for)\b",
     re.I,
 )
-_MARKETING = re.compile(
-    r"\b(new|hot|sale|best|gift|high quality|premium|durable|portable|original|upgraded|limited stock|"
-    r"free shipping|fast delivery|factory (direct|price)|custom logo|drop shipping|bulk order|wholesale|"
-    r"\d+\s?pcs|20\d\d)\b",
-    re.I,
-)
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7, scheme="affine32")
-
-
-def fold_for_shingles(text: str) -> str:
-    """Text reduced to what survives disguise: skeleton, letters and look-alike digits in one
-    class, no spaces or punctuation.
-
-    >>> fold_for_shingles("R4z0r  Ѕcooter") == fold_for_shingles("razor scooter")
-    True
-    """
-    return _NON_ALNUM.sub("", skeleton(text)).translate(_FOLD)
-
-
-def _shingled(text: str) -> tuple[MinHash, int]:
-    """MinHash of the character shingles of the folded text (empty text → empty MinHash) and their count."""
-    folded = fold_for_shingles(text)
-    mh = MinHash(num_perm=NUM_PERM, seed=7, permutations=_TEMPLATE.permutations, scheme="affine32")
-    grams = {folded[i : i + SHINGLE].encode() for i in range(max(1, len(folded) - SHINGLE + 1))}
-    if folded:
-        mh.update_batch(list(grams))
-    return mh, len(grams) if folded else 0
-
-
-@lru_cache(maxsize=1024)
-def shingle_values(text: str) -> tuple[np.ndarray, int]:
-    """The MinHash values of ``text``'s shingles (read-only) and how many shingles it has. Remembered for
-    the last 1,024 texts: a listing blocked at publish time is screened against the bank and then
-    fingerprinted into it, the same two texts hashed twice otherwise.
-
-    >>> v, n = shingle_values("Joolz Aer2 adapter")
-    >>> v.shape, n, v.flags.writeable, bool((v == _shingled("Joolz Aer2 adapter")[0].hashvalues).all())
-    ((64,), 11, False, True)
-    """
-    mh, n = _shingled(text)
-    values = mh.hashvalues
-    values.setflags(write=False)
-    return values, n
-
-
-def _contained(j: np.ndarray, stored: np.ndarray, query: int) -> np.ndarray:
-    """Share of the stored shingles found in the query, from Jaccard and both set sizes:
-    |A∩B| = J(|A|+|B|)/(1+J). Catches a removed title buried in keyword stuffing (0 where the stored
-    title has fewer than 15 shingles: too few to tell).
-
-    >>> _contained(np.array([0.25, 0.25]), np.array([20, 10]), 80).round(2).tolist()
-    [1.0, 0.0]
-    """
-    share = np.minimum(1.0, j * (stored + query) / ((1.0 + j) * np.maximum(stored, 1)))
-    return np.where(stored < 15, 0.0, share)
-
-
-def title_words(title: str) -> tuple[str, ...]:
-    """A title's words, each folded as for shingles (disguises undone), empty ones dropped.
-
-    >>> title_words("SUG1FT  Original, pink") == title_words("sugift original pink")
-    True
-    >>> len(title_words("SUG1FT  Original, pink"))
-    3
-    """
-    return tuple(w for w in (fold_for_shingles(x) for x in clean_text(title).split()) if w)
-
-
-def stuffed_around(words: Sequence[str], head: Sequence[str], brands: Collection[str]) -> int:
-    """How many distinct known ``brands`` the words around ``head`` name, where ``words`` holds ``head``
-    word for word (0 when it does not, or ``head`` is a single word).
-
-    >>> words = ["joolz", "toy", "acme", "stroller", "zeta"]
-    >>> stuffed_around(words, ["toy", "acme"], {"joolz", "zeta", "acme"})
-    2
-    """
-    n = len(head)
-    if n < 2:
-        return 0
-    for i in range(len(words) - n + 1):
-        if words[i] == head[0] and list(words[i : i + n]) == list(head):
-            rest = {w for w in (*words[:i], *words[i + n :]) if w in brands}
-            return len(rest - set(head))
-    return 0
 
 
 def _strongest(scores: np.ndarray, recalls: np.ndarray) -> list[int]:
@@ -176,18 +98,6 @@ def _strongest(scores: np.ndarray, recalls: np.ndarray) -> list[int]:
         rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
         pos = pos[order[rank < MAX_TEXT_HITS_PER_RECALL]]
     return [int(i) for i in pos[np.argsort(-scores[pos], kind="stable")]]
-
-
-def listing_text(listing: Listing) -> str:
-    """The text a listing is fingerprinted by: title, description and translated product words."""
-    text = f"{listing.title} {listing.description}"
-    return f"{text} {' '.join(translate_product_terms(text))}"
-
-
-def _title_text(listing: Listing) -> str:
-    """The title without sellers' marketing words, with translated product words."""
-    title = _MARKETING.sub(" ", clean_text(listing.title))
-    return f"{title} {' '.join(translate_product_terms(title))}"
 
 
 def seller_links(listing: Listing) -> dict[str, str]:
@@ -272,6 +182,7 @@ def _text_scores(j: np.ndarray) -> np.ndarray:
     return np.interp(j, [0.3, 0.45, 0.6, 0.75, 0.9], [0.0, 0.45, 0.75, 0.93, 0.98])
 
 
+@lru_cache(maxsize=4096)
 def _model_score(written: str) -> float:
     """How telling a shared model number is: long codes mixing letters and digits say a lot, short or
     all-digit ones (1000, 1200: page counts, resolutions, capacities) say little."""
@@ -292,7 +203,7 @@ def fingerprint(listing: Listing, evidence: ActionEvidence, images: Sequence[Ima
     """
     ref_hashes = [h for img in images for h in reference_hashes(img)]
     text = listing_text(listing)
-    title_values, title_n = shingle_values(_title_text(listing))
+    title_values, title_n = shingle_values(title_text(listing))
     return BankEntry(
         listing_id=listing.listing_id,
         seller_id=listing.seller_id,
@@ -480,7 +391,7 @@ class FingerprintBank:
         """Matches of ``listing`` against every removed listing: one per original recall, best first."""
         text = listing_text(listing)
         values, _ = shingle_values(text)
-        title_values, title_n = shingle_values(_title_text(listing))
+        title_values, title_n = shingle_values(title_text(listing))
         models = model_candidates(f"{listing.model} {text}")
         gtins = _gtins(listing)
         with self._lock:
@@ -504,7 +415,7 @@ class FingerprintBank:
             if len(at := self._title_lsh.query(title_values)):
                 j = self._title_lsh.jaccards(at, title_values)
                 similar = _text_scores(j)
-                c = _contained(j, self._title_lsh.sizes(at), title_n)
+                c = contained(j, self._title_lsh.sizes(at), title_n)
                 stuffed = np.where(c >= 0.8, 0.9 * _text_scores(c), 0.0)
                 for i in _strongest(np.maximum(similar, stuffed), self._title_lsh.tags(at)):
                     key = self._title_lsh.key(at[i])
@@ -553,6 +464,8 @@ class FingerprintBank:
         types = set(product_types(text))
         links = seller_links(listing)
         accessory = bool(_ACCESSORY.search(listing.title))
+        # a product removed many times comes with one brand (or a few): each is asked about once
+        brands: dict[str, tuple[float, str] | None] = {}
         for key, by_kind in signals.items():
             e = entries[key]
             found = list(by_kind.values())
@@ -561,7 +474,9 @@ class FingerprintBank:
                 miss *= 1.0 - s
             notes = [why for _, why in found]
             if e.brand:
-                agrees = _brand_agrees(listing, e.brand)
+                if e.brand not in brands:
+                    brands[e.brand] = _brand_agrees(listing, e.brand)
+                agrees = brands[e.brand]
                 if agrees is not None:
                     miss *= 0.5
                     sim, how = agrees

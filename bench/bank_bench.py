@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from recallguard.domain.models import Action, ActionKind, ActionState, Listing
-from recallguard.matching.fingerprints import ActionEvidence
+from recallguard.matching.bank_entries import ActionEvidence
 from recallguard.service.bank import BankService
 from recallguard.service.bank_record import fingerprint_entry
 from recallguard.store import Store, UnitOfWork

@@ -30,8 +30,9 @@ sys.path.insert(0, str(ROOT))
 from bench.evasion_gen import disguise_all
 from recallguard.domain.models import BadRecord, Listing, Match
 from recallguard.listings.readers import read_listings
+from recallguard.matching.bank_entries import ActionEvidence
 from recallguard.matching.evasion import BrandIndex, brand_match, model_key, model_keys
-from recallguard.matching.fingerprints import ActionEvidence, FingerprintBank
+from recallguard.matching.fingerprints import FingerprintBank
 from recallguard.matching.images import ImageIndex, query_hashes, reference_hashes
 
 RESULTS = ROOT / "bench" / "results"

@@ -9,7 +9,8 @@ from collections.abc import Collection
 import pytest
 
 from recallguard.domain.models import Listing, Match
-from recallguard.matching.fingerprints import ActionEvidence, FingerprintBank
+from recallguard.matching.bank_entries import ActionEvidence
+from recallguard.matching.fingerprints import FingerprintBank
 
 BRANDS = ["Joolz", "Joolz", "Jools", ""]
 

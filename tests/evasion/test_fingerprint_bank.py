@@ -8,7 +8,8 @@ import threading
 import pytest
 
 from recallguard.domain.models import DecisionKind, Listing
-from recallguard.matching.fingerprints import ActionEvidence, FingerprintBank
+from recallguard.matching.bank_entries import ActionEvidence
+from recallguard.matching.fingerprints import FingerprintBank
 from tests.images.synth import EDITS, product_photo
 
 REMOVED = Listing(

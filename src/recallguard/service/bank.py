@@ -41,8 +41,10 @@ from sqlalchemy import Engine, event
 from recallguard.domain.models import DecisionKind, Listing, Match, Target
 from recallguard.domain.policy import BANK_MODEL, DecisionPolicy
 from recallguard.enforcement.offenders import OffenderBook
-from recallguard.matching.fingerprints import NUM_PERM, FingerprintBank, held_values
+from recallguard.matching.bank_entries import held_values
+from recallguard.matching.fingerprints import FingerprintBank
 from recallguard.matching.images import ImageHash, ImageIndex, query_hashes, reference_hashes
+from recallguard.matching.shingles import NUM_PERM
 from recallguard.service.bank_images import (
     ImageSettings,
     ImageWorker,
@@ -451,7 +453,7 @@ class BankService:
 
 
 def _held(rec: BankRecord) -> BankRecord:
-    """``rec`` as this process keeps it: MinHash values as arrays (``matching.fingerprints.held_values``),
+    """``rec`` as this process keeps it: MinHash values as arrays (``matching.bank_entries.held_values``),
     shared with its bank entry — a bank of a million entries would otherwise hold 5 GB of Python ints."""
     rec.fingerprint = held_values(rec.fingerprint)
     return rec

@@ -13,7 +13,7 @@ hook (the API's reviewer approvals and appeals), at startup, on ``recallguard ba
 the poll loop.
 
 >>> from recallguard.domain.models import Listing
->>> from recallguard.matching.fingerprints import ActionEvidence
+>>> from recallguard.matching.bank_entries import ActionEvidence
 >>> removed = Listing("L1", "Joolz Aer2 adapter NL311", seller_id="S1")
 >>> e = fingerprint_entry(removed, ActionEvidence("26568", "CPSC"))
 >>> e["listing_id"], e["evidence"]["recall_number"], len(e["minhash"])
@@ -32,7 +32,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from recallguard.domain.models import Action, ActionKind, ActionState, Listing
-from recallguard.matching.fingerprints import ActionEvidence, entry_record, fingerprint, seller_links
+from recallguard.matching.bank_entries import ActionEvidence, entry_record, fingerprint, seller_links
 from recallguard.store import UnitOfWork
 from recallguard.store.bank_repos import ACTIONED_STATES, BankRecord, BankRepo
 from recallguard.store.convert import listing_hash, utc

@@ -33,7 +33,7 @@ from typing import Any
 from recallguard.domain.models import DecisionKind, Listing, Match
 from recallguard.domain.policy import BANK_MODEL, DecisionPolicy, Thresholds, preference
 from recallguard.enforcement.offenders import OffenderBook
-from recallguard.matching.fingerprints import seller_links
+from recallguard.matching.bank_entries import seller_links
 
 _RANK = {DecisionKind.NONE: 0, DecisionKind.REVIEW: 1, DecisionKind.BLOCK: 2}
 

@@ -1,0 +1,149 @@
+"""Bank entries: what the fingerprint bank keeps of each actioned listing, and how it is written and held.
+
+An entry is the listing's text and title MinHash values (``matching.shingles``), its model-number keys,
+GTINs, seller links, product types and photo hashes, with the evidence of the action that removed it.
+:func:`entry_record` is its stored form (JSON); :func:`held_values` the form a long-running process
+keeps in memory.
+
+>>> e = fingerprint(Listing("L1", "Joolz Aer2 adapter NL311", brand="Joolz"), ActionEvidence("1", "CPSC"))
+>>> e.model_keys, e.gtins
+({'AER2': 'AER2', 'N1311': 'NL311'}, [])
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from recallguard.domain.identifiers import gtin_candidates, normalize_gtin
+from recallguard.domain.models import Listing
+from recallguard.matching.evasion import model_candidates
+from recallguard.matching.evasion_terms import product_types
+from recallguard.matching.images import reference_hashes
+from recallguard.matching.shingles import listing_text, shingle_values, title_text
+
+# Listing.extra fields that link sellers: the same value on two sellers links them.
+LINK_FIELDS = (
+    "email", "phone", "contact", "address", "payment", "payment_account", "bank_account", "device",
+    "device_id", "store_url",
+)  # fmt: skip
+
+
+def seller_links(listing: Listing) -> dict[str, str]:
+    """The seller-link attributes a listing carries in ``extra``, normalised for comparison.
+
+    >>> seller_links(Listing("L", "t", extra={"phone": "+86 138-0000-1111", "email": " A@B.cn "}))
+    {'email': 'a@b.cn', 'phone': '8613800001111'}
+    """
+    out: dict[str, str] = {}
+    for name in LINK_FIELDS:
+        value = listing.extra.get(name)
+        if value in (None, ""):
+            continue
+        v = str(value).strip().lower()
+        out[name] = re.sub(r"\D+", "", v) if name == "phone" else " ".join(v.split())
+    return out
+
+
+@dataclass
+class ActionEvidence:
+    """The action that removed a listing, as it is quoted when the listing comes back."""
+
+    recall_number: str
+    authority: str
+    action_id: str = ""
+    reason: str = ""
+    actioned_at: str = ""  # ISO time
+
+
+@dataclass
+class BankEntry:
+    listing_id: str
+    seller_id: str
+    brand: str
+    title: str
+    evidence: ActionEvidence
+    model_keys: dict[str, str] = field(default_factory=dict)
+    gtins: list[str] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)
+    types: list[str] = field(default_factory=list)
+    # MinHash values: lists as fingerprinted; a bank held in memory may keep them as arrays (held_values)
+    minhash: Sequence[int] = field(default_factory=list)
+    title_minhash: Sequence[int] = field(default_factory=list)
+    title_shingles: int = 0
+    images: list[list[Any]] = field(default_factory=list)  # [view, phash, dhash, vphash, vdhash]
+
+
+def _gtins(listing: Listing) -> list[str]:
+    found = [g for g in [normalize_gtin(listing.gtin)] if g]
+    return list(dict.fromkeys(found + gtin_candidates(f"{listing.title} {listing.description}")))
+
+
+def fingerprint(listing: Listing, evidence: ActionEvidence, images: Sequence[Image.Image] = ()) -> BankEntry:
+    """The bank entry of one actioned listing (decoded ``images`` are hashed; nothing is fetched).
+
+    >>> e = fingerprint(Listing("L1", "Joolz Aer2 adapter NL311"), ActionEvidence("26568", "CPSC"))
+    >>> e.listing_id, len(e.minhash), e.title_shingles > 0
+    ('L1', 64, True)
+    """
+    ref_hashes = [h for img in images for h in reference_hashes(img)]
+    text = listing_text(listing)
+    title_values, title_n = shingle_values(title_text(listing))
+    return BankEntry(
+        listing_id=listing.listing_id,
+        seller_id=listing.seller_id,
+        brand=listing.brand,
+        title=listing.title,
+        evidence=evidence,
+        model_keys={k: w for k, w in model_candidates(f"{listing.model} {text}").items() if len(k) >= 4},
+        gtins=_gtins(listing),
+        links=seller_links(listing),
+        types=product_types(text),
+        minhash=shingle_values(text)[0].tolist(),
+        title_minhash=title_values.tolist(),
+        title_shingles=title_n,
+        images=[[h.view, h.phash, h.dhash, h.vphash, h.vdhash] for h in ref_hashes],
+    )
+
+
+def entry_record(entry: BankEntry) -> dict[str, Any]:
+    """``entry`` as plain JSON-serialisable values, as :meth:`FingerprintBank.snapshot` writes it (the
+    same as ``dataclasses.asdict``, without its deep copy of every MinHash value).
+
+    >>> from dataclasses import asdict
+    >>> e = fingerprint(Listing("L1", "Joolz Aer2 adapter NL311"), ActionEvidence("26568", "CPSC"))
+    >>> entry_record(e) == asdict(e)
+    True
+    """
+    raw = dict(vars(entry))
+    raw["evidence"] = dict(vars(entry.evidence))
+    for name in ("model_keys", "links"):
+        raw[name] = dict(raw[name])
+    for name in ("gtins", "types"):
+        raw[name] = list(raw[name])
+    for name in ("minhash", "title_minhash"):  # Python ints, whether held as a list or an array
+        raw[name] = np.asarray(raw[name], dtype=np.uint64).tolist()
+    raw["images"] = [list(x) for x in entry.images]
+    return raw
+
+
+def held_values(raw: dict[str, Any]) -> dict[str, Any]:
+    """A stored entry (as :func:`entry_record` writes it), its MinHash values turned into 32-bit arrays in
+    place, the way a long-running process holds them: 128 values cost 0.7 KB instead of 5 KB of Python
+    ints (MinHash values are 32-bit: the ``affine32`` scheme). Returns ``raw``.
+
+    >>> e = entry_record(fingerprint(Listing("L1", "Joolz Aer2 adapter NL311"), ActionEvidence("1", "CPSC")))
+    >>> h = held_values(dict(e))
+    >>> back = entry_record(BankEntry(**{**h, "evidence": ActionEvidence("1", "CPSC")}))
+    >>> h["minhash"].dtype.name, back == e
+    ('uint32', True)
+    """
+    for name in ("minhash", "title_minhash"):
+        if name in raw:
+            raw[name] = np.asarray(raw[name], dtype=np.uint32)
+    return raw

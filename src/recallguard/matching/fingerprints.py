@@ -364,10 +364,11 @@ class FingerprintBank:
                         bits = f"{hit.phash_distance}/{hit.dhash_distance} bits"
                         what = f"image ({hit.family} hashes {bits}, {hit.query_view} vs {hit.view})"
                         signal(hit.key, "image", s, what)
+            sellers = self._sellers_of(listing) if models else set()
             for k, written in models.items():
                 if len(self._model_recalls.get(k, ())) > MAX_RECALLS_PER_MODEL:
                     continue  # boilerplate, not an identifier (see MAX_RECALLS_PER_MODEL)
-                for key in self._model_hits(k, listing, signals):
+                for key in self._model_hits(k, listing, signals.keys() | sellers):
                     orig = self._entries[key].model_keys[k]
                     how = "" if written == orig else f" written {written!r}"
                     score = min(_model_score(orig), _model_score(written.replace(" ", "")))
@@ -375,18 +376,20 @@ class FingerprintBank:
             entries = {key: self._entries[key] for key in signals}
         return self._decide(listing, text, signals, entries)
 
-    def _model_hits(self, code: str, listing: Listing, signals: Collection[str]) -> list[str]:
-        """The entries carrying ``code`` that a screening must weigh: in each group (same original recall,
-        code as written, brand, product types and accessory wording) every entry the listing has other
-        evidence for or shares a seller or seller link with, and one of the rest. The rest would score
-        exactly alike (only the model number found them; nothing about their sellers applies), so one
-        stands for them all and the answer is the same as weighing each.
-        """
-        special = set(signals)
-        if listing.seller_id:
-            special |= self._by_seller.get(listing.seller_id, set())
+    def _sellers_of(self, listing: Listing) -> set[str]:
+        """The entries of the listing's seller and of sellers linked to it (found once per screening)."""
+        found = set(self._by_seller.get(listing.seller_id, ())) if listing.seller_id else set()
         for pair in seller_links(listing).items():
-            special |= self._by_link.get(pair, set())
+            found |= self._by_link.get(pair, set())
+        return found
+
+    def _model_hits(self, code: str, listing: Listing, special: Collection[str]) -> list[str]:
+        """The entries carrying ``code`` that a screening must weigh: in each group (same original recall,
+        code as written, brand, product types and accessory wording) every ``special`` entry (the listing
+        has other evidence for it, or shares its seller or a seller link), and one of the rest. The rest
+        would score exactly alike (only the model number found them; nothing about their sellers
+        applies), so one stands for them all and the answer is the same as weighing each.
+        """
         out: list[str] = []
         for members in self._models.get(code, {}).values():
             if len(special) < len(members):

@@ -1,11 +1,12 @@
 """A MinHash LSH index that keeps each key's values as a matrix row, for the fingerprint bank.
 
-datasketch's ``MinHashLSH`` picks the bands and rows for a similarity threshold; this index keeps the
-band tables itself, holding row numbers, and the values in one matrix, so that a query takes the union
-of whole buckets at once and compares its values with every candidate's in one gather. A product
-removed thousands of times (one seller's copies with SKU suffixes) fills the same buckets: datasketch
-adds their keys one by one and a MinHash object is built per candidate (~90 ms a screening for 5,000
-copies); here it is a few array slices and one numpy comparison.
+The bands and rows for a similarity threshold are those datasketch's ``MinHashLSH`` would choose
+(``minhash.band_layout``); this index keeps the band tables itself, holding row numbers, and the
+values in one matrix, so that a query takes the union of whole buckets at once and compares its values
+with every candidate's in one gather. A product removed thousands of times (one seller's copies with
+SKU suffixes) fills the same buckets: datasketch adds their keys one by one and a MinHash object is
+built per candidate (~90 ms a screening for 5,000 copies); here it is a few array slices and one numpy
+comparison.
 
 The band tables are one sorted array of 64-bit band keys (each band's values hashed with the band's
 number) beside the row holding each, 12 bytes per band and key — a dict of sets per band cost about 260
@@ -33,7 +34,8 @@ Jaccard estimate is computed like any other's.
 from __future__ import annotations
 
 import numpy as np
-from datasketch import MinHashLSH
+
+from recallguard.matching.minhash import band_layout
 
 #: Changes (band keys added, rows dropped) waiting before a merge, at least (~3,000 entries of 21 bands)
 MIN_PENDING = 65_536
@@ -70,8 +72,7 @@ class MinHashRows:
         capacity: int = 1024,
         dtype: type[np.unsignedinteger] = np.uint64,
     ) -> None:
-        probe = MinHashLSH(threshold=threshold, num_perm=num_perm)  # the band layout for the threshold
-        self.bands, self.rows = probe.b, probe.r
+        self.bands, self.rows = band_layout(threshold, num_perm)
         self._width = self.bands * self.rows
         self._mult, self._salt = _MULTIPLIERS[: self.rows].copy(), _BAND_SALT[: self.bands].copy()
         self._sorted_keys = np.zeros(0, dtype=np.int64)  # merged band keys, ascending

@@ -18,11 +18,11 @@ from collections.abc import Collection, Sequence
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 from recallguard.domain.models import Listing
 from recallguard.matching.evasion import clean_text, skeleton
 from recallguard.matching.evasion_terms import translate_product_terms
+from recallguard.matching.minhash import minhash32
 
 NUM_PERM = 64
 SHINGLE = 6
@@ -34,7 +34,7 @@ _MARKETING = re.compile(
     r"\d+\s?pcs|20\d\d)\b",
     re.I,
 )
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7, scheme="affine32")
+SEED = 7  # the permutations every stored fingerprint was made with
 
 
 def fold_for_shingles(text: str) -> str:
@@ -47,30 +47,29 @@ def fold_for_shingles(text: str) -> str:
     return _NON_ALNUM.sub("", skeleton(text)).translate(_FOLD)
 
 
-def _shingled(text: str) -> tuple[MinHash, int]:
-    """MinHash of the character shingles of the folded text (empty text → empty MinHash) and their count."""
-    folded = fold_for_shingles(text)
-    mh = MinHash(num_perm=NUM_PERM, seed=7, permutations=_TEMPLATE.permutations, scheme="affine32")
-    grams = {folded[i : i + SHINGLE].encode() for i in range(max(1, len(folded) - SHINGLE + 1))}
-    if folded:
-        mh.update_batch(list(grams))
-    return mh, len(grams) if folded else 0
-
-
 @lru_cache(maxsize=1024)
 def shingle_values(text: str) -> tuple[np.ndarray, int]:
-    """The MinHash values of ``text``'s shingles (read-only) and how many shingles it has. Remembered for
-    the last 1,024 texts: a listing blocked at publish time is screened against the bank and then
-    fingerprinted into it, the same two texts hashed twice otherwise.
+    """The MinHash values (``uint32``, read-only) of the folded text's character shingles, and how many
+    shingles it has (an empty text: no shingles, every value ``minhash.EMPTY``). Remembered for the last
+    1,024 texts: a listing blocked at publish time is screened against the bank and then fingerprinted
+    into it, the same two texts hashed twice otherwise.
 
     >>> v, n = shingle_values("Joolz Aer2 adapter")
-    >>> v.shape, n, v.flags.writeable, bool((v == _shingled("Joolz Aer2 adapter")[0].hashvalues).all())
-    ((64,), 11, False, True)
+    >>> v.shape, v.dtype.name, n, v.flags.writeable
+    ((64,), 'uint32', 11, False)
+    >>> shingle_values("")[1], shingle_values("--")[1]
+    (0, 0)
     """
-    mh, n = _shingled(text)
-    values = mh.hashvalues
+    folded = fold_for_shingles(text)
+    # a text shorter than a shingle is its one shingle
+    grams = (
+        {folded[i : i + SHINGLE].encode() for i in range(max(1, len(folded) - SHINGLE + 1))}
+        if folded
+        else set()
+    )
+    values = minhash32(grams, NUM_PERM, SEED)
     values.setflags(write=False)
-    return values, n
+    return values, len(grams)
 
 
 def contained(j: np.ndarray, stored: np.ndarray, query: int) -> np.ndarray:

@@ -2,7 +2,7 @@
 worker run, for minutes; percentiles, errors and the server's memory per minute.
 
     python -m bench.load_bench [--minutes 10] [--gate-rate 200] [--screen-rate 5] [--stream-rate 20]
-                               [--scan-chunk 2000] [--wrk-seconds 20]
+                               [--scan-chunk 2000] [--round-every 30] [--wrk-seconds 20]
                                [--backend sqlite|postgresql|both] [--database-url URL] [--pg-admin URL]
 
 Starts, on loopback: ``recallguard serve`` (one uvicorn worker) over a fresh store — a SQLite file, or
@@ -10,8 +10,11 @@ with ``--backend postgresql`` a uniquely named database created on ``--pg-admin`
 afterwards (``both``: one run on each, one after the other) —
 seeded with the 80 CPSC sample recalls and 5,000 restricted listings (``bench.gate_bench.seed``);
 ``recallguard worker`` on a Redis stream fed ``--stream-rate`` create events/s; and a catalogue loop
-that imports ``--scan-chunk`` fresh synthetic listings and runs ``recallguard scan`` over and over, so
-a scan is running the whole time. Then it offers, open loop (requests are sent on schedule whether or
+whose rounds import ``--scan-chunk`` fresh synthetic listings and run ``recallguard scan``, a round
+starting every ``--round-every`` seconds (a steady catalogue load, the same work whatever the code's
+speed; a round that overruns starts the next at once and is counted late; 0 runs them back to back as
+before the thirteenth session, so that faster code did more work). The rounds' files are written
+before the timed part. Then it offers, open loop (requests are sent on schedule whether or
 not earlier ones came back; a request's latency counts from its scheduled time, so a stalled server is
 not hidden), ``GET /v1/gate`` at ``--gate-rate``/s (half restricted listings) and
 ``POST /v1/listings:screen`` of one new listing at ``--screen-rate``/s (half of them offers of
@@ -22,9 +25,11 @@ connections) on the gate measure its saturation throughput with the scan and wor
 
 Per minute: requests, errors (non-2xx, resets, no answer within 5 s of the scheduled time),
 p50/p95/p99/max of each endpoint, the server's own latency histogram, server RSS (mean, max), the
-machine's 1-minute load average, listings screened by the scans, events handled by the worker and
-the entries of the server's fingerprint bank (every listing blocked joins it: with 5 % of the new
-listings recalled, the bank grows by hundreds of entries a minute).
+machine's 1-minute load average, the client's own send lag (from a request's scheduled time until the
+load generator starts sending it, before any wait for a free connection: its own share of the
+latency), listings screened by the scans, events handled by the worker and the entries of the server's
+fingerprint bank (every listing blocked joins it: with 5 % of the new listings recalled, the bank grows
+by hundreds of entries a minute).
 Goals: no errors; p99 within twice the idle goals of bench.gate_bench (gate 10 ms, screening 40 ms);
 memory flat (last minute's RSS within 10 % of the second minute's), also reported net of the bank's
 growth at bench.bank_bench's bytes per entry (``rss_growth_unexplained``). Writes bench/results/load.json:
@@ -75,6 +80,7 @@ class Minute:
     rss_mb: list[float] = field(default_factory=list)
     load_1m: list[float] = field(default_factory=list)
     client_gc_ms: list[float] = field(default_factory=list)  # the load generator's own collections
+    send_lag: list[float] = field(default_factory=list)  # ms from a request's scheduled time to its start
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
@@ -139,6 +145,7 @@ async def _offer(
 
     async def one(i: int, due: float) -> None:
         m = minutes[min(len(minutes) - 1, int((due - t0) // 60))]
+        m.send_lag.append((time.perf_counter() - due) * 1000)  # the client's own lateness (in the latency)
         try:  # a request not answered within TIMEOUT_S of its scheduled time is a timeout
             conn = await asyncio.wait_for(pool.get(), max(0.001, due + TIMEOUT_S - time.perf_counter()))
         except TimeoutError:
@@ -301,10 +308,19 @@ class Background:
     """The scan loop, the stream producer and the stream worker, with their progress counts."""
 
     def __init__(
-        self, env: dict[str, str], work: Path, redis_url: str, stream_rate: float, chunk: int
+        self,
+        env: dict[str, str],
+        work: Path,
+        redis_url: str,
+        stream_rate: float,
+        chunk: int,
+        round_every: float = 0.0,
     ) -> None:
         self.env, self.work, self.redis_url = env, work, redis_url
-        self.stream_rate, self.chunk = stream_rate, chunk
+        self.stream_rate, self.chunk, self.round_every = stream_rate, chunk, round_every
+        self.rounds_late = 0  # rounds that started late: the one before ran past its period
+        self.busy_s = 0.0  # seconds an import or a scan of the catalogue loop was running
+        self.started = 0.0
         self.stream = f"rgload:{uuid.uuid4().hex[:10]}:listings"
         self.stop = threading.Event()
         self.scanned = 0  # listings screened by finished scans
@@ -339,17 +355,39 @@ class Background:
         self.runs.append(done | ({"screened": int(m.group(1))} if m else {}))
         return int(m.group(1)) if m else 0
 
-    def scan_loop(self) -> None:
-        k = 0
-        while not self.stop.is_set():
-            path = self.work / f"catalogue-{k}.jsonl"
+    def _round_file(self, k: int) -> Path:
+        path = self.work / f"catalogue-{k}.jsonl"
+        if not path.exists():
             rows = listing_dicts(self.chunk, seed=100 + k, prefix=f"C{k:03d}", work=self.work)
             path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        return path
+
+    def prepare(self, rounds: int) -> None:
+        """Write the first ``rounds`` rounds' listing files now: made during the timed part, in this
+        process, they held its GIL ~0.4 s a round and delayed the load generator's own requests."""
+        for k in range(rounds):
+            self._round_file(k)
+
+    def scan_loop(self) -> None:
+        """Rounds of ``listings import`` (``chunk`` new listings) then ``scan``: one every ``round_every``
+        seconds (a round that overruns its period starts the next at once, counted late), or back to
+        back with ``round_every`` 0."""
+        k = 0
+        while not self.stop.is_set():
+            if self.round_every > 0:
+                wait = self.started + k * self.round_every - time.perf_counter()
+                if wait > 0:
+                    if self.stop.wait(wait):
+                        break
+                elif k > 0:
+                    self.rounds_late += 1
+            path = self._round_file(k)
+            t0 = time.perf_counter()
             self._run("listings", "import", str(path))
-            if self.stop.is_set():
-                break
-            self.scanned += self._run("scan")
-            self.scans += 1
+            if not self.stop.is_set():
+                self.scanned += self._run("scan")
+                self.scans += 1
+            self.busy_s += time.perf_counter() - t0
             k += 1
 
     def produce(self) -> None:
@@ -383,6 +421,7 @@ class Background:
             r.close()
 
     def start(self) -> None:
+        self.started = time.perf_counter()
         threading.Thread(target=self.scan_loop, daemon=True).start()
         threading.Thread(target=self.produce, daemon=True).start()
         self.worker = subprocess.Popen(
@@ -467,6 +506,12 @@ def main() -> int:
     ap.add_argument("--screen-rate", type=float, default=5.0, help="Screening requests per second.")
     ap.add_argument("--stream-rate", type=float, default=20.0, help="Listing events per second.")
     ap.add_argument("--scan-chunk", type=int, default=2000, help="Listings imported before each scan.")
+    ap.add_argument(
+        "--round-every",
+        type=float,
+        default=30.0,
+        help="Seconds between the starts of catalogue rounds (import then scan); 0: back to back.",
+    )
     ap.add_argument("--restricted", type=int, default=5_000, help="Listings with an approved restriction.")
     ap.add_argument("--wrk-seconds", type=int, default=20)
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
@@ -515,7 +560,13 @@ def run_load(a: argparse.Namespace, db_url: str, work: Path) -> dict[str, Any]:
     stack = contextlib.ExitStack()
     base, server = stack.enter_context(serving(db_url, work / "data", work))
     port = int(base.rsplit(":", 1)[1])
-    bg = Background(env, work, a.redis_url, a.stream_rate, a.scan_chunk)
+    bg = Background(env, work, a.redis_url, a.stream_rate, a.scan_chunk, a.round_every)
+    t0 = time.perf_counter()
+    rounds = int(seconds // a.round_every) + 2 if a.round_every > 0 else int(seconds // 10) + 2
+    bg.prepare(rounds)
+    print(
+        f"{rounds} rounds of {a.scan_chunk} listings written in {time.perf_counter() - t0:.0f}s", flush=True
+    )
     minutes = [Minute() for _ in range(minutes_n)]
     rng = random.Random(1)
     try:
@@ -634,6 +685,7 @@ def run_load(a: argparse.Namespace, db_url: str, work: Path) -> dict[str, Any]:
                     "collections": len(m.client_gc_ms),
                     "max_ms": round(max(m.client_gc_ms or [0.0]), 2),
                 },
+                "client_send_lag": _stats(m.send_lag),
                 **(progress[k] if k < len(progress) else {}),
             }
         )
@@ -645,6 +697,10 @@ def run_load(a: argparse.Namespace, db_url: str, work: Path) -> dict[str, Any]:
     overall = {
         "gate": _stats(all_gate),
         "screening": _stats(all_screen),
+        "client_send_lag": _stats([x for m in minutes for x in m.send_lag]),
+        "catalogue_rounds": bg.scans,
+        "catalogue_rounds_late": bg.rounds_late,
+        "catalogue_busy_share": round(bg.busy_s / max(1e-9, time.perf_counter() - bg.started), 3),
         "errors": errors,
         "rss_growth_after_minute_2": round(growth, 3),
         **bank_growth(rows, ref),
@@ -668,10 +724,12 @@ def run_load(a: argparse.Namespace, db_url: str, work: Path) -> dict[str, Any]:
             "screen_rate": a.screen_rate,
             "stream_rate": a.stream_rate,
             "scan_chunk": a.scan_chunk,
+            "round_every_s": a.round_every,
             "restricted": a.restricted,
             "store": db_url.split(":", 1)[0].split("+", 1)[0],
             "client": "open loop, asyncio HTTP/1.1 keep-alive; latency from the scheduled send time",
-            "background": "recallguard scan (import+scan loop), recallguard worker on a Redis stream",
+            "background": "recallguard worker on a Redis stream; catalogue rounds (listings import, scan), "
+            + (f"one every {a.round_every:g} s" if a.round_every > 0 else "rounds back to back"),
         },
         "per_minute": rows,
         "overall": overall,

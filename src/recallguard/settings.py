@@ -49,6 +49,14 @@ class Settings(BaseSettings):
         description="CPU niceness (at least) at which `scan` and `listings import` run, so that an API "
         "server on the same machine answers publish-time screening and the gate first (0: unchanged).",
     )
+    stream_nice: int = Field(
+        default=5,
+        ge=0,
+        le=19,
+        description="CPU niceness (at least) at which `recallguard worker` runs: its events wait in the "
+        "stream (lag measured, producers held back) while an API server on the same machine answers the "
+        "gate and publish-time screening first, and bulk commands still yield to it (0: unchanged).",
+    )
     actor: str = Field(default="cli", description="Who is named in the audit log for CLI-initiated changes.")
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
     delist_authorities: str = Field(

@@ -7,7 +7,11 @@ workers share one stream.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -272,3 +276,33 @@ def test_worker_command_screens_against_a_recall_file(redis_client: Any, key: st
     assert "'processed': 40" in res.output and "'lag': 0" in res.output
     results = RedisResultStore(redis_client, f"{key}:results").all()
     assert len(results) == 40 and any(r["m"] for r in results.values())
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads the worker's niceness from /proc")
+def test_worker_command_yields_the_cpu_to_a_server_beside_it(redis_client: Any, key: str) -> None:
+    """`recallguard worker` runs at a niceness of at least RECALLGUARD_STREAM_NICE: on a machine shared
+    with the API server, buyers' gate lookups and publish-time screening are scheduled first."""
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parents[2] / "data" / "samples"
+    rows = [json.loads(x) for x in (samples / "listings.jsonl").read_text(encoding="utf-8").splitlines()[:5]]
+    ListingProducer(redis_client, key, group="g", maxlen=1000, max_lag=500).publish_many(
+        ("create", r) for r in rows
+    )
+    args = ["worker", "--stream", key, "--group", "g", "--redis-url", REDIS_URL, "--block-ms", "100"]
+    args += ["--recalls", str(samples / "recalls.json"), "--max-events", "5"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECALLGUARD_")}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "recallguard", *args],
+        env=env | {"RECALLGUARD_STREAM_NICE": "13"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    seen: set[int] = set()
+    while p.poll() is None:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            stat = Path(f"/proc/{p.pid}/stat").read_text()
+            seen.add(int(stat.rsplit(")", 1)[1].split()[16]))  # field 19: nice
+        time.sleep(0.005)
+    assert p.wait() == 0, p.stderr.read().decode() if p.stderr else ""
+    assert max(os.nice(0), 13) in seen, seen

@@ -40,8 +40,8 @@ def test_bulk_commands_lower_their_own_cpu_priority_by_the_setting() -> None:
         "import os\nfrom recallguard.cli.store_cmds import as_background\n"
         "from recallguard.settings import Settings\n"
         "before = os.nice(0)\n"
-        "as_background(Settings(bulk_nice={n})); once = os.nice(0)\n"
-        "as_background(Settings(bulk_nice={n})); print(before, once, os.nice(0))"
+        "as_background(Settings(bulk_nice={n}).bulk_nice); once = os.nice(0)\n"
+        "as_background(Settings(bulk_nice={n}).bulk_nice); print(before, once, os.nice(0))"
     )
     for n in (0, 7, 19):  # 19: lowered even when the tests run niced already (CLI tests ran a scan)
         out = subprocess.run(

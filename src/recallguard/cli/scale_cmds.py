@@ -97,9 +97,12 @@ def worker(
     """Consume listing events (create/update/delete) from a Redis stream and screen them."""
     import redis
 
+    from recallguard.cli.store_cmds import as_background
     from recallguard.scale.sinks import open_sink
     from recallguard.scale.stream import StreamWorker, WorkerConfig
+    from recallguard.settings import load_settings
 
+    as_background(load_settings().stream_nice)  # a server beside it answers buyers first
     r = redis.Redis.from_url(redis_url)
     sink = open_sink(r, stream, database_url=database_url, recalls=recalls)
     name = consumer or f"{socket.gethostname()}-{os.getpid()}"

@@ -121,15 +121,19 @@ def recalls_sync(
     _finish(report, f"recalls synced from {url}")
 
 
-def as_background(settings: Settings) -> None:
-    """Run this process at a CPU niceness of at least ``settings.bulk_nice`` (bulk work: a scan, an
-    import); a process already that nice, or nicer, is left as it is (calls do not add up).
+def as_background(level: int) -> None:
+    """Run this process at a CPU niceness of at least ``level`` (``Settings.bulk_nice`` for a scan or
+    an import, ``Settings.stream_nice`` for the stream worker); a process already that nice, or nicer,
+    is left as it is (calls do not add up).
 
     On a machine shared with the API server the scheduler then runs the server's requests first and
-    the bulk command in the time left; on an idle machine it runs as fast as before. Nothing where the
-    platform has no ``os.nice``."""
-    if settings.bulk_nice and hasattr(os, "nice") and (now := os.nice(0)) < settings.bulk_nice:
-        os.nice(settings.bulk_nice - now)
+    the background work in the time left; on an idle machine it runs as fast as before. Nothing where
+    the platform has no ``os.nice``.
+
+    >>> as_background(0)  # 0: unchanged
+    """
+    if level and hasattr(os, "nice") and (now := os.nice(0)) < level:
+        os.nice(level - now)
 
 
 @listings_app.command("import")
@@ -142,7 +146,7 @@ def listings_import(
     from recallguard.service.importers import import_listings
 
     store, settings = _open(database_url, bank="on_demand")
-    as_background(settings)
+    as_background(settings.bulk_nice)
     with store, _progress("listings") as progress:
         report = import_listings(
             store, file, batch_size=batch_size or settings.import_batch_size, actor=settings.actor,
@@ -172,7 +176,7 @@ def scan_cmd(
         raise UsageError(f"--engine must be local or spark, not {engine!r}")
     factory = screener_factory(rules)
     store, settings = _open(database_url)
-    as_background(settings)
+    as_background(settings.bulk_nice)
     size = batch_size or settings.scan_batch_size
     with store, _progress("scanning") as progress:
         if engine == "spark":  # the screening in Spark, the reconciling here (scale.spark_scan)

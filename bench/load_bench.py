@@ -228,6 +228,32 @@ def route_buckets(metrics: str, route: str) -> dict[float, float]:
     return out
 
 
+def gc_buckets(metrics: str) -> dict[str, dict[float, float]]:
+    """Cumulative collector pauses per latency bucket (seconds), by generation, from the server's
+    ``recallguard_gc_pause_seconds`` histogram."""
+    out: dict[str, dict[float, float]] = {}
+    for line in metrics.splitlines():
+        if line.startswith("recallguard_gc_pause_seconds_bucket{"):
+            gen = line.split('generation="', 1)[1].split('"', 1)[0]
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            bound = float("inf") if le == "+Inf" else float(le)
+            out.setdefault(gen, {})[bound] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def gc_minute(now: dict[float, float], before: dict[float, float]) -> dict[str, Any]:
+    """One generation's collections in a minute: how many, how many paused over 10 ms, and the bound
+    of the longest one's bucket."""
+    delta = {le: now.get(le, 0.0) - before.get(le, 0.0) for le in sorted(now)}
+    total = delta.get(float("inf"), 0.0)
+    longest = next((le for le, c in delta.items() if c >= total), 0.0) if total else 0.0
+    return {
+        "collections": int(total),
+        "over_10_ms": int(total - delta.get(0.01, 0.0)),
+        "longest_at_most_ms": "over 500" if longest == float("inf") else round(longest * 1000, 1),
+    }
+
+
 def gauge(metrics: str, name: str) -> float | None:
     """The value of an unlabelled gauge in a Prometheus text page (None when absent)."""
     for line in metrics.splitlines():
@@ -436,7 +462,8 @@ def run_load(a: argparse.Namespace, db_url: str, work: Path) -> dict[str, Any]:
             except httpx.HTTPError:
                 return {}
             bank_entries.append(gauge(text, "recallguard_bank_entries"))
-            return {r: route_buckets(text, r) for r in ("/v1/gate", "/v1/listings:screen")}
+            gcs = {f"gc:{g}": b for g, b in gc_buckets(text).items()}
+            return {r: route_buckets(text, r) for r in ("/v1/gate", "/v1/listings:screen")} | gcs
 
         seen = scrape()
 
@@ -446,13 +473,18 @@ def run_load(a: argparse.Namespace, db_url: str, work: Path) -> dict[str, Any]:
                 if sampling.wait(max(0.0, t_start + 60 * (k + 1) - time.perf_counter())):
                     return
                 now = scrape()
-                sides = {r: server_side(now.get(r, {}), seen.get(r, {})) for r in now}
-                seen = now or seen
+                sides = {r: server_side(now[r], seen.get(r, {})) for r in now if not r.startswith("gc:")}
+                seen_before, seen = seen, now or seen
                 progress.append(
                     {
                         "server_side": {
                             "gate": sides.get("/v1/gate", {}),
                             "screening": sides.get("/v1/listings:screen", {}),
+                        },
+                        "server_gc": {
+                            r[3:]: gc_minute(now[r], seen_before.get(r, {}))
+                            for r in sorted(now)
+                            if r.startswith("gc:")
                         },
                         "bank_entries": bank_entries[-1] if bank_entries else None,
                         "scan_listings_screened": bg.scanned,

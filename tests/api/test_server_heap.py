@@ -49,3 +49,30 @@ def test_the_servers_screener_is_frozen_once_built_and_a_replaced_one_is_freed(t
     finally:
         gc.unfreeze()
         enf.close()
+
+
+def test_what_the_server_keeps_after_starting_is_frozen_as_it_accumulates(tmp_path: Path) -> None:
+    """A listing blocked after start-up joins the fingerprint bank; the heap keeper freezes the new
+    entry, so the collector's full walks do not grow with the bank."""
+    from recallguard.service.bank import current_bank
+
+    app = make_app(make_settings(tmp_path, warm_screener=False))
+    enf = app.state.enforcer
+    try:
+        with TestClient(app) as client:
+            secret, _ = enf.create_token("marketplace")
+            headers = {"Authorization": f"Bearer {secret}"}
+            body = client.post("/v1/listings:screen", json={"listings": [MATCHING]}, headers=headers).json()
+            assert body["results"][0]["allowed_everywhere"] is False
+            bank = current_bank()
+            assert bank is not None
+            (entry,) = bank.bank._entries.values()
+            assert _collected_heap_holds(entry)  # new since start-up: walked by every full collection
+            keeper = app.state.heap_keeper
+            keeper.frozen_at = -1e9  # due now
+            assert keeper.tick() == "froze"
+            assert not _collected_heap_holds(entry)
+            assert len(bank.bank) == 1  # frozen, not lost
+    finally:
+        gc.unfreeze()
+        enf.close()

@@ -47,6 +47,7 @@ from recallguard.api.routes import (
 from recallguard.api.runtime import Enforcer
 from recallguard.api.security_headers import SecurityHeaders
 from recallguard.errors import ConfigurationError
+from recallguard.scale.bulk_gc import HeapKeeper, settle_heap
 from recallguard.settings import Settings
 from recallguard.store.wal import WalCheckpointer
 
@@ -97,10 +98,10 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from recallguard.scale.bulk_gc import settle_heap
         from recallguard.service.bank import close_bank, open_bank
 
         bank = open_bank(enf.store)  # publish-time screening checks the fingerprint bank too
+        app.state.metrics.watch_gc()
         wal = WalCheckpointer(enf.store).start()  # SQLite: no checkpoint (and its fsync) inside a request
         settle_heap()  # long-lived state (gate, bank, modules) out of the collector's way: steadier tails
         enf.settle_heap_after_build = True  # and each screener, once built
@@ -110,13 +111,15 @@ def create_app(settings: Settings | None = None, *, enforcer: Enforcer | None = 
         task = asyncio.create_task(_refresh_loop(enf, cfg.gate_refresh_s))
         screener = asyncio.create_task(_screener_loop(enf, cfg.gate_refresh_s))
         outbox = asyncio.create_task(delivery_loop(enf))  # the webhook outbox: resumes pending rows
-        tasks = [task, screener, outbox]
+        app.state.heap_keeper = HeapKeeper()  # and what it keeps later, as it accumulates
+        tasks = [task, screener, outbox, asyncio.create_task(_heap_loop(app.state.heap_keeper))]
         if cfg.warm_screener:  # the first screening then finds the indexes built (the gate answers meanwhile)
             tasks.append(asyncio.create_task(asyncio.to_thread(_warm_screener, enf)))
         try:
             yield
         finally:
             sys.setswitchinterval(switch)
+            app.state.metrics.unwatch_gc()
             close_bank(bank)
             wal.stop()
             for t in tasks:
@@ -178,6 +181,15 @@ async def _refresh_loop(enf: Enforcer, every_s: float) -> None:
                     log.warning("SLA escalation delivery via %s failed: %s", name, problem)
         except Exception:  # the gate keeps its state; the next round retries
             log.exception("background round (gate refresh, audit signing, SLA timer) failed")
+
+
+async def _heap_loop(keeper: HeapKeeper) -> None:
+    """What the server keeps after starting (bank entries, cache entries) frozen out of the collector's
+    walks as it accumulates (``scale.bulk_gc.HeapKeeper``), on the event loop: a collection holds the
+    GIL wherever it runs."""
+    while True:
+        await asyncio.sleep(keeper.every_s)
+        keeper.tick()
 
 
 async def _screener_loop(enf: Enforcer, every_s: float) -> None:

@@ -137,7 +137,9 @@ class MatchRow(Base):
     evidence: Mapped[str] = mapped_column(Text, default="")
     features: Mapped[dict[str, float]] = mapped_column(Json)
     model_version: Mapped[str] = mapped_column(String(100), default="")
-    state: Mapped[str] = mapped_column(String(16), default="active", index=True)  # active | withdrawn
+    # active | withdrawn; no index of its own: a listing's active matches are found through the unique
+    # (listing_id, authority, recall_number) index (revision q001)
+    state: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(TS)
     updated_at: Mapped[datetime] = mapped_column(TS)
     # accountable automation (revision s001): the thresholds that made the decision, and shadow mode

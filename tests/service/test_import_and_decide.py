@@ -150,3 +150,23 @@ def test_amended_recall_updates_targets_and_rescreens_stored_listings(loaded: St
     assert ("L-003", "26514") not in actions  # the restriction on the model no longer named is withdrawn
     assert decisions(loaded).get(("L-003", "26514")) != "block"
     assert decisions(loaded).get(("L-001", "26528")) == "block"  # other recalls untouched
+
+
+def test_an_import_is_written_in_short_transactions_and_the_last_of_duplicate_ids_wins(
+    store: Store, tmp_path: Path
+) -> None:
+    """A batch is written WRITE_CHUNK listings at a time (another writer gets the store between
+    them); a listing id repeated across those chunks is still one new listing, as its last line says."""
+    from recallguard.service.importers import WRITE_CHUNK
+
+    n = 2 * WRITE_CHUNK + 3
+    rows = [{"listing_id": f"L{i:04d}", "title": f"garden chair number {i}"} for i in range(n)]
+    rows.append({"listing_id": "L0000", "title": "garden chair, the last word"})  # in the last chunk
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = import_listings(store, path, batch_size=10_000)
+    assert (report.created, report.updated, report.unchanged) == (n, 0, 0)
+    with store.transaction() as uow:
+        first = uow.listings.get("L0000")
+        assert first is not None and first.title == "garden chair, the last word"
+        assert uow.listings.count() == n

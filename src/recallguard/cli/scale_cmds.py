@@ -101,6 +101,7 @@ def worker(
     from recallguard.scale.sinks import open_sink
     from recallguard.scale.stream import StreamWorker, WorkerConfig
     from recallguard.settings import load_settings
+    from recallguard.store.wal import WalCheckpointer
 
     as_background(load_settings().stream_nice)  # a server beside it answers buyers first
     r = redis.Redis.from_url(redis_url)
@@ -121,7 +122,9 @@ def worker(
 
         start_http_server(metrics_port)
     w = StreamWorker(r, sink, cfg)
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C from the banner on: a clean stop
+    store = getattr(sink, "store", None)  # a sink that writes to the store: checkpoints off the writer lock
+    checkpoints = WalCheckpointer(store) if store is not None else contextlib.nullcontext()
+    with checkpoints, contextlib.suppress(KeyboardInterrupt):  # Ctrl-C from the banner on: a clean stop
         err.print(
             f"worker {cfg.consumer}: stream {stream}, group {group}, sink {type(sink).__name__}",
             highlight=False,

@@ -144,10 +144,11 @@ def listings_import(
 ) -> None:
     """Import listings; changed ones are screened again at once, new ones by `recallguard scan`."""
     from recallguard.service.importers import import_listings
+    from recallguard.store.wal import WalCheckpointer  # checkpoints outside the writer lock
 
     store, settings = _open(database_url, bank="on_demand")
     as_background(settings.bulk_nice)
-    with store, _progress("listings") as progress:
+    with store, WalCheckpointer(store), _progress("listings") as progress:
         report = import_listings(
             store, file, batch_size=batch_size or settings.import_batch_size, actor=settings.actor,
             on_progress=progress,
@@ -171,6 +172,7 @@ def scan_cmd(
     from recallguard.errors import UsageError
     from recallguard.service.scan import scan
     from recallguard.service.screening import screener_factory
+    from recallguard.store.wal import WalCheckpointer  # checkpoints outside the writer lock
 
     if engine not in ("local", "spark"):
         raise UsageError(f"--engine must be local or spark, not {engine!r}")
@@ -178,7 +180,7 @@ def scan_cmd(
     store, settings = _open(database_url)
     as_background(settings.bulk_nice)
     size = batch_size or settings.scan_batch_size
-    with store, _progress("scanning") as progress:
+    with store, WalCheckpointer(store), _progress("scanning") as progress:
         if engine == "spark":  # the screening in Spark, the reconciling here (scale.spark_scan)
             from recallguard.scale.spark_scan import scan_spark
 

@@ -10,6 +10,12 @@ is copied on a later round). When it stops, connections get the automatic checkp
 are next checked out. Other processes on the same file keep their automatic checkpoints. On
 PostgreSQL and in-memory SQLite it does nothing.
 
+The bulk writers beside a server (``listings import``, ``scan``, the stream worker) run one too
+(``with WalCheckpointer(store):``): an automatic checkpoint runs inside the commit that passes the
+1,000 pages, and that commit holds the writer lock (``store.writer_lock``) until it returns — an
+import's transaction of 100 listings held it ~30 ms with the checkpoint and its fsync, 15 ms without,
+and publish-time screening waited that long.
+
 >>> import tempfile
 >>> from recallguard.store import Store
 >>> store = Store(f"sqlite:///{tempfile.mkdtemp()}/rg.db")
@@ -66,6 +72,12 @@ class WalCheckpointer:
         self._thread = threading.Thread(target=self._loop, name="rg-wal-checkpoint", daemon=True)
         self._thread.start()
         return self
+
+    def __enter__(self) -> WalCheckpointer:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
     def checkpoint(self) -> int:
         """One passive checkpoint now; returns the pages copied (-1 when the store was busy or not

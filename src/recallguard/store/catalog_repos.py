@@ -47,6 +47,17 @@ _CONTENT_HASHES = select(_LISTINGS.c.listing_id, _LISTINGS.c.content_hash).where
 #: Set on a session whose transaction created or amended a recall (``Store.on_commit`` hears it).
 RECALLS_CHANGED = "recalls_changed"
 _PRIORITY_KEYS = select(_RECALLS.c.authority, _RECALLS.c.recall_number).where(_RECALLS.c.priority.is_(True))
+_ACTIVE_FINGERPRINT = (
+    select(_RECALLS.c.authority, _RECALLS.c.recall_number, _RECALLS.c.content_hash)
+    .where(_RECALLS.c.status == RecallStatus.ACTIVE.value)
+    .order_by(_RECALLS.c.authority, _RECALLS.c.recall_number)
+)
+# Core: the session's listing objects are not synchronised (none is read after it before the commit)
+_MARK_SCREENED = (
+    update(_LISTINGS)
+    .where(_LISTINGS.c.listing_id.in_(bindparam("ids", expanding=True)))
+    .values(screened_version=bindparam("version"))
+)
 
 
 @dataclass(frozen=True)
@@ -152,12 +163,7 @@ class RecallRepo:
 
     def active_fingerprint(self) -> list[tuple[str, str, str]]:
         """(authority, number, content hash) of every active recall, sorted: a scan's recall set."""
-        q = (
-            select(RecallRow.authority, RecallRow.recall_number, RecallRow.content_hash)
-            .where(RecallRow.status == RecallStatus.ACTIVE.value)
-            .order_by(RecallRow.authority, RecallRow.recall_number)
-        )
-        return [(a, n, h) for a, n, h in self.s.execute(q)]
+        return [(a, n, h) for a, n, h in self.s.execute(_ACTIVE_FINGERPRINT)]
 
     def list(self, status: RecallStatus | None = None) -> list[Recall]:
         """Stored recalls (optionally of one status), by authority and number."""
@@ -290,11 +296,7 @@ class ListingRepo:
     def mark_screened(self, ids: Sequence[str], version: str) -> None:
         """Record that these listings were screened against scan ``version``."""
         if ids:
-            self.s.execute(
-                update(ListingRow)
-                .where(ListingRow.listing_id.in_(list(ids)))
-                .values(screened_version=version)
-            )
+            self.s.execute(_MARK_SCREENED, {"ids": list(ids), "version": version})
 
     def count(self) -> int:
         return int(self.s.scalar(select(func.count()).select_from(ListingRow)) or 0)

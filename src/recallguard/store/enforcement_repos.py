@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Row, Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from recallguard.domain.models import Action, ActionKind, ActionState, DecisionKind, Match
@@ -29,6 +29,11 @@ from recallguard.store.tables import ActionRow, MatchRow
 ACTIVE, WITHDRAWN = "active", "withdrawn"
 _MATCH_INSERT = insert(cast(Table, MatchRow.__table__))
 _ACTION_INSERT = insert(cast(Table, ActionRow.__table__))
+_MATCHES = cast(Table, MatchRow.__table__)
+# Core rows (no ORM objects): the stream worker and every screening of a stored listing read these
+_ACTIVE_FOR_LISTINGS = select(_MATCHES).where(
+    _MATCHES.c.listing_id.in_(bindparam("ids", expanding=True)), _MATCHES.c.state == ACTIVE
+)
 #: The columns that record why a match was decided, and what a row holds when they are not given.
 MATCH_BASIS_DEFAULTS: dict[str, Any] = {
     "model_version": "", "block_threshold": None, "review_threshold": None, "threshold_basis": "",
@@ -54,7 +59,7 @@ def action_basis(columns: Mapping[str, Any]) -> dict[str, Any]:
     return {k: columns.get(k, d) for k, d in ACTION_BASIS_DEFAULTS.items()}
 
 
-def _match(row: MatchRow) -> Match:
+def _match(row: MatchRow | Row[Any]) -> Match:
     return Match(
         listing_id=row.listing_id,
         recall_number=row.recall_number,
@@ -168,9 +173,11 @@ class MatchRepo:
 
     def active_for_listings(self, ids: Iterable[str]) -> dict[str, list[Match]]:
         """Active matches of these listings, by listing id."""
-        q = select(MatchRow).where(MatchRow.listing_id.in_(list(ids)), MatchRow.state == ACTIVE)
         out: dict[str, list[Match]] = {}
-        for row in self.s.scalars(q):
+        ids = list(ids)
+        if not ids:
+            return out
+        for row in self.s.execute(_ACTIVE_FOR_LISTINGS, {"ids": ids}):
             out.setdefault(row.listing_id, []).append(_match(row))
         return out
 

@@ -38,8 +38,8 @@ class Settings(BaseSettings):
         default=250,
         ge=1,
         le=100_000,
-        description="Listings written per transaction by `listings import` (a short transaction holds "
-        "SQLite's one writer lock briefly: ~25 ms for 250 new listings, during which publish-time "
+        description="Listings read and keyed per batch by `listings import`; each batch is written 50 "
+        "listings a transaction (SQLite's one writer lock held ~8 ms, during which publish-time "
         "screening waits).",
     )
     bulk_nice: int = Field(

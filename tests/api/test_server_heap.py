@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import weakref
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -18,17 +19,22 @@ def _collected_heap_holds(obj: object) -> bool:
     return any(o is obj for o in gc.get_objects())  # gc.get_objects() leaves the frozen ones out
 
 
+def _screen_matching(client: TestClient, enf: Any) -> dict[str, Any]:
+    """Screen the listing of a recalled product as the marketplace; the answer's body."""
+    secret, _ = enf.create_token("marketplace")
+    headers = {"Authorization": f"Bearer {secret}"}
+    response = client.post("/v1/listings:screen", json={"listings": [MATCHING]}, headers=headers)
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def test_the_servers_screener_is_frozen_once_built_and_a_replaced_one_is_freed(tmp_path: Path) -> None:
     app = make_app(make_settings(tmp_path, warm_screener=False))
     enf = app.state.enforcer
     try:
         with TestClient(app) as client:
-            secret, _ = enf.create_token("marketplace")
-            headers = {"Authorization": f"Bearer {secret}"}
-            assert (
-                client.post("/v1/listings:screen", json={"listings": [MATCHING]}, headers=headers).status_code
-                == 200
-            )
+            _screen_matching(client, enf)
             first, _ = enf.screener()
             assert not _collected_heap_holds(first)
             first_ref = weakref.ref(first)
@@ -39,10 +45,7 @@ def test_the_servers_screener_is_frozen_once_built_and_a_replaced_one_is_freed(t
                     [Target("27002", "CPSC", brand="Lumo", model_numbers=["LK-77Q"])],
                 )
             enf._screener.checked_at = -1e9  # do not wait for the second between checks
-            assert (
-                client.post("/v1/listings:screen", json={"listings": [MATCHING]}, headers=headers).status_code
-                == 200
-            )
+            _screen_matching(client, enf)
             second, _ = enf.screener()
             assert not _collected_heap_holds(second)
             assert first_ref() is None
@@ -60,9 +63,7 @@ def test_what_the_server_keeps_after_starting_is_frozen_as_it_accumulates(tmp_pa
     enf = app.state.enforcer
     try:
         with TestClient(app) as client:
-            secret, _ = enf.create_token("marketplace")
-            headers = {"Authorization": f"Bearer {secret}"}
-            body = client.post("/v1/listings:screen", json={"listings": [MATCHING]}, headers=headers).json()
+            body = _screen_matching(client, enf)
             assert body["results"][0]["allowed_everywhere"] is False
             bank = current_bank()
             assert bank is not None

@@ -62,6 +62,7 @@ import httpx
 
 from bench.gate_bench import RECALLS, pct, seed, serving
 from bench.load_background import Background
+from bench.load_metrics import gauge, gc_buckets, gc_minute, route_buckets, server_side
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -215,68 +216,6 @@ def pg_database(admin: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def route_buckets(metrics: str, route: str) -> dict[float, float]:
-    """Cumulative request counts per latency bucket (seconds) of one route, from the server's own
-    Prometheus histogram (its time, without the client's queueing and the scheduler's)."""
-    out: dict[float, float] = {}
-    for line in metrics.splitlines():
-        if line.startswith('recallguard_http_request_seconds_bucket{le="') and f'route="{route}"' in line:
-            le = line.split('le="', 1)[1].split('"', 1)[0]
-            out[float("inf") if le == "+Inf" else float(le)] = float(line.rsplit(" ", 1)[1])
-    return out
-
-
-def gc_buckets(metrics: str) -> dict[str, dict[float, float]]:
-    """Cumulative collector pauses per latency bucket (seconds), by generation, from the server's
-    ``recallguard_gc_pause_seconds`` histogram."""
-    out: dict[str, dict[float, float]] = {}
-    for line in metrics.splitlines():
-        if line.startswith("recallguard_gc_pause_seconds_bucket{"):
-            gen = line.split('generation="', 1)[1].split('"', 1)[0]
-            le = line.split('le="', 1)[1].split('"', 1)[0]
-            bound = float("inf") if le == "+Inf" else float(le)
-            out.setdefault(gen, {})[bound] = float(line.rsplit(" ", 1)[1])
-    return out
-
-
-def gc_minute(now: dict[float, float], before: dict[float, float]) -> dict[str, Any]:
-    """One generation's collections in a minute: how many, how many paused over 10 ms, and the bound
-    of the longest one's bucket."""
-    delta = {le: now.get(le, 0.0) - before.get(le, 0.0) for le in sorted(now)}
-    total = delta.get(float("inf"), 0.0)
-    longest = next((le for le, c in delta.items() if c >= total), 0.0) if total else 0.0
-    return {
-        "collections": int(total),
-        "over_10_ms": int(total - delta.get(0.01, 0.0)),
-        "longest_at_most_ms": "over 500" if longest == float("inf") else round(longest * 1000, 1),
-    }
-
-
-def gauge(metrics: str, name: str) -> float | None:
-    """The value of an unlabelled gauge in a Prometheus text page (None when absent)."""
-    for line in metrics.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return None
-
-
-def server_side(now: dict[float, float], before: dict[float, float]) -> dict[str, Any]:
-    """Requests of one minute by the server's histogram: the bucket bounds of p50/p99 and shares."""
-    delta = {le: now.get(le, 0.0) - before.get(le, 0.0) for le in sorted(now)}
-    total = delta.get(float("inf"), 0.0)
-    if not total:
-        return {"requests": 0}
-
-    def bound(p: float) -> float | str:
-        le = next(le for le, c in delta.items() if c >= p / 100 * total)
-        return "over 5000" if le == float("inf") else round(le * 1000, 1)
-
-    share = {
-        f"share_within_{round(le * 1000, 1)}_ms": round(c / total, 4) for le, c in delta.items() if le < 6
-    }
-    return {"requests": int(total), "p50_at_most_ms": bound(50), "p99_at_most_ms": bound(99), **share}
 
 
 def bank_growth(rows: list[dict[str, Any]], ref_mb: float) -> dict[str, Any]:

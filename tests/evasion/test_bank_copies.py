@@ -9,6 +9,7 @@ from collections.abc import Collection
 import pytest
 
 from recallguard.domain.models import Listing, Match
+from recallguard.matching import fingerprints
 from recallguard.matching.bank_entries import ActionEvidence
 from recallguard.matching.fingerprints import FingerprintBank
 
@@ -59,7 +60,7 @@ def test_grouped_copies_give_the_answer_of_weighing_every_copy(
     bank.screen(query)
 
     def every_copy(self: FingerprintBank, code: str, listing: Listing, signals: Collection[str]) -> list[str]:
-        return [k for members in self._models.get(code, {}).values() for k in members]
+        return [k for members in self._groups(code).values() for k in members]
 
     monkeypatch.setattr(FingerprintBank, "_model_hits", every_copy)
     assert grouped and grouped == _answer(bank.screen(query))
@@ -77,4 +78,23 @@ def test_a_removed_copy_leaves_its_group_and_the_rest_still_answer() -> None:
     assert [r for r, *_ in after] == ["26568"] and after == [x for x in before if x[0] == "26568"]
     for i in range(40):
         bank.remove(f"R{i}", "26568")
-    assert bank.screen(query) == [] and bank._models == {}
+    assert bank.screen(query) == [] and bank._models == {} and bank._grouped == {}
+
+
+@pytest.mark.parametrize("n", [fingerprints.GROUP_AT - 1, fingerprints.GROUP_AT + 3])
+def test_a_code_few_removed_listings_carry_answers_as_one_kept_in_groups(
+    n: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A code carried by a few entries is kept as a plain list and grouped when screened; past
+    ``GROUP_AT`` it is kept grouped. Either way every query gets the same answer."""
+    listed = _copies(n)
+    assert ("N1311" in listed._models) == (n <= fingerprints.GROUP_AT) != ("N1311" in listed._grouped)
+    answers = [_answer(listed.screen(q)) for q in QUERIES]
+    monkeypatch.setattr(fingerprints, "GROUP_AT", 0)  # every code grouped from its first entry
+    grouped = _copies(n)
+    assert grouped._models == {}
+    assert sum(map(bool, answers)) >= 3 and answers == [_answer(grouped.screen(q)) for q in QUERIES]
+    for i in range(n):  # removing every copy empties both kinds of index
+        listed.remove(f"R{i}", "26568" if i % 11 else "26999")
+        grouped.remove(f"R{i}", "26568" if i % 11 else "26999")
+    assert listed._models == listed._grouped == grouped._grouped == {}

@@ -87,13 +87,13 @@ class OffenderBook:
         self._owner: dict[tuple[str, str], str] = {}  # (attribute, value) → first seller seen with it
         # seller → {(other seller, attribute)} (a dict: insertion order, each link once however often seen)
         self._edges: dict[str, dict[tuple[str, str], None]] = {}
-        self._members: dict[str, set[str]] = {}  # group root → the sellers of its group
+        # group root → the sellers of its group, for groups of two or more (most sellers link to no one)
+        self._members: dict[str, set[str]] = {}
         self._lock = threading.RLock()
 
     def _find(self, s: str) -> str:
         if s not in self._parent:
             self._parent[s] = s
-            self._members[s] = {s}
         root = s
         while self._parent[root] != root:
             root = self._parent[root]
@@ -121,12 +121,13 @@ class OffenderBook:
                     a, b = self._find(seller_id), self._find(owner)
                     if a != b:
                         self._parent[a] = b
-                        self._members[b] |= self._members.pop(a)
+                        self._members[b] = self._members.get(b, {b}) | self._members.pop(a, {a})
 
     def linked(self, seller_id: str) -> list[str]:
         """The other sellers in ``seller_id``'s linked group."""
         with self._lock:
-            return sorted(self._members[self._find(seller_id)] - {seller_id})
+            root = self._find(seller_id)
+            return sorted(self._members.get(root, {root}) - {seller_id})
 
     def record_action(
         self,

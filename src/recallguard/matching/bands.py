@@ -269,5 +269,14 @@ class MinHashRows:
     def key(self, row: int) -> str:
         return self._keys[row]
 
+    def values_of(self, key: str) -> np.ndarray:
+        """A copy of ``key``'s values (KeyError when it is not there).
+
+        >>> idx = MinHashRows(threshold=0.3, num_perm=4)
+        >>> idx.put("a", np.array([1, 2, 3, 4], dtype=np.uint64)); idx.values_of("a").tolist()
+        [1, 2, 3, 4]
+        """
+        return self._values[self._row[key]].copy()
+
     def __len__(self) -> int:
         return len(self._row)

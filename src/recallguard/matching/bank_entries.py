@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -50,7 +50,7 @@ def seller_links(listing: Listing) -> dict[str, str]:
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class ActionEvidence:
     """The action that removed a listing, as it is quoted when the listing comes back."""
 
@@ -61,22 +61,26 @@ class ActionEvidence:
     actioned_at: str = ""  # ISO time
 
 
-@dataclass
+@dataclass(slots=True)
 class BankEntry:
+    """One removed listing's fingerprints. Slotted: a bank holds one per removed listing, and a
+    million of them would cost ~0.4 GB more as dicts. A bank that holds an entry keeps its MinHash values
+    in its own rows and empties the entry's (``FingerprintBank.put``)."""
+
     listing_id: str
     seller_id: str
     brand: str
     title: str
     evidence: ActionEvidence
     model_keys: dict[str, str] = field(default_factory=dict)
-    gtins: list[str] = field(default_factory=list)
+    gtins: Sequence[str] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
-    types: list[str] = field(default_factory=list)
+    types: Sequence[str] = field(default_factory=list)
     # MinHash values: lists as fingerprinted; a bank held in memory may keep them as arrays (held_values)
-    minhash: Sequence[int] = field(default_factory=list)
-    title_minhash: Sequence[int] = field(default_factory=list)
+    minhash: Sequence[int] | np.ndarray = field(default_factory=list)
+    title_minhash: Sequence[int] | np.ndarray = field(default_factory=list)
     title_shingles: int = 0
-    images: list[list[Any]] = field(default_factory=list)  # [view, phash, dhash, vphash, vdhash]
+    images: Sequence[list[Any]] = field(default_factory=list)  # [view, phash, dhash, vphash, vdhash]
 
 
 def _gtins(listing: Listing) -> list[str]:
@@ -120,8 +124,8 @@ def entry_record(entry: BankEntry) -> dict[str, Any]:
     >>> entry_record(e) == asdict(e)
     True
     """
-    raw = dict(vars(entry))
-    raw["evidence"] = dict(vars(entry.evidence))
+    raw = {f.name: getattr(entry, f.name) for f in fields(entry)}
+    raw["evidence"] = {f.name: getattr(entry.evidence, f.name) for f in fields(entry.evidence)}
     for name in ("model_keys", "links"):
         raw[name] = dict(raw[name])
     for name in ("gtins", "types"):

@@ -69,6 +69,8 @@ STUFFED_HEAD_SCORE = 0.6
 #: A code that removed listings of more than this many recalls carry identifies none of them: a standard
 #: ("EN 71"), a battery cell ("18650"), a descriptor ("9-DRAWER") written in many sellers' descriptions.
 MAX_RECALLS_PER_MODEL = 2
+#: Entries carrying one code above which the bank keeps them grouped (see FingerprintBank._reset)
+GROUP_AT = 8
 #: Removed listings weighed per screening and original recall through text similarity, the most similar
 #: first (model number, GTIN and image hits are always weighed): a product one seller listed and had
 #: removed thousands of times (copies with SKU suffixes) would otherwise cost every screening thousands
@@ -164,6 +166,19 @@ def _model_group(entry: BankEntry, code: str) -> tuple[str, ...]:
     )
 
 
+def _discard(lists: dict[Any, list[str]], name: Any, key: str) -> None:
+    """Take ``key`` out of ``lists[name]``; a list left empty goes.
+
+    >>> d = {"A1": ["k1", "k2"]}; _discard(d, "A1", "k1"); _discard(d, "A1", "k2"); d
+    {}
+    """
+    members = lists.get(name)
+    if members is not None and key in members:
+        members.remove(key)
+        if not members:
+            del lists[name]
+
+
 class FingerprintBank:
     """Fingerprints of every actioned listing; ``bank(listing)`` is a Screener check.
 
@@ -194,13 +209,15 @@ class FingerprintBank:
         # title's shingles (Jaccard ~0.2) though all of its own are there (containment, checked below)
         self._title_lsh = MinHashRows(TITLE_LSH_THRESHOLD, NUM_PERM, dtype=np.uint32)
         self._codes: dict[str, int] = {}  # original recall number → its tag in the value rows
-        # code → the entries carrying it, in groups that a listing scores alike unless it shares their
+        # code → the entries carrying it. Most codes have one entry: a list (64 bytes). A code carried by
+        # more than GROUP_AT moves to _grouped, in groups that a listing scores alike unless it shares their
         # seller (see _model_hits): a product removed thousands of times is a few groups, not thousands
-        self._models: dict[str, dict[tuple[str, ...], dict[str, None]]] = {}
-        self._by_seller: dict[str, set[str]] = {}
-        self._by_link: dict[tuple[str, str], set[str]] = {}
-        self._model_recalls: dict[str, Counter[str]] = {}  # code → its entries' recall numbers, counted
-        self._gtins: dict[str, set[str]] = {}
+        self._models: dict[str, list[str]] = {}
+        self._grouped: dict[str, dict[tuple[str, ...], list[str]]] = {}
+        # by seller, seller link and GTIN: lists too (a key is indexed once: put removes it first)
+        self._by_seller: dict[str, list[str]] = {}
+        self._by_link: dict[tuple[str, str], list[str]] = {}
+        self._gtins: dict[str, list[str]] = {}
         self._images = ImageIndex()
         # keyword stuffing over a short removed title (brand and a word or two: too few shingles for the
         # containment check): removed titles by their first two words, and the removed one-word brands
@@ -228,8 +245,25 @@ class FingerprintBank:
     def add(
         self, listing: Listing, evidence: ActionEvidence, images: list[Image.Image] | None = None
     ) -> None:
-        """Fingerprint one actioned listing (images: decoded already, else fetched from its URLs)."""
-        self._insert(fingerprint(listing, evidence, self._load_images(listing, images)))
+        """Fingerprint one actioned listing (images: decoded already, else fetched from its URLs); it replaces
+        an entry of the same listing and recall."""
+        self.put(fingerprint(listing, evidence, self._load_images(listing, images)))
+
+    def put(self, entry: BankEntry) -> None:
+        """Hold ``entry``, replacing the one of the same listing and recall. Its MinHash values move into
+        the bank's rows (the entry's own are emptied: a bank of a million entries would hold them twice);
+        :meth:`remove`, or a replacing ``put``, gives them back to the entry it lets go.
+
+        >>> bank = FingerprintBank()
+        >>> e = fingerprint(Listing("L1", "Joolz Aer2 adapter NL311"), ActionEvidence("26568", "CPSC"))
+        >>> bank.put(e); len(e.minhash), len(bank)
+        (0, 1)
+        >>> bank.remove("L1", "26568"), len(e.minhash)
+        (True, 64)
+        """
+        with self._lock:
+            self.remove(entry.listing_id, entry.evidence.recall_number)
+            self._insert(entry)
 
     def _insert(self, entry: BankEntry) -> None:
         key = f"{entry.listing_id}|{entry.evidence.recall_number}"
@@ -239,6 +273,7 @@ class FingerprintBank:
             tag = self._index(key, entry)
             self._lsh.put(key, values, tag)
             self._title_lsh.put(key, title_values, tag, entry.title_shingles)
+            entry.minhash = entry.title_minhash = ()
 
     def _index(self, key: str, entry: BankEntry) -> int:
         """Every index but the MinHash rows (the caller puts those); the entry's recall tag."""
@@ -250,14 +285,19 @@ class FingerprintBank:
         if len(brand := title_words(entry.brand)) == 1:
             self._brands[brand[0]] += 1
         for k in entry.model_keys:
-            self._models.setdefault(k, {}).setdefault(_model_group(entry, k), {})[key] = None
-            self._model_recalls.setdefault(k, Counter())[entry.evidence.recall_number] += 1
+            if (grouped := self._grouped.get(k)) is not None:
+                grouped.setdefault(_model_group(entry, k), []).append(key)
+            elif len(members := self._models.setdefault(k, [])) < GROUP_AT:
+                members.append(key)
+            else:
+                del self._models[k]
+                self._grouped[k] = self._groups(k, [*members, key])
         for g in entry.gtins:
-            self._gtins.setdefault(g, set()).add(key)
+            self._gtins.setdefault(g, []).append(key)
         if entry.seller_id:
-            self._by_seller.setdefault(entry.seller_id, set()).add(key)
+            self._by_seller.setdefault(entry.seller_id, []).append(key)
         for pair in entry.links.items():
-            self._by_link.setdefault(pair, set()).add(key)
+            self._by_link.setdefault(pair, []).append(key)
         if entry.images:
             self._images.add(key, [ImageHash(str(v), *map(int, rest)) for v, *rest in entry.images])
         return tag
@@ -267,8 +307,7 @@ class FingerprintBank:
         an entry of the same listing and recall is replaced."""
         raw = dict(raw)
         raw["evidence"] = ActionEvidence(**raw["evidence"])
-        self.remove(raw["listing_id"], raw["evidence"].recall_number)
-        self._insert(BankEntry(**raw))
+        self.put(BankEntry(**raw))
 
     def remove(self, listing_id: str, recall_number: str) -> bool:
         """Forget one removed listing (its action was reversed or withdrawn); False when absent."""
@@ -277,6 +316,7 @@ class FingerprintBank:
             entry = self._entries.pop(key, None)
             if entry is None:
                 return False
+            entry.minhash, entry.title_minhash = self._lsh.values_of(key), self._title_lsh.values_of(key)
             self._lsh.drop(key)
             self._title_lsh.drop(key)
             if head := self._head_of.pop(key, ()):
@@ -286,22 +326,17 @@ class FingerprintBank:
                 if self._brands[brand[0]] <= 0:
                     del self._brands[brand[0]]
             for k in entry.model_keys:
-                groups = self._models.get(k, {})
-                group = _model_group(entry, k)
-                groups.get(group, {}).pop(key, None)
-                if not groups.get(group, True):
-                    del groups[group]
-                if not groups:
-                    self._models.pop(k, None)
-                if (counts := self._model_recalls.get(k)) is not None:
-                    counts -= Counter((entry.evidence.recall_number,))  # in place; drops counts at zero
-                    if not counts:
-                        del self._model_recalls[k]
+                if (grouped := self._grouped.get(k)) is None:
+                    _discard(self._models, k, key)
+                else:
+                    _discard(grouped, _model_group(entry, k), key)
+                    if not grouped:
+                        del self._grouped[k]
             for g in entry.gtins:
-                self._gtins.get(g, set()).discard(key)
-            self._by_seller.get(entry.seller_id, set()).discard(key)
+                _discard(self._gtins, g, key)
+            _discard(self._by_seller, entry.seller_id, key)
             for pair in entry.links.items():
-                self._by_link.get(pair, set()).discard(key)
+                _discard(self._by_link, pair, key)
             if entry.images:  # the image index has no delete: rebuilt from the remaining entries
                 self._images = ImageIndex()
                 for k, e in self._entries.items():
@@ -366,8 +401,8 @@ class FingerprintBank:
                         signal(hit.key, "image", s, what)
             sellers = self._sellers_of(listing) if models else set()
             for k, written in models.items():
-                if len(self._model_recalls.get(k, ())) > MAX_RECALLS_PER_MODEL:
-                    continue  # boilerplate, not an identifier (see MAX_RECALLS_PER_MODEL)
+                if self._boilerplate(k):
+                    continue  # not an identifier (see MAX_RECALLS_PER_MODEL)
                 for key in self._model_hits(k, listing, signals.keys() | sellers):
                     orig = self._entries[key].model_keys[k]
                     how = "" if written == orig else f" written {written!r}"
@@ -380,22 +415,37 @@ class FingerprintBank:
         """The entries of the listing's seller and of sellers linked to it (found once per screening)."""
         found = set(self._by_seller.get(listing.seller_id, ())) if listing.seller_id else set()
         for pair in seller_links(listing).items():
-            found |= self._by_link.get(pair, set())
+            found.update(self._by_link.get(pair, ()))
         return found
 
+    def _groups(self, code: str, keys: list[str] | None = None) -> dict[tuple[str, ...], list[str]]:
+        """The entries carrying ``code`` (or ``keys``, all carrying it) by group (:func:`_model_group`)."""
+        if keys is None and (grouped := self._grouped.get(code)) is not None:
+            return grouped
+        out: dict[tuple[str, ...], list[str]] = {}
+        for key in self._models.get(code, []) if keys is None else keys:
+            out.setdefault(_model_group(self._entries[key], code), []).append(key)
+        return out
+
+    def _boilerplate(self, code: str) -> bool:
+        """Whether removed listings of more than ``MAX_RECALLS_PER_MODEL`` recalls carry ``code`` (a
+        group names its original recall second)."""
+        recalls: set[str] = set()
+        for group in self._groups(code):
+            recalls.add(group[1])
+            if len(recalls) > MAX_RECALLS_PER_MODEL:
+                return True
+        return False
+
     def _model_hits(self, code: str, listing: Listing, special: Collection[str]) -> list[str]:
-        """The entries carrying ``code`` that a screening must weigh: in each group (same original recall,
-        code as written, brand, product types and accessory wording) every ``special`` entry (the listing
-        has other evidence for it, or shares its seller or a seller link), and one of the rest. The rest
-        would score exactly alike (only the model number found them; nothing about their sellers
+        """The entries carrying ``code`` that a screening must weigh: every ``special`` entry (the listing
+        has other evidence for it, or shares its seller or a seller link), and one of the rest in each
+        group (same original recall, code as written, brand, product types and accessory wording). The
+        rest would score exactly alike (only the model number found them; nothing about their sellers
         applies), so one stands for them all and the answer is the same as weighing each.
         """
-        out: list[str] = []
-        for members in self._models.get(code, {}).values():
-            if len(special) < len(members):
-                out += [key for key in special if key in members]
-            else:
-                out += [key for key in members if key in special]
+        out = [key for key in special if code in self._entries[key].model_keys]
+        for members in self._groups(code).values():
             for key in members:
                 if key not in special and self._entries[key].listing_id != listing.listing_id:
                     out.append(key)
@@ -478,20 +528,31 @@ class FingerprintBank:
     def snapshot(self) -> dict[str, Any]:
         """A JSON-serialisable checkpoint of every entry."""
         with self._lock:
-            entries = [entry_record(e) for e in self._entries.values()]
+            entries = []
+            for key, e in self._entries.items():
+                raw = entry_record(e)  # the values are the bank's (see put)
+                raw["minhash"] = self._lsh.values_of(key).tolist()
+                raw["title_minhash"] = self._title_lsh.values_of(key).tolist()
+                entries.append(raw)
         return {"version": 1, "num_perm": NUM_PERM, "shingle": SHINGLE, "entries": entries}
 
     def load(self, snapshot: dict[str, Any]) -> None:
         """Replace the whole bank with a checkpoint: built aside, then swapped in at once."""
         if snapshot.get("version") != 1 or snapshot.get("num_perm") != NUM_PERM:
             raise ValueError("fingerprint snapshot has another version or MinHash size")
-        fresh = FingerprintBank(self.policy, self.image_loader, self.lsh_threshold)
-        entries: dict[str, BankEntry] = {}  # an entry listed twice: the last one stands
+        loaded = []
         for raw in snapshot["entries"]:
             raw = dict(raw)
             raw["evidence"] = ActionEvidence(**raw["evidence"])
-            entry = BankEntry(**raw)
-            entries[f"{entry.listing_id}|{entry.evidence.recall_number}"] = entry
+            loaded.append(BankEntry(**raw))
+        self.load_entries(loaded)
+
+    def load_entries(self, loaded: Collection[BankEntry]) -> None:
+        """Replace the whole bank with these entries (an entry of a listing and recall listed twice: the
+        last one stands): built aside, then swapped in at once. The bank takes their MinHash values as
+        :meth:`put` does."""
+        fresh = FingerprintBank(self.policy, self.image_loader, self.lsh_threshold)
+        entries = {f"{e.listing_id}|{e.evidence.recall_number}": e for e in loaded}
         keys = list(entries)
         tags = np.array([fresh._index(k, e) for k, e in entries.items()], dtype=np.int64)
         if keys:  # the MinHash rows of all entries in one pass each
@@ -501,6 +562,8 @@ class FingerprintBank:
             fresh._title_lsh.put_many(
                 keys, np.array([x.title_minhash for x in e], dtype=np.uint64), tags, sizes
             )
+            for x in e:
+                x.minhash = x.title_minhash = ()
         indexes = {k: v for k, v in vars(fresh).items() if k.startswith("_") and k != "_lock"}  # _reset's
         with self._lock:
             vars(self).update(indexes)

@@ -41,10 +41,9 @@ from sqlalchemy import Engine, event
 from recallguard.domain.models import DecisionKind, Listing, Match, Target
 from recallguard.domain.policy import BANK_MODEL, DecisionPolicy
 from recallguard.enforcement.offenders import OffenderBook
-from recallguard.matching.bank_entries import held_values
 from recallguard.matching.fingerprints import FingerprintBank
 from recallguard.matching.images import ImageHash, ImageIndex, query_hashes, reference_hashes
-from recallguard.matching.shingles import NUM_PERM
+from recallguard.service.bank_held import HeldEntry, held
 from recallguard.service.bank_images import (
     ImageSettings,
     ImageWorker,
@@ -94,7 +93,7 @@ class BankService:
         self._thread: threading.Thread | None = None
         self._gaps: dict[int, float] = {}
         self._own: set[int] = set()  # seqs past ``_last_seq`` this process applied from memory
-        self._keyed: dict[tuple[str, str], set[int]] = {}  # (listing, recall) → its held entries
+        self._keyed: dict[tuple[str, str], tuple[int, ...]] = {}  # (listing, recall) → its held entries
         self.rebuilds = self.polls = self.rescreened = 0
         self.last_poll_at: datetime | None = None
         self._swap(FingerprintBank(self.policy, image_loader=None), {}, 0, {})
@@ -103,7 +102,7 @@ class BankService:
     def _swap(
         self,
         bank: FingerprintBank,
-        records: dict[int, BankRecord],
+        records: dict[int, HeldEntry],
         seq: int,
         recalls: dict[str, list[ImageHash]],
     ) -> None:
@@ -115,16 +114,18 @@ class BankService:
         for key, hashes in recalls.items():
             index.add(f"recall:{key}", hashes)
         for r in records.values():
-            if r.fingerprint.get("images"):
-                index.add(f"bank:{r.entry_id}", from_rows(r.fingerprint["images"]))
+            if r.images:
+                index.add(f"bank:{r.entry_id}", from_rows(r.images))
+        keyed: dict[tuple[str, str], tuple[int, ...]] = {}
+        for r in records.values():
+            k = (r.listing_id, r.recall_number)
+            keyed[k] = (*keyed.get(k, ()), r.entry_id)
         with self._lock:
             self.bank, self._records, self._last_seq, self.offenders = bank, records, seq, book
-            self._keyed = {}
-            for r in records.values():
-                self._keyed.setdefault((r.listing_id, r.recall_number), set()).add(r.entry_id)
+            self._keyed = keyed
             self._own = {s for s in self._own if s > seq}
             self._recall_images, self._image_index = recalls, index
-            self._imaged = {r.entry_id for r in records.values() if r.fingerprint.get("images")}
+            self._imaged = {r.entry_id for r in records.values() if r.images}
             self._watched = {r.seller_id for r in records.values() if r.seller_id}
             self._attrs = {pair for r in records.values() for pair in r.links.items()}
 
@@ -134,12 +135,12 @@ class BankService:
         with self.store.transaction() as uow:
             repo = BankRepo(uow.session)
             seq = repo.last_seq()
-            records = {r.entry_id: _held(r) for r in repo.iter_active()}
+            records = {r.entry_id: held(r) for r in repo.iter_active()}
             recalls = self._stored_recall_images(uow, repo)
             for h in repo.recent_hashes("query", self.images.cache):
                 self.query_cache.put(h.url, from_rows(h.hashes))
         bank = FingerprintBank(self.policy, image_loader=None)
-        bank.load({"version": 1, "num_perm": NUM_PERM, "entries": [_text_only(r) for r in records.values()]})
+        bank.load_entries([r.entry for r in records.values()])
         self._swap(bank, records, seq, recalls)
         self.rebuilds += 1
         if self.background:
@@ -195,7 +196,7 @@ class BankService:
                 applied = seq <= self._last_seq and seq not in self._gaps
                 if own:
                     if not (applied or seq in self._own):
-                        removed |= self._apply(_held(rec))
+                        removed |= self._apply(rec)
                         if self._gaps.pop(seq, None) is None:
                             self._own.add(seq)
                     continue
@@ -204,7 +205,7 @@ class BankService:
                 elif applied:
                     continue
                 else:
-                    removed |= self._apply(_held(rec))
+                    removed |= self._apply(rec)
                 self._gaps.pop(seq, None)
                 if seq > self._last_seq:
                     self._gaps.update({s: now for s in range(self._last_seq + 1, seq)})
@@ -222,29 +223,27 @@ class BankService:
         the image index must be derived again (:meth:`_rederive`, once per batch of changes)."""
         key = (rec.listing_id, rec.recall_number)
         old = self._records.pop(rec.entry_id, None)
-        if old is not None:
-            self._keyed.get(key, set()).discard(rec.entry_id)
+        others = tuple(i for i in self._keyed.pop(key, ()) if i != rec.entry_id)
+        if others:
+            self._keyed[key] = others
         if rec.state == "active":
-            self._records[rec.entry_id] = rec
-            self._keyed.setdefault(key, set()).add(rec.entry_id)
-            self.bank.add_entry(_text_only(rec))
-            if rec.fingerprint.get("images") and rec.entry_id not in self._imaged:
-                self._image_index.add(f"bank:{rec.entry_id}", from_rows(rec.fingerprint["images"]))
+            h = self._records[rec.entry_id] = held(rec)
+            self._keyed[key] = (*others, rec.entry_id)
+            self.bank.put(h.entry)
+            if h.images and rec.entry_id not in self._imaged:
+                self._image_index.add(f"bank:{rec.entry_id}", from_rows(h.images))
                 self._imaged.add(rec.entry_id)
-            if old is None and rec.seller_id:
-                self.offenders.record_action(
-                    rec.seller_id, rec.recall_number, _naive(rec.actioned_at), links=rec.links
-                )
-                self._watched.add(rec.seller_id)
-                self._attrs.update(rec.links.items())
+            if old is None and h.seller_id:
+                at = _naive(h.actioned_at)
+                self.offenders.record_action(h.seller_id, h.recall_number, at, links=h.links)
+                self._watched.add(h.seller_id)
+                self._attrs.update(h.links.items())
             return False
         if old is None:
             return False
         self.bank.remove(rec.listing_id, rec.recall_number)
-        if others := self._keyed.get(key):  # another action of the same listing and recall still holds
-            self.bank.add_entry(_text_only(self._records[min(others)]))
-        else:
-            self._keyed.pop(key, None)
+        if others:  # another action of the same listing and recall still holds (its entry has its values)
+            self.bank.put(self._records[min(others)].entry)
         return True
 
     def _rederive(self) -> None:
@@ -303,9 +302,8 @@ class BankService:
                 if rec is None or rec.listing_id == listing.listing_id:
                     continue
                 authority, number = rec.authority, rec.recall_number
-                ev = rec.fingerprint.get("evidence", {})
                 why = (f"photo of removed listing {rec.listing_id} (recall {number}; {how}); original action "
-                       f"{rec.action_id}: {ev.get('reason') or 'removed'}")  # fmt: skip
+                       f"{rec.action_id}: {rec.entry.evidence.reason or 'removed'}")  # fmt: skip
             decision = self.policy.decide(score, authority)
             out.append(
                 Match(
@@ -450,17 +448,6 @@ class BankService:
                 "image_queue": len(self.worker), "image_jobs_dropped": self.worker.dropped,
                 "rebuilds": self.rebuilds, "polls": self.polls, "photo_rescreens": self.rescreened,
             }  # fmt: skip
-
-
-def _held(rec: BankRecord) -> BankRecord:
-    """``rec`` as this process keeps it: MinHash values as arrays (``matching.bank_entries.held_values``),
-    shared with its bank entry — a bank of a million entries would otherwise hold 5 GB of Python ints."""
-    rec.fingerprint = held_values(rec.fingerprint)
-    return rec
-
-
-def _text_only(rec: BankRecord) -> dict[str, Any]:
-    return {**rec.fingerprint, "images": []}  # photos are matched by the service's own index
 
 
 def _in_memory(store: Store) -> bool:

@@ -16,6 +16,7 @@ A category-ban action carries ``rule:<rule id>`` as its recall number; its reaso
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -135,5 +136,20 @@ class SaleGate:
         return self._entries.get(listing_id, ())
 
 
+_SCOPES: dict[frozenset[str], frozenset[str]] = {}  # each distinct country scope held once
+
+
 def _entry(a: Action) -> GateEntry:
-    return GateEntry(frozenset(c.upper() for c in a.countries), a.recall_number, a.authority, a.action_id)
+    """The gate's entry of one action. A gate holds one per restricted listing, so what many share is held
+    once: the country scope (a set of one costs 216 bytes), the recall number and the authority.
+
+    >>> from recallguard.domain.models import ActionKind, ActionState
+    >>> def restrict(i: int) -> Action:
+    ...     return Action(f"L{i}", "1", "CPSC", ActionKind.RESTRICT, ["us"], ActionState.APPROVED, f"A{i}")
+    >>> x, y = _entry(restrict(1)), _entry(restrict(2))
+    >>> x.countries, x.countries is y.countries
+    (frozenset({'US'}), True)
+    """
+    scope = frozenset(c.upper() for c in a.countries)
+    scope = _SCOPES.setdefault(scope, scope) if len(_SCOPES) < 4096 else scope
+    return GateEntry(scope, sys.intern(a.recall_number), sys.intern(a.authority), a.action_id)

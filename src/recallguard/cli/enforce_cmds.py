@@ -45,6 +45,9 @@ def serve(
 
     import uvicorn
 
+    from recallguard.scale.bulk_gc import cap_malloc_arenas
+
+    cap_malloc_arenas()  # before uvicorn starts threads (and worker processes, which inherit it)
     if database_url:
         os.environ["RECALLGUARD_DATABASE_URL"] = database_url
     os.environ.setdefault("RECALLGUARD_WARM_SCREENER", "1")  # a server screens soon after it starts

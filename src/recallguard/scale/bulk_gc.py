@@ -21,16 +21,24 @@ A server builds its screener's indexes (~200,000 objects for the 80 sample recal
 started; left in the collected heap, every full collection walks them again: ~80 ms with the GIL
 held, every few seconds under load, which was the slowest hundredth of the gate's and screening's
 answers. :func:`settle_heap` after each build collects once and freezes what is left.
+:func:`cap_malloc_arenas` keeps the C library's allocator from spreading a server's memory over an
+arena per thread.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 YOUNG_THRESHOLD = 50_000
+#: malloc arenas of a long-running process (:func:`cap_malloc_arenas`)
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter number
 
 
 @contextmanager
@@ -46,6 +54,32 @@ def bulk_screening() -> Iterator[None]:
         gc.set_threshold(*old)
         if not frozen_before:
             gc.unfreeze()
+
+
+def cap_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap the C library's malloc arenas for a long-running process and the processes it starts, unless
+    the operator chose (``MALLOC_ARENA_MAX`` set); True when this call set the cap. Call it before the
+    process starts threads.
+
+    glibc gives threads that allocate at once their own arenas, up to eight per core, and memory freed
+    in one is reused only there. A server's request threads, poll and checkpoint threads each filled an
+    arena of their own: in the load bench the server's RSS grew 34.6 MB from minute 2 to 7 with the
+    default, 21.3 MB with two arenas, with the same latency. Elsewhere than glibc, nothing is done.
+
+    >>> chosen = os.environ.get("MALLOC_ARENA_MAX")
+    >>> os.environ["MALLOC_ARENA_MAX"] = "4"; cap_malloc_arenas(), os.environ["MALLOC_ARENA_MAX"]
+    (False, '4')
+    >>> _ = os.environ.pop("MALLOC_ARENA_MAX") if chosen is None else None
+    """
+    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
+        return False
+    os.environ["MALLOC_ARENA_MAX"] = str(arenas)  # read by the C library of processes started from here
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # this process's own C library
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(_M_ARENA_MAX, arenas))
 
 
 def settle_heap() -> None:

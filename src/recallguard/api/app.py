@@ -165,8 +165,9 @@ def _warm_screener(enf: Enforcer) -> None:
 async def _refresh_loop(enf: Enforcer, every_s: float) -> None:
     """Keep the gate in step with actions written by other processes (CLI scans, workers), sign the
     audit chain head when due, and run the SLA timer every ``sla_check_s`` seconds."""
-    from recallguard.api.sla_timer import check_sla
+    from recallguard.api.sla_timer import SlaTimer
 
+    timer = SlaTimer(enf)
     last_sla = time.monotonic()
     while True:
         await asyncio.sleep(every_s)
@@ -176,7 +177,7 @@ async def _refresh_loop(enf: Enforcer, every_s: float) -> None:
             sla_every = enf.settings.sla_check_s
             if sla_every and time.monotonic() - last_sla >= sla_every:
                 last_sla = time.monotonic()
-                run = await run_in_threadpool(check_sla, enf)
+                run = await run_in_threadpool(timer.check)
                 for name, problem in run.problems.items():
                     log.warning("SLA escalation delivery via %s failed: %s", name, problem)
         except Exception:  # the gate keeps its state; the next round retries

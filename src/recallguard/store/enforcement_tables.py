@@ -304,9 +304,11 @@ class EnforcementRepo:
         return {a: utc(t) or t for a, t in self.s.execute(q)}
 
     # SLA cases
-    def sla_cases(self, authority: str | None = None) -> list[SlaCase]:
+    def sla_cases(self, authority: str | None = None, acted_since: datetime | None = None) -> list[SlaCase]:
         """One clock per active block/review match of a stored recall: started at max(recall received,
-        listing first seen), stopped at its restriction's approval.
+        listing first seen), stopped at its restriction's approval. ``acted_since``: leave out the clocks
+        stopped before it (the server's timer has decided those already: they cannot escalate again), so
+        a check reads the open clocks and the recently stopped ones, not the store's whole history.
 
         Only the actions of those matches are read (a join on the matches' unique key), as plain
         columns: the server runs this every minute, and reading every action ever taken as ORM objects
@@ -334,6 +336,16 @@ class EnforcementRepo:
         )  # fmt: skip
         if authority:
             q, aq = q.where(m.authority == authority), aq.where(m.authority == authority)
+        if acted_since is not None:
+            a, stopped = ActionRow, func.coalesce(ActionApprovalRow.approved_at, ActionRow.created_at)
+            early = (
+                select(a.action_id)
+                .outerjoin(ActionApprovalRow, ActionApprovalRow.action_id == a.action_id)
+                .where(a.listing_id == m.listing_id, a.authority == m.authority)
+                .where(a.recall_number == m.recall_number, a.kind.in_(("restrict", "delist")))
+                .where(a.state.in_(done), stopped < acted_since)
+            )
+            q, aq = q.where(~early.exists()), aq.where(stopped >= acted_since)
         acted: dict[tuple[str, str, str], datetime] = {}
         for lid, auth, num, created, approved in self.s.execute(aq):
             t = utc(approved) or utc(created) or now()

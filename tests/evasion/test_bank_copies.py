@@ -59,8 +59,10 @@ def test_grouped_copies_give_the_answer_of_weighing_every_copy(
     monkeypatch.setattr(FingerprintBank, "_decide", counting)
     bank.screen(query)
 
-    def every_copy(self: FingerprintBank, code: str, listing: Listing, signals: Collection[str]) -> list[str]:
-        return [k for members in self._groups(code).values() for k in members]
+    def every_copy(
+        self: FingerprintBank, code: str, groups: dict, listing: Listing, signals: Collection[str]
+    ) -> list[str]:  # type: ignore[type-arg]
+        return [k for members in groups.values() for k in members]
 
     monkeypatch.setattr(FingerprintBank, "_model_hits", every_copy)
     assert grouped and grouped == _answer(bank.screen(query))

@@ -179,6 +179,16 @@ def _discard(lists: dict[Any, list[str]], name: Any, key: str) -> None:
             del lists[name]
 
 
+def _boilerplate(groups: dict[tuple[str, ...], list[str]]) -> bool:
+    """Whether the groups of entries carrying a code (:meth:`FingerprintBank._groups`) are of more than
+    ``MAX_RECALLS_PER_MODEL`` recalls (a group names its original recall second).
+
+    >>> _boilerplate({("CPSC", "1", "X"): ["a"], ("CPSC", "2", "X"): ["b"]})
+    False
+    """
+    return len({group[1] for group in groups}) > MAX_RECALLS_PER_MODEL
+
+
 class FingerprintBank:
     """Fingerprints of every actioned listing; ``bank(listing)`` is a Screener check.
 
@@ -401,9 +411,10 @@ class FingerprintBank:
                         signal(hit.key, "image", s, what)
             sellers = self._sellers_of(listing) if models else set()
             for k, written in models.items():
-                if self._boilerplate(k):
+                groups = self._groups(k)
+                if _boilerplate(groups):
                     continue  # not an identifier (see MAX_RECALLS_PER_MODEL)
-                for key in self._model_hits(k, listing, signals.keys() | sellers):
+                for key in self._model_hits(k, groups, listing, signals.keys() | sellers):
                     orig = self._entries[key].model_keys[k]
                     how = "" if written == orig else f" written {written!r}"
                     score = min(_model_score(orig), _model_score(written.replace(" ", "")))
@@ -427,25 +438,18 @@ class FingerprintBank:
             out.setdefault(_model_group(self._entries[key], code), []).append(key)
         return out
 
-    def _boilerplate(self, code: str) -> bool:
-        """Whether removed listings of more than ``MAX_RECALLS_PER_MODEL`` recalls carry ``code`` (a
-        group names its original recall second)."""
-        recalls: set[str] = set()
-        for group in self._groups(code):
-            recalls.add(group[1])
-            if len(recalls) > MAX_RECALLS_PER_MODEL:
-                return True
-        return False
-
-    def _model_hits(self, code: str, listing: Listing, special: Collection[str]) -> list[str]:
-        """The entries carrying ``code`` that a screening must weigh: every ``special`` entry (the listing
+    def _model_hits(
+        self, code: str, groups: dict[tuple[str, ...], list[str]], listing: Listing, special: Collection[str]
+    ) -> list[str]:
+        """The entries carrying ``code`` (``groups``: :meth:`_groups`) that a screening must weigh: every
+        ``special`` entry (the listing
         has other evidence for it, or shares its seller or a seller link), and one of the rest in each
         group (same original recall, code as written, brand, product types and accessory wording). The
         rest would score exactly alike (only the model number found them; nothing about their sellers
         applies), so one stands for them all and the answer is the same as weighing each.
         """
         out = [key for key in special if code in self._entries[key].model_keys]
-        for members in self._groups(code).values():
+        for members in groups.values():
             for key in members:
                 if key not in special and self._entries[key].listing_id != listing.listing_id:
                     out.append(key)

@@ -29,6 +29,7 @@ from recallguard.domain.models import Target
 from recallguard.matching import evasion
 from recallguard.matching.brands import BrandIndex
 from recallguard.matching.fallback_blockers import EmbeddingNeighbours, ShingleLSH
+from recallguard.matching.leet import LeetDecoder
 from recallguard.matching.normalize import NOISE
 from recallguard.matching.profiles import GENERIC_HEADS, ListingProfile, TargetProfile, target_profile
 
@@ -112,6 +113,13 @@ class TargetIndex:
         self._content: dict[str, tuple[str, float] | tuple[()]] = {}  # title word → (word, IDF) (memo)
         self._brand_heads = frozenset(f.split()[0] for f in self.brands.exact if " " in f)
         self.max_brand_words = max((len(f.split()) for p in self.profiles for f in p.brand_forms), default=1)
+        #: leetspeak words decoded into the words these recalls use (brands, names, texts)
+        self.leet = LeetDecoder(
+            self.postings.keys()
+            | {w for p in self.profiles for f in p.brand_forms for w in f.split()}
+            | {w for p in self.profiles for w in p.text_tokens}
+            | {m.lower() for m in self.by_model}
+        )
 
     def __len__(self) -> int:
         return len(self.profiles)

@@ -117,7 +117,11 @@ class Screener:
         rows.extend(group)
 
     def screen_batch(self, listings: Sequence[Listing]) -> list[list[Match]]:
-        """Matches for each listing of a batch (features for the whole batch scored at once)."""
+        """Matches for each listing of a batch (features for the whole batch scored at once). Leetspeak
+        words are decoded first (:class:`~recallguard.matching.leet.LeetDecoder`); the extra checks see
+        each listing as it was written."""
+        written = listings
+        listings = [self.index.leet.listing(x) for x in listings]
         rows, meta = self.candidate_pairs(listings)
         out: list[list[Match]] = [[] for _ in listings]
         if rows:
@@ -168,7 +172,7 @@ class Screener:
                     Match(listings[li].listing_id, t.recall_number, t.authority, round(score, 4), decision,
                           evidence, feats, self.model_version)
                 )  # fmt: skip
-        for li, listing in enumerate(listings):
+        for li, listing in enumerate(written):
             if len(out[li]) > 1:
                 out[li] = _one_per_recall(out[li])
             if len(out[li]) > MAX_MATCHES_PER_AUTHORITY:

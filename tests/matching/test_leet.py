@@ -1,0 +1,102 @@
+"""Leetspeak ("R4z0r 3l3ctr1c 5c00t3r"): the screener reads the words a seller disguised, and leaves
+model numbers, sizes and everyday codes as they were written."""
+
+from __future__ import annotations
+
+import pytest
+
+from recallguard.domain.models import DecisionKind, Listing, Target
+from recallguard.matching.bank_entries import ActionEvidence
+from recallguard.matching.fingerprints import FingerprintBank
+from recallguard.matching.index import TargetIndex
+from recallguard.matching.leet import LeetDecoder
+from recallguard.matching.screen import Screener
+
+SCOOTER = Target(
+    "05193",
+    "CPSC",
+    brand="Razor",
+    product_name="Razor Electric Scooters",
+    product_type="electric scooter",
+    model_numbers=["E300"],
+    text="This recall involves Razor E300 electric scooters with a red deck.",
+)
+TRAINER = Target(
+    "21001",
+    "CPSC",
+    brand="Stamina",
+    product_name="Stamina Elliptical Cross Trainers",
+    product_type="elliptical trainer",
+    text="The recalled Stamina elliptical cross trainers have a black steel frame.",
+)
+BIKE = Target(
+    "20111",
+    "CPSC",
+    brand="Brompton",
+    product_name="Brompton T-Line Foldable Bicycles",
+    product_type="bicycle",
+    text="The recalled Brompton T-Line foldable bicycles have a titanium frame.",
+)
+
+
+@pytest.fixture(scope="module")
+def screener() -> Screener:
+    return Screener([SCOOTER, TRAINER, BIKE])
+
+
+@pytest.mark.parametrize(
+    ("title", "brand", "recall"),
+    [
+        ("S74min4 3ll1ptical Cro55 7ra1ner5 Dur4bl3", "S74m1n4", "21001"),
+        ("Br0mpt0n F0ldabl3 B1cycl35 H07 54l3", "Br0mpt0n", "20111"),
+        ("5C0073R 3L3C7R1C R4Z0R", "", "05193"),
+    ],
+)
+def test_a_recalled_product_written_in_leetspeak_is_blocked_for_its_recall(
+    screener: Screener, title: str, brand: str, recall: str
+) -> None:
+    matches = screener.screen(Listing("L1", title, brand=brand))
+    assert [(m.recall_number, m.decision) for m in matches[:1]] == [(recall, DecisionKind.BLOCK)]
+
+
+def test_the_model_number_stays_evidence_in_a_leetspeak_title(screener: Screener) -> None:
+    # "E300" decodes to nothing the recalls use: it stays a model number and is matched as one
+    matches = screener.screen(Listing("L1", "R4z0r 3l3ctr1c 5c00t3r E300 70p R473d"))
+    assert matches and matches[0].recall_number == "05193"
+    assert matches[0].features["model_match"] == 1.0
+    assert matches[0].decision is DecisionKind.BLOCK
+
+
+def test_clean_titles_with_codes_and_sizes_are_left_as_written() -> None:
+    decoder = TargetIndex([SCOOTER, TRAINER, BIKE]).leet
+    for title in ("Razor E300 scooter 12V 350W", "Stamina 1772 trainer 3D 4K A4", "Bike 537 T5 B47 70p"):
+        listing = Listing("L1", title)
+        assert decoder.listing(listing) is listing, title
+
+
+def test_one_letter_words_are_decoded_only_beside_other_leetspeak() -> None:
+    decoder = LeetDecoder({"top", "rated", "scooter"})
+    assert decoder.text("Scooter 70p") == "Scooter 70p"  # "70p" may be a code: nothing else is leetspeak
+    assert decoder.text("5c00t3r 70p R473d") == "scooter top rated"
+    assert decoder.text("70p", field=True) == "top"  # a brand field holds no model numbers
+
+
+def test_a_recall_code_that_reads_as_a_word_stays_a_code() -> None:
+    # a recall's own model code is a known token as written: it is not turned into a word
+    decoder = LeetDecoder({"b00k", "book", "stand"})
+    assert decoder.text("B00K 5t4nd") == "B00K stand"
+
+
+def test_checks_see_the_listing_as_the_seller_wrote_it() -> None:
+    bank = FingerprintBank(image_loader=None)
+    removed = Listing("R1", "R4z0r 3l3ctr1c 5c00t3r", seller_id="S1")
+    bank.add(removed, ActionEvidence("05193", "CPSC", action_id="a1"))
+    seen: list[str] = []
+
+    def check(listing: Listing) -> list:  # type: ignore[type-arg]
+        seen.append(listing.title)
+        return bank.screen(listing)
+
+    screener = Screener([SCOOTER], checks=[check])
+    screener.screen(Listing("L2", "R4z0r 3l3ctr1c 5c00t3r", seller_id="S1"))
+    assert seen == ["R4z0r 3l3ctr1c 5c00t3r"]

@@ -149,3 +149,26 @@ def test_an_accessory_is_not_the_recalled_part_of_another_kind() -> None:
     assert _features(screener.index, case)["accessory"] == 1.0
     assert all(m.decision is not DecisionKind.BLOCK for m in screener.screen(case))
     assert _features(screener.index, step)["accessory"] == 0.0
+
+
+def test_a_brand_that_sounds_like_the_recalled_one_ties_the_listing_to_it() -> None:
+    # "Cybeks" for Cybex: no single edit and no anagram, the same sound
+    treadmill = Target(
+        "08041", "CPSC", brand="Cybex", product_name="Cybex Trotter Treadmills", product_type="treadmill",
+        text="This recall involves Cybex Trotter treadmills.",
+    )  # fmt: skip
+    index = TargetIndex([treadmill, SHOCK])
+    listing = Listing("L1", "Cybeks Trotter treadmill", brand="Cybeks")
+    lp = listing_profile(listing)
+    index.candidates(lp)
+    form, how, _ = lp.brand_hits[0]
+    assert (form, how) == ("cybex", "brand field sounds alike")
+    assert _features(index, listing)["brand_conflict"] == 0.0
+
+
+def test_plain_words_are_not_corrected_by_their_sound() -> None:
+    # sound keys are for brands: a title word that merely sounds like a recall word is not read as it
+    index = TargetIndex([SHOCK, SLED])
+    lp = listing_profile(Listing("L1", "Snomobeel cover"))  # snowmobile: the same sound, two edits away
+    index.correct_tokens(lp)
+    assert "snowmobile" not in lp.fixed_tokens

@@ -1,7 +1,8 @@
 """Fuzzy lookup of known brands: exact forms, one-edit forms (SymSpell-style deletes, which also
-catch swapped neighbouring letters) and anagram keys (scrambled letters), all as dict lookups.
+catch swapped neighbouring letters), anagram keys (scrambled letters) and sound keys (Metaphone:
+"Cybeks" for Cybex, "Julz" for Joolz), all as dict lookups.
 
->>> b = BrandIndex()
+>>> b = BrandIndex(sounds=True)
 >>> b.add("cervelo", 0); b.add("black diamond", 1); b.add("marin", 2)
 >>> b.lookup("cerevlo")
 [('cervelo', 'misspelt', 0.85)]
@@ -9,13 +10,22 @@ catch swapped neighbouring letters) and anagram keys (scrambled letters), all as
 [('marin', 'misspelt', 0.85)]
 >>> b.lookup("cervelo")
 [('cervelo', 'exact', 1.0)]
+>>> b.add("joolz", 3); b.lookup("julz")
+[('joolz', 'sounds alike', 0.75)]
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
+import jellyfish
+from rapidfuzz.distance import DamerauLevenshtein
+
 MIN_FUZZY_LEN = 4
+#: A sound key shorter than this says little ("RK" is Rocky, rake and rock); a sound-alike must also keep
+#: this share of the letters (Damerau-Levenshtein similarity)
+MIN_SOUND_KEY = 3
+MIN_SOUND_SIM = 0.6
 
 
 def _deletes(word: str) -> set[str]:
@@ -30,10 +40,14 @@ def anagram_key(word: str) -> str:
 class BrandIndex:
     """Maps brand forms (normalised strings) to the ids of the targets that carry them."""
 
-    def __init__(self) -> None:
+    def __init__(self, sounds: bool = False) -> None:
+        """``sounds``: also look forms up by their sound key (brands; not a vocabulary of plain words,
+        where a sound key would turn ordinary words into recall words)."""
+        self.sounds = sounds
         self.exact: dict[str, set[int]] = defaultdict(set)
         self._del: dict[str, set[str]] = defaultdict(set)
         self._anagram: dict[str, set[str]] = defaultdict(set)
+        self._sound: dict[str, set[str]] = defaultdict(set)
         self._cache: dict[str, list[tuple[str, str, float]]] = {}
 
     def add(self, form: str, target_id: int) -> None:
@@ -48,6 +62,8 @@ class BrandIndex:
             for d in _deletes(key):
                 self._del[d].add(form)
             self._anagram[anagram_key(key)].add(form)
+            if self.sounds and key.isalpha():
+                self._sound[jellyfish.metaphone(key)].add(form)
 
     def lookup(self, word: str) -> list[tuple[str, str, float]]:
         """Known brand forms ``word`` may be: (form, how, similarity), best first (memoised: words repeat)."""
@@ -73,6 +89,11 @@ class BrandIndex:
             for form in self._anagram.get(anagram_key(key), ()):
                 if form[0] == key[0] or form[-1] == key[-1]:
                     found.setdefault(form, ("scrambled", 0.75))
+        if not found and self.sounds and key.isalpha():
+            sound = jellyfish.metaphone(key)
+            for form in self._sound.get(sound, ()) if len(sound) >= MIN_SOUND_KEY else ():
+                if DamerauLevenshtein.normalized_similarity(key, form.replace(" ", "")) >= MIN_SOUND_SIM:
+                    found[form] = ("sounds alike", 0.75)
         return sorted(((f, how, s) for f, (how, s) in found.items()), key=lambda x: (-x[2], x[0]))
 
     def targets(self, form: str) -> set[int]:

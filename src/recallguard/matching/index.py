@@ -55,7 +55,7 @@ class TargetIndex:
         self.by_gtin: dict[str, set[int]] = defaultdict(set)
         self.by_model: dict[str, set[int]] = defaultdict(set)
         self.by_model_key: dict[str, set[int]] = defaultdict(set)  # letter/digit swaps folded
-        self.brands = BrandIndex()
+        self.brands = BrandIndex(sounds=True)
         self.postings: dict[str, list[int]] = defaultdict(list)
         for i, p in enumerate(self.profiles):
             for g in p.gtins:

@@ -172,3 +172,20 @@ def test_plain_words_are_not_corrected_by_their_sound() -> None:
     lp = listing_profile(Listing("L1", "Snomobeel cover"))  # snowmobile: the same sound, two edits away
     index.correct_tokens(lp)
     assert "snowmobile" not in lp.fixed_tokens
+
+
+def test_a_swapped_pair_in_a_short_brand_field_is_no_brand_conflict() -> None:
+    # "Balck" is Black (of Black Diamond) with two letters swapped: a misspelling, not another brand;
+    # "Rossi" is another brand
+    poles = Target(
+        "15028", "CPSC", brand="Black Diamond", product_name="Ski poles", product_type="ski pole",
+        text="This recall includes Black Diamond Whippet ski poles.",
+    )  # fmt: skip
+    # other recalls name black products: "black" alone is no brand form here, only the text has it
+    others = [
+        Target(str(n), "CPSC", brand=b, product_name=f"{b} black {kind}", product_type=kind)
+        for n, (b, kind) in enumerate([("Acme", "kettle"), ("Zenith", "heater"), ("Orbit", "lamp")])
+    ]
+    index = TargetIndex([poles, SHOCK, *others])
+    assert _features(index, Listing("L1", "Balck Ski poles", brand="Balck"))["brand_conflict"] == 0.0
+    assert _features(index, Listing("L2", "Rossi Ski poles", brand="Rossi"))["brand_conflict"] == 1.0

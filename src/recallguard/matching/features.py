@@ -8,6 +8,7 @@ text that explains them.
 from __future__ import annotations
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from recallguard.matching.profiles import ListingProfile, TargetProfile
 
@@ -144,17 +145,23 @@ def _accessory_conflict(lp: ListingProfile, tp: TargetProfile) -> bool:
 
 def _misspelt_in(word: str, text_tokens: frozenset[str]) -> bool:
     """A brand-field word of five letters or more that is a misspelling of a word of the recall's text
-    (a swapped, dropped or doubled letter: "Bombarider" for the recalling Bombardier).
+    (a swapped, dropped or doubled letter: "Bombarider" for the recalling Bombardier, "Balck" for Black
+    Diamond: one edit, a swap counting as one, with the first letter kept).
 
-    >>> words = frozenset({"bombardier", "snowmobile"})
+    >>> words = frozenset({"bombardier", "snowmobile", "black"})
     >>> _misspelt_in("bombarider", words), _misspelt_in("bombastic", words), _misspelt_in("bomb", words)
     (True, False, False)
+    >>> _misspelt_in("balck", words), _misspelt_in("slack", words)
+    (True, False)
     """
     word = word.replace("'", "")
     if len(word) < MISSPELT_MIN_LEN or not word.isalpha():
         return False
     near = process.extractOne(word, text_tokens, scorer=fuzz.ratio, score_cutoff=MISSPELT_MIN_RATIO)
-    return near is not None
+    if near is not None:
+        return True
+    edit = DamerauLevenshtein.distance
+    return any(t[:1] == word[:1] and edit(word, t, score_cutoff=1) <= 1 for t in text_tokens)
 
 
 def pair_features(

@@ -25,6 +25,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
+from recallguard.domain.identifiers import canonical_model
 from recallguard.domain.models import Target
 from recallguard.matching import evasion
 from recallguard.matching.brands import BrandIndex
@@ -34,6 +35,8 @@ from recallguard.matching.normalize import NOISE
 from recallguard.matching.profiles import GENERIC_HEADS, ListingProfile, TargetProfile, target_profile
 
 _SPACED_OUT = re.compile(r"(?:\b[A-Za-z0-9]\b[ .\-]){2,}\b[A-Za-z0-9]\b")
+#: a code cut in two: a short part with a digit, then a part that starts with a digit ("WD1 764", "80 0R")
+_CUT_IN_TWO = re.compile(r"\b(?:[A-Za-z]{1,4}[0-9][A-Za-z0-9]{0,4}|[0-9]{1,6})[ .\-][0-9][A-Za-z0-9]{0,5}\b")
 TEXT_TOP_K = 8
 MIN_TEXT_COVER = 0.25  # a text candidate must share this share of the target's key-token IDF mass
 MAX_POSTING_SHARE = 0.2  # tokens carried by more than this share of targets do not nominate candidates
@@ -264,6 +267,8 @@ class TargetIndex:
                 for i in self.by_model_key.get(evasion.model_key(m), ()):
                     out[i].add("model")
                     lp.model_key_hits[i] = m
+        if not out and _CUT_IN_TWO.search(lp.listing.title):
+            self._joined_models(lp, out)
         if not out and _SPACED_OUT.search(lp.listing.title):  # model numbers spaced out: "K Y 0 5 5"
             for key, written in evasion.model_candidates(f"{lp.listing.title} {lp.listing.model}").items():
                 for i in self.by_model_key.get(key, ()):
@@ -289,6 +294,32 @@ class TargetIndex:
             for i, _ in sorted(good, key=lambda kv: (-kv[1], kv[0]))[:TEXT_TOP_K]:
                 out[i].add("text")
         return dict(out), bool(scores)
+
+    def _joined_models(self, lp: ListingProfile, out: dict[int, set[str]]) -> None:
+        """A recalled model number the title writes in two or three parts ("WD1 764" for WD1764): the
+        joined code, when it is exactly a recalled one, becomes one of the listing's written model
+        numbers (and nominates its recalls). Only exact recalled codes are joined: "2019 2025" stays two
+        years, "12 100" two numbers.
+
+        >>> idx = TargetIndex([Target("1", "CPSC", brand="Woodure", product_name="Step Stools",
+        ...                           model_numbers=["WD1764"])])
+        >>> from recallguard.domain.models import Listing
+        >>> from recallguard.matching.profiles import listing_profile
+        >>> lp = listing_profile(Listing("L", "Woodure Toddler Step Stools WD1 764"))
+        >>> sorted(idx.candidates(lp)[0]), sorted(lp.field_models & {"WD1764"})
+        (['brand', 'model', 'text'], ['WD1764'])
+        """
+        joined = {
+            code
+            for written in evasion.model_candidates(lp.listing.title).values()
+            if " " in written and (code := canonical_model(written.replace(" ", ""))) in self.by_model
+        }
+        if joined:
+            lp.field_models = lp.field_models | joined
+            lp.all_models = lp.all_models | joined
+            for code in joined:
+                for i in self.by_model[code]:
+                    out[i].add("model")
 
     def _text_top_k(self, words: list[str]) -> list[int]:
         """The text blocker's answer for long postings, in numpy: the same sums in the same order as the

@@ -28,7 +28,8 @@ SCREENER = Screener([STOOL, SLED])
 
 
 def _blocks(title: str) -> list[str]:
-    return [m.recall_number for m in SCREENER.screen(Listing("L1", title)) if m.decision is DecisionKind.BLOCK]
+    matches = SCREENER.screen(Listing("L1", title))
+    return [m.recall_number for m in matches if m.decision is DecisionKind.BLOCK]
 
 
 def test_a_recalled_code_cut_in_two_is_read_as_that_code() -> None:

@@ -24,7 +24,16 @@ SLED = Target(
     model_numbers=["800R"],
     text="This recall involves Ski-Doo snowmobiles with 800R engines.",
 )
-SCREENER = Screener([STOOL, SLED])
+WASHER = Target(
+    "RR10936",
+    "CPSC",
+    brand="Workbless",
+    product_name="Workbless Pressure Washers",
+    product_type="pressure washer",
+    model_numbers=["WB0301"],
+    text="This recall involves Workbless electric pressure washers, model WB0301.",
+)
+SCREENER = Screener([STOOL, SLED, WASHER])
 
 
 def _blocks(title: str) -> list[str]:
@@ -44,3 +53,10 @@ def test_numbers_side_by_side_that_join_to_no_recalled_code_stay_apart() -> None
     # two years, a size and a count: nothing recalled is written here, so no model number is read
     matches = SCREENER.screen(Listing("L1", "Woodure step stool 2019 2025 12 100"))
     assert all(m.features["model_match"] == 0.0 for m in matches)
+
+
+def test_a_recalled_code_cut_in_two_with_letters_for_digits_is_found() -> None:
+    # "W8O 301": WB0301 cut in two, its B written as 8 and its zero as the letter O
+    matches = SCREENER.screen(Listing("L1", "Pressure Washers W8O 301"))
+    assert matches and matches[0].recall_number == "RR10936"
+    assert "'W8O 301' read as a recalled model number" in matches[0].evidence

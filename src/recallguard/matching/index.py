@@ -35,8 +35,11 @@ from recallguard.matching.normalize import NOISE
 from recallguard.matching.profiles import GENERIC_HEADS, ListingProfile, TargetProfile, target_profile
 
 _SPACED_OUT = re.compile(r"(?:\b[A-Za-z0-9]\b[ .\-]){2,}\b[A-Za-z0-9]\b")
-#: a code cut in two: a short part with a digit, then a part that starts with a digit ("WD1 764", "80 0R")
-_CUT_IN_TWO = re.compile(r"\b(?:[A-Za-z]{1,4}[0-9][A-Za-z0-9]{0,4}|[0-9]{1,6})[ .\-][0-9][A-Za-z0-9]{0,5}\b")
+#: a code cut in two: two short parts side by side, one with a digit ("WD1 764", "80 0R", "W8O 301")
+_CUT_IN_TWO = re.compile(
+    r"\b(?:(?=[A-Za-z]{0,5}[0-9])[A-Za-z0-9]{1,6}[ .\-][A-Za-z0-9]{1,6}"
+    r"|[A-Za-z0-9]{1,6}[ .\-](?=[A-Za-z]{0,5}[0-9])[A-Za-z0-9]{1,6})\b"
+)
 TEXT_TOP_K = 8
 MIN_TEXT_COVER = 0.25  # a text candidate must share this share of the target's key-token IDF mass
 MAX_POSTING_SHARE = 0.2  # tokens carried by more than this share of targets do not nominate candidates
@@ -298,8 +301,9 @@ class TargetIndex:
     def _joined_models(self, lp: ListingProfile, out: dict[int, set[str]]) -> None:
         """A recalled model number the title writes in two or three parts ("WD1 764" for WD1764): the
         joined code, when it is exactly a recalled one, becomes one of the listing's written model
-        numbers (and nominates its recalls). Only exact recalled codes are joined: "2019 2025" stays two
-        years, "12 100" two numbers.
+        numbers (and nominates its recalls); when it is one with letters and digits swapped ("W8O 301"
+        for WB0301), it nominates them as a code read through the swaps, as "K Y 0 5 5" does. Only
+        recalled codes are joined: "2019 2025" stays two years, "12 100" two numbers.
 
         >>> idx = TargetIndex([Target("1", "CPSC", brand="Woodure", product_name="Step Stools",
         ...                           model_numbers=["WD1764"])])
@@ -309,11 +313,17 @@ class TargetIndex:
         >>> sorted(idx.candidates(lp)[0]), sorted(lp.field_models & {"WD1764"})
         (['brand', 'model', 'text'], ['WD1764'])
         """
-        joined = {
-            code
-            for written in evasion.model_candidates(lp.listing.title).values()
-            if " " in written and (code := canonical_model(written.replace(" ", ""))) in self.by_model
-        }
+        joined: set[str] = set()
+        for key, written in evasion.model_candidates(lp.listing.title).items():
+            if " " not in written:
+                continue
+            code = canonical_model(written.replace(" ", ""))
+            if code in self.by_model:
+                joined.add(code)
+            else:
+                for i in self.by_model_key.get(key, ()):
+                    out[i].add("model")
+                    lp.model_key_hits[i] = written
         if joined:
             lp.field_models = lp.field_models | joined
             lp.all_models = lp.all_models | joined

@@ -153,6 +153,28 @@ def translate_product_terms(text: str) -> list[str]:
     return _unique([e.product_type for _, e in term_table().find(text) if not e.english])
 
 
+_CJK_RUN = re.compile(f"(?:{_CJK.pattern})+")
+
+
+def cjk_in_english(text: str) -> str:
+    """``text`` with each run of Chinese, Japanese or Korean characters replaced by the English product
+    types it names, in place, and dropped where it names none (sales words such as 包邮 "free
+    shipping" or 正品 "genuine", which no recall's words can match). Other text is left as it is.
+
+    >>> cjk_in_english("正品 Three-Wheeled 儿童滑板车 with Foot Brake 包邮")
+    'Three-Wheeled scooter with Foot Brake'
+    """
+    if text.isascii() or not _CJK.search(text):
+        return text
+    table = term_table()
+
+    def english(m: re.Match[str]) -> str:
+        types = _unique([table.cjk[t].product_type for t in table.cjk_re.findall(m.group(0))])
+        return f" {' '.join(types)} " if types else " "
+
+    return " ".join(_CJK_RUN.sub(english, text).split())
+
+
 def product_types(text: str) -> list[str]:
     """Every canonical product type named in ``text``, in English or another language.
 

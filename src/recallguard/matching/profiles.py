@@ -25,6 +25,7 @@ from recallguard.domain.identifiers import (
 )
 from recallguard.domain.models import Listing, Target
 from recallguard.matching import evasion
+from recallguard.matching.evasion_terms import cjk_in_english
 from recallguard.matching.normalize import has_digit, model_tokens, normalize_text, tokens
 
 ACCESSORY_CUES = (
@@ -249,8 +250,9 @@ def undisguised(text: str) -> str:
     """
     out = text
     if not text.isascii():
-        out = evasion.skeleton(text)
-        types = evasion.translate_product_terms(text)
+        english = cjk_in_english(text)  # CJK product words in English, in place; CJK sales words dropped
+        out = evasion.skeleton(english)
+        types = evasion.translate_product_terms(english)
         if types:
             out = f"{out} {' '.join(types)}"
         if out.lower() == text.lower():

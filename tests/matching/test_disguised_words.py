@@ -1,5 +1,6 @@
-"""Leetspeak ("R4z0r 3l3ctr1c 5c00t3r"): the screener reads the words a seller disguised, and leaves
-model numbers, sizes and everyday codes as they were written."""
+"""Words a seller disguised: leetspeak ("R4z0r 3l3ctr1c 5c00t3r") and Chinese sales and product words
+around English ones. The screener reads the words, and leaves model numbers, sizes and everyday codes
+as they were written."""
 
 from __future__ import annotations
 
@@ -100,3 +101,11 @@ def test_checks_see_the_listing_as_the_seller_wrote_it() -> None:
     screener = Screener([SCOOTER], checks=[check])
     screener.screen(Listing("L2", "R4z0r 3l3ctr1c 5c00t3r", seller_id="S1"))
     assert seen == ["R4z0r 3l3ctr1c 5c00t3r"]
+
+
+def test_chinese_sales_words_are_dropped_and_product_words_read_in_place(screener: Screener) -> None:
+    # 正品 "genuine" and 包邮 "free shipping" say nothing about the product; 电动滑板车 is an electric scooter
+    english = screener.screen(Listing("L1", "Razor Electric Scooters Free Shipping", brand="Razor"))
+    chinese = screener.screen(Listing("L2", "正品 Razor 电动滑板车 包邮", brand="Razor"))
+    assert [(m.recall_number, m.decision) for m in chinese[:1]] == [("05193", DecisionKind.BLOCK)]
+    assert chinese[0].features["title_cover"] == english[0].features["title_cover"] == 1.0

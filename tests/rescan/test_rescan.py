@@ -149,6 +149,29 @@ def test_misspelt_and_scrambled_brands_are_found_like_the_matcher_finds_them(sto
     assert found == by_matcher
 
 
+def test_brands_that_sound_alike_and_codes_cut_in_two_are_found_like_the_matcher_finds_them(
+    store: Store,
+) -> None:
+    from recallguard.matching.index import TargetIndex
+
+    treadmill = Target("1", "CPSC", brand="Cybex", product_name="Trotter Treadmills")
+    stool = Target("2", "CPSC", brand="Woodure", product_name="Step Stools", model_numbers=["WD1764"])
+    index = TargetIndex([treadmill, stool])
+    listings = [
+        Listing("S1", "Fitness machine", brand="Cybeks"),  # the brand field sounds like the recalled one
+        Listing("S2", "Kitchen helper WD1 764"),  # the recalled code cut in two
+        Listing("N1", "Garden hose", brand="Gordon"),  # another brand, another product
+    ]
+    with store.transaction() as uow:
+        uow.listings.upsert_many(listings)
+        found = {ti: candidate_ids(uow, index, [ti]) for ti in (0, 1)}
+    by_matcher = {
+        ti: {x.listing_id for x in listings if ti in index.candidates(listing_profile(x))} for ti in (0, 1)
+    }
+    assert by_matcher == {0: {"S1"}, 1: {"S2"}}
+    assert found == by_matcher
+
+
 def test_reindex_rebuilds_the_same_keys(seeded: Store) -> None:
     from sqlalchemy import select
 

@@ -146,7 +146,7 @@ class TargetIndex:
                     hits[tid] = (form, how, s)
 
         if lp.brand_norm:
-            for form, how, sim in self.brands.lookup(lp.brand_norm):
+            for form, how, sim in self.brands.lookup(lp.brand_norm) or self.brands.sounds_like(lp.brand_norm):
                 note(form, "brand field " + how, sim)
             for form, how, sim in self.field_heads.lookup(lp.brand_norm):
                 for tid in self.field_heads.targets(form):
@@ -302,8 +302,9 @@ class TargetIndex:
         """A recalled model number the title writes in two or three parts ("WD1 764" for WD1764): the
         joined code, when it is exactly a recalled one, becomes one of the listing's written model
         numbers (and nominates its recalls); when it is one with letters and digits swapped ("W8O 301"
-        for WB0301), it nominates them as a code read through the swaps, as "K Y 0 5 5" does. Only
-        recalled codes are joined: "2019 2025" stays two years, "12 100" two numbers.
+        for WB0301), it nominates them as a code read through the swaps, as "K Y 0 5 5" does; so do
+        plain numbers side by side that join into a recalled number ("24 496" may be 24496, "10 100" is
+        likely a speed). Only recalled codes are joined.
 
         >>> idx = TargetIndex([Target("1", "CPSC", brand="Woodure", product_name="Step Stools",
         ...                           model_numbers=["WD1764"])])
@@ -318,9 +319,9 @@ class TargetIndex:
             if " " not in written:
                 continue
             code = canonical_model(written.replace(" ", ""))
-            if code in self.by_model:
+            if code in self.by_model and not code.isdigit():
                 joined.add(code)
-            else:
+            else:  # a swapped code, or plain numbers side by side: "24 496" may be 24496, "10 100" is not
                 for i in self.by_model_key.get(key, ()):
                     out[i].add("model")
                     lp.model_key_hits[i] = written

@@ -6,11 +6,14 @@ listing, each ``(kind, key)``:
 
 - ``gtin``: the profile's GTINs (field and title);
 - ``model``: every canonical model number (title, model field, description), the folded key of each
-  field model (letter/digit swaps, ``evasion.model_key``) and, for titles with spaced-out characters,
-  ``evasion.model_candidates`` — what ``TargetIndex.candidates`` looks up;
-- ``brand``: the normalised brand field;
+  field model (letter/digit swaps, ``evasion.model_key``) and, for titles with spaced-out characters
+  or a code cut in two, ``evasion.model_candidates`` and the joined codes — what
+  ``TargetIndex.candidates`` looks up;
+- ``brand``: the normalised brand field; ``sound``: its sound key (``brands.sound_key``), for brands
+  that sound alike;
 - ``token``: the title's normalised words, its tokens and the description's tokens (title brand
-  n-grams, the fuzzy brand lookup of title words, the text blocker).
+  n-grams, the fuzzy brand lookup of title words, the text blocker); leetspeak words whose letters and
+  digits alternate are there decoded too (``profiles.undisguised``).
 
 ``fuzzy_vocab`` gives the distinct brand and word keys with their sorted letters (anagram key), so a
 misspelt or scrambled brand or word is found from the target side: every spelling one edit away has
@@ -32,15 +35,16 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable
 
+from recallguard.domain.identifiers import canonical_model
 from recallguard.domain.models import Listing
 from recallguard.matching import evasion
-from recallguard.matching.brands import MIN_FUZZY_LEN, anagram_key
-from recallguard.matching.index import _SPACED_OUT
+from recallguard.matching.brands import MIN_FUZZY_LEN, anagram_key, sound_key
+from recallguard.matching.index import _CUT_IN_TWO, _SPACED_OUT
 from recallguard.matching.profiles import ListingProfile, listing_profile
 
-KINDS = ("gtin", "model", "brand", "token")
+KINDS = ("gtin", "model", "brand", "sound", "token")
 #: Bump when the keys a listing gets change: stored keys of an older version must be rebuilt.
-KEYS_VERSION = 2
+KEYS_VERSION = 3
 MAX_KEY_LEN = 200
 _ALPHABET = frozenset(string.ascii_lowercase + string.digits + "'")
 
@@ -56,14 +60,20 @@ def profile_keys(lp: ListingProfile) -> set[tuple[str, str]]:
     out: set[tuple[str, str]] = {("gtin", g) for g in lp.gtins}
     out.update(("model", m) for m in lp.all_models)
     out.update(("model", evasion.model_key(m)) for m in lp.field_models)
-    if _SPACED_OUT.search(lp.listing.title):
-        out.update(("model", k) for k in evasion.model_candidates(f"{lp.listing.title} {lp.listing.model}"))
+    title = lp.listing.title
+    if _SPACED_OUT.search(title) or _CUT_IN_TWO.search(title):
+        for k, written in evasion.model_candidates(f"{title} {lp.listing.model}").items():
+            out.add(("model", k))
+            if " " in written:
+                out.add(("model", canonical_model(written.replace(" ", ""))))
     if lp.brand_norm:
         out.add(("brand", lp.brand_norm))
+        out.add(("sound", sound_key(lp.brand_norm.replace(" ", ""))))
     words = lp.title_norm.split()
     out.update(("token", w) for w in words)
     out.update(("token", t) for t in lp.title_tokens)
     out.update(("token", t) for t in lp.desc_tokens)
+
     return {(k, v) for k, v in out if v and len(v) <= MAX_KEY_LEN}
 
 

@@ -37,7 +37,7 @@ from typing import Any
 
 from recallguard.domain.models import Listing, Recall, RecallStatus, Target
 from recallguard.matching import evasion
-from recallguard.matching.brands import BrandIndex
+from recallguard.matching.brands import BrandIndex, sound_key
 from recallguard.matching.index import MIN_TEXT_COVER
 from recallguard.matching.keys import fuzzy_neighbourhood
 from recallguard.matching.profiles import listing_profile
@@ -96,6 +96,8 @@ def target_keys(index: Any, ti: int, postings: Postings, query: KeyQuery | None 
             q.exact.update((("model", m), ("model", evasion.model_key(m))))
     for form in p.brand_forms:
         q.exact.add(("brand", form))  # the brand field, exactly
+        if sound := sound_key(form.replace(" ", "")):
+            q.exact.add(("sound", sound))  # the brand field, sounding alike
         words = form.split()
         if len(words) == 1:
             q.exact.add(("token", form))  # a title word
@@ -194,7 +196,13 @@ def rescan_recalls(
 
 def _paired(index: Any, listing: Any, wanted: set[int]) -> bool:
     """Whether the matcher's own candidate generation pairs the listing with one of ``wanted``."""
-    return index is not None and bool(wanted & index.candidates(listing_profile(listing)).keys())
+    if index is None:
+        return False
+    if wanted & index.candidates(listing_profile(listing)).keys():
+        return True
+    leet = getattr(index, "leet", None)  # the screener reads leetspeak words before anything else
+    seen = leet.listing(listing) if leet is not None else listing
+    return seen is not listing and bool(wanted & index.candidates(listing_profile(seen)).keys())
 
 
 def _reconcile_page(

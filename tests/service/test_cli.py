@@ -76,3 +76,28 @@ def test_database_url_from_the_environment(
     assert run(capsys, monkeypatch, "recalls", "import", str(RECALLS))[0] == 0
     assert (tmp_path / "env.db").exists()
     assert json.loads(run(capsys, monkeypatch, "status", "--json")[1])["recalls"] == 3
+
+
+def test_listings_reindex_gives_back_the_keys_a_recall_import_finds_listings_by(
+    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an upgrade that changes the keys leaves the stored ones stale: here they are gone altogether
+    from sqlalchemy import delete, func, select
+
+    from recallguard.store import Store
+    from recallguard.store.listing_key_tables import ListingKeyRow
+
+    db = ["--database-url", store_url]
+    assert run(capsys, monkeypatch, "listings", "import", str(LISTINGS), *db)[0] == 0
+    store = Store(store_url)
+    with store.transaction() as uow:
+        keyed = uow.session.scalar(select(func.count()).select_from(ListingKeyRow))
+        uow.session.execute(delete(ListingKeyRow))
+    code, _, err = run(capsys, monkeypatch, "listings", "reindex", *db)
+    with store.transaction() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(ListingKeyRow)) == keyed > 0
+    store.close()
+    assert code == 0 and f"{keyed} key rows" in err
+    code, _, err = run(capsys, monkeypatch, "recalls", "import", str(RECALLS), *db)
+    assert code == 0 and "stored listings screened again" in " ".join(err.split())
+    assert json.loads(run(capsys, monkeypatch, "status", "--json", *db)[1])["matches"] > 0

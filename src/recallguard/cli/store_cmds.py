@@ -1,4 +1,4 @@
-"""The stateful commands on the shared store: ``recalls import|sync``, ``listings import``, ``scan``,
+"""The stateful commands on the shared store: ``recalls import|sync``, ``listings import|reindex``, ``scan``,
 ``matches export`` and ``status``. All take ``--database-url`` (or ``RECALLGUARD_DATABASE_URL``).
 
 Import commands exit 0 when every record loaded, 1 when some were quarantined (the rest loaded),
@@ -156,6 +156,19 @@ def listings_import(
     if report.created:
         err.print(f"{report.created} new listings are not screened yet: run `recallguard scan`")
     _finish(report, "listings")
+
+
+@listings_app.command("reindex")
+def listings_reindex(database_url: str | None = DbOpt) -> None:
+    """Rebuild every stored listing's index keys (after an upgrade that changes them: the release notes
+    say so), so that a new recall finds its listings by key."""
+    from recallguard.matching.keys import KEYS_VERSION
+    from recallguard.service.rescan import reindex_listings
+
+    store, _settings = _open(database_url, bank="never")
+    with store:
+        rows = reindex_listings(store)
+    err.print(f"listing keys rebuilt (version {KEYS_VERSION}): {rows} key rows")
 
 
 def scan_cmd(

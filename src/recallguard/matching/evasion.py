@@ -37,6 +37,7 @@ __all__ = [
     "BrandIndex",
     "brand_match",
     "clean_text",
+    "fold_swaps",
     "leet_variants",
     "model_candidates",
     "model_key",
@@ -179,6 +180,15 @@ def model_key(value: str) -> str:
     ('KY055', 'KY055', 'KY055')
     """
     return canonical_model(skeleton(value)).upper().translate(_SWAPS)
+
+
+def fold_swaps(code: str) -> str:
+    """:func:`model_key` of a code already canonical (upper-case letters and digits): swaps folded.
+
+    >>> fold_swaps("W8O301") == model_key("W8O 301")
+    True
+    """
+    return code.translate(_SWAPS)
 
 
 # Words and units that are never part of a model number written apart ("15 FEET", "1 AND 2", "children

@@ -56,6 +56,7 @@ _CONFLICTS = (_IDX["gtin_conflict"], _IDX["model_conflict"], _IDX["brand_conflic
 BRAND_MEMO = 256
 MISSPELT_MIN_LEN = 5  # shorter words are too near too many others to call one a misspelling
 MISSPELT_MIN_RATIO = 85  # one swapped pair of letters in a seven-letter word (rapidfuzz's Indel ratio)
+SWAP_RATIO_LEN = 7  # below: one edit, a swap counting one, read with Damerau-Levenshtein
 
 
 def add_listwise(group: list[list[float]]) -> None:
@@ -158,10 +159,10 @@ def _misspelt_in(word: str, text_tokens: frozenset[str]) -> bool:
     if len(word) < MISSPELT_MIN_LEN or not word.isalpha():
         return False
     near = process.extractOne(word, text_tokens, scorer=fuzz.ratio, score_cutoff=MISSPELT_MIN_RATIO)
-    if near is not None:
-        return True
-    edit = DamerauLevenshtein.distance
-    return any(t[:1] == word[:1] and edit(word, t, score_cutoff=1) <= 1 for t in text_tokens)
+    if near is not None or len(word) >= SWAP_RATIO_LEN:
+        return near is not None  # from seven letters on, one swap keeps the ratio above the bar
+    close = process.extract(word, text_tokens, scorer=DamerauLevenshtein.distance, score_cutoff=1, limit=None)
+    return any(t[:1] == word[:1] for t, _, _ in close)
 
 
 def pair_features(

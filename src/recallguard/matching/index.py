@@ -25,7 +25,6 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-from recallguard.domain.identifiers import canonical_model
 from recallguard.domain.models import Target
 from recallguard.matching import evasion
 from recallguard.matching.brands import BrandIndex
@@ -35,11 +34,9 @@ from recallguard.matching.normalize import NOISE
 from recallguard.matching.profiles import GENERIC_HEADS, ListingProfile, TargetProfile, target_profile
 
 _SPACED_OUT = re.compile(r"(?:\b[A-Za-z0-9]\b[ .\-]){2,}\b[A-Za-z0-9]\b")
-#: a code cut in two: two short parts side by side, one with a digit ("WD1 764", "80 0R", "W8O 301")
-_CUT_IN_TWO = re.compile(
-    r"\b(?:(?=[A-Za-z]{0,5}[0-9])[A-Za-z0-9]{1,6}[ .\-][A-Za-z0-9]{1,6}"
-    r"|[A-Za-z0-9]{1,6}[ .\-](?=[A-Za-z]{0,5}[0-9])[A-Za-z0-9]{1,6})\b"
-)
+#: a code cut in two: two short parts side by side, a space between, each with a digit ("WD1 764", "80 0R",
+#: "W8O 301"); a code written with a hyphen or dots is one token already ("WD1-764")
+_CUT_IN_TWO = re.compile(r"\b(?=[A-Za-z]*[0-9])[A-Za-z0-9]{1,6} (?=[A-Za-z]*[0-9])[A-Za-z0-9]{1,6}\b")
 TEXT_TOP_K = 8
 MIN_TEXT_COVER = 0.25  # a text candidate must share this share of the target's key-token IDF mass
 MAX_POSTING_SHARE = 0.2  # tokens carried by more than this share of targets do not nominate candidates
@@ -51,6 +48,29 @@ DENSE_TEXT_SCORING = 300  # postings to add up for one listing above which numpy
 #: counts the code as a model match.
 MAX_MODEL_POSTING = 20
 COMPANY_HEAD = 0.8  # a brand field that is a company name's first word: as strong as a name's lead word
+
+
+#: two or three short parts with a digit each, a space between (read at every word start: overlapping)
+_CUT_PART = r"(?=[A-Za-z]*[0-9])([A-Za-z0-9]{1,6})"
+_CUT_PARTS = re.compile(rf"\b(?={_CUT_PART} {_CUT_PART}\b(?: {_CUT_PART}\b)?)")
+
+
+def cut_codes(title: str) -> dict[str, str]:
+    """Codes a title may write cut into two or three short parts with a digit each: the joined code
+    (upper case, as ``canonical_model``) → the parts as written, space-separated (lookalike letters
+    folded). What a code is, the recalls' codes decide (``TargetIndex._joined_models``).
+
+    >>> cut_codes("Step stool WD1 764, 12 inch")
+    {'WD1764': 'WD1 764'}
+    """
+    if not title.isascii():  # lookalike letters and invisible characters off first
+        title = evasion.skeleton(title)
+    out: dict[str, str] = {}
+    for a, b, c in _CUT_PARTS.findall(title):
+        out.setdefault(f"{a}{b}".upper(), f"{a} {b}")
+        if c:
+            out.setdefault(f"{a}{b}{c}".upper(), f"{a} {b} {c}")
+    return out
 
 
 class TargetIndex:
@@ -270,7 +290,7 @@ class TargetIndex:
                 for i in self.by_model_key.get(evasion.model_key(m), ()):
                     out[i].add("model")
                     lp.model_key_hits[i] = m
-        if not out and _CUT_IN_TWO.search(lp.listing.title):
+        if not out and (_CUT_IN_TWO.search(lp.listing.title) or not lp.listing.title.isascii()):
             self._joined_models(lp, out)
         if not out and _SPACED_OUT.search(lp.listing.title):  # model numbers spaced out: "K Y 0 5 5"
             for key, written in evasion.model_candidates(f"{lp.listing.title} {lp.listing.model}").items():
@@ -315,10 +335,8 @@ class TargetIndex:
         (['brand', 'model', 'text'], ['WD1764'])
         """
         joined: set[str] = set()
-        for key, written in evasion.model_candidates(lp.listing.title).items():
-            if " " not in written:
-                continue
-            code = canonical_model(written.replace(" ", ""))
+        for code, written in cut_codes(lp.listing.title).items():
+            key = evasion.fold_swaps(code)
             if code in self.by_model and not code.isdigit():
                 joined.add(code)
             else:  # a swapped code, or plain numbers side by side: "24 496" may be 24496, "10 100" is not

@@ -7,7 +7,7 @@ listing, each ``(kind, key)``:
 - ``gtin``: the profile's GTINs (field and title);
 - ``model``: every canonical model number (title, model field, description), the folded key of each
   field model (letter/digit swaps, ``evasion.model_key``) and, for titles with spaced-out characters
-  or a code cut in two, ``evasion.model_candidates`` and the joined codes — what
+  ``evasion.model_candidates``, and for a code cut in two the joined codes (``index.cut_codes``) — what
   ``TargetIndex.candidates`` looks up;
 - ``brand``: the normalised brand field; ``sound``: its sound key (``brands.sound_key``), for brands
   that sound alike;
@@ -35,11 +35,10 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable
 
-from recallguard.domain.identifiers import canonical_model
 from recallguard.domain.models import Listing
 from recallguard.matching import evasion
 from recallguard.matching.brands import MIN_FUZZY_LEN, anagram_key, sound_key
-from recallguard.matching.index import _CUT_IN_TWO, _SPACED_OUT
+from recallguard.matching.index import _CUT_IN_TWO, _SPACED_OUT, cut_codes
 from recallguard.matching.profiles import ListingProfile, listing_profile
 
 KINDS = ("gtin", "model", "brand", "sound", "token")
@@ -61,11 +60,11 @@ def profile_keys(lp: ListingProfile) -> set[tuple[str, str]]:
     out.update(("model", m) for m in lp.all_models)
     out.update(("model", evasion.model_key(m)) for m in lp.field_models)
     title = lp.listing.title
-    if _SPACED_OUT.search(title) or _CUT_IN_TWO.search(title):
-        for k, written in evasion.model_candidates(f"{title} {lp.listing.model}").items():
-            out.add(("model", k))
-            if " " in written:
-                out.add(("model", canonical_model(written.replace(" ", ""))))
+    if _SPACED_OUT.search(title):
+        out.update(("model", k) for k in evasion.model_candidates(f"{title} {lp.listing.model}"))
+    if _CUT_IN_TWO.search(title) or not title.isascii():  # lookalike letters: cut_codes folds them
+        for code in cut_codes(title):
+            out.update((("model", code), ("model", evasion.fold_swaps(code))))
     if lp.brand_norm:
         out.add(("brand", lp.brand_norm))
         out.add(("sound", sound_key(lp.brand_norm.replace(" ", ""))))

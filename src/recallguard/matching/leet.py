@@ -87,19 +87,21 @@ class LeetDecoder:
         """
         if not text or _LEET_CHARS.isdisjoint(text):
             return text
-        words = {m.group(0): self.decode_word(m.group(0)) for m in _WORD.finditer(text)}
-        strong = any(d and sum(c.isalpha() for c in w) >= 2 for w, d in words.items())
-        if not field and not strong:
+        memo = self._memo
+        found: dict[str, str] = {}
+        strong = field  # one-letter words count once a word of two letters or more is leetspeak
+        for w in _WORD.findall(text):
+            if w.isalpha() or w.isdigit():
+                continue
+            d = memo.get(w)
+            if d is None:
+                d = self.decode_word(w)
+            if d:
+                found[w] = d
+                strong = strong or sum(c.isalpha() for c in w) >= 2
+        if not found or not strong:
             return text
-        if not any(words.values()):
-            return text
-
-        def sub(m: re.Match[str]) -> str:
-            w = m.group(0)
-            d = words[w]
-            return d if d and (field or strong) else w
-
-        return _WORD.sub(sub, text)
+        return _WORD.sub(lambda m: found.get(m.group(0)) or m.group(0), text)
 
     def listing(self, listing: Listing) -> Listing:
         """``listing`` with its title and brand decoded; the same object when there was nothing to decode.

@@ -336,11 +336,10 @@ class TargetIndex:
         """
         joined: set[str] = set()
         for code, written in cut_codes(lp.listing.title).items():
-            key = evasion.fold_swaps(code)
             if code in self.by_model and not code.isdigit():
                 joined.add(code)
             else:  # a swapped code, or plain numbers side by side: "24 496" may be 24496, "10 100" is not
-                for i in self.by_model_key.get(key, ()):
+                for i in self.by_model_key.get(evasion.fold_swaps(code), ()):
                     out[i].add("model")
                     lp.model_key_hits[i] = written
         if joined:

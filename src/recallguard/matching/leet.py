@@ -87,16 +87,12 @@ class LeetDecoder:
         """
         if not text or _LEET_CHARS.isdisjoint(text):
             return text
-        memo = self._memo
         found: dict[str, str] = {}
         strong = field  # one-letter words count once a word of two letters or more is leetspeak
         for w in _WORD.findall(text):
             if w.isalpha() or w.isdigit():
                 continue
-            d = memo.get(w)
-            if d is None:
-                d = self.decode_word(w)
-            if d:
+            if d := self.decode_word(w):
                 found[w] = d
                 strong = strong or sum(c.isalpha() for c in w) >= 2
         if not found or not strong:

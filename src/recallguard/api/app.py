@@ -177,8 +177,10 @@ async def _refresh_loop(enf: Enforcer, every_s: float) -> None:
             sla_every = enf.settings.sla_check_s
             if sla_every and time.monotonic() - last_sla >= sla_every:
                 last_sla = time.monotonic()
-                run = await run_in_threadpool(timer.check)
-                for name, problem in run.problems.items():
+                # only the delivery problems are kept: the run's statuses (every open clock and each
+                # stopped in the last SLA_OVERLAP) would stay alive in this frame until the next check
+                problems = (await run_in_threadpool(timer.check)).problems
+                for name, problem in problems.items():
                     log.warning("SLA escalation delivery via %s failed: %s", name, problem)
         except Exception:  # the gate keeps its state; the next round retries
             log.exception("background round (gate refresh, audit signing, SLA timer) failed")

@@ -45,9 +45,9 @@ def serve(
 
     import uvicorn
 
-    from recallguard.scale.bulk_gc import cap_malloc_arenas
+    from recallguard.scale.bulk_gc import tune_malloc
 
-    cap_malloc_arenas()  # before uvicorn starts threads (and worker processes, which inherit it)
+    tune_malloc()  # before uvicorn starts threads (and worker processes, which inherit it)
     if database_url:
         os.environ["RECALLGUARD_DATABASE_URL"] = database_url
     os.environ.setdefault("RECALLGUARD_WARM_SCREENER", "1")  # a server screens soon after it starts

@@ -98,13 +98,13 @@ def worker(
     import redis
 
     from recallguard.cli.store_cmds import as_background
-    from recallguard.scale.bulk_gc import cap_malloc_arenas
+    from recallguard.scale.bulk_gc import tune_malloc
     from recallguard.scale.sinks import open_sink
     from recallguard.scale.stream import StreamWorker, WorkerConfig
     from recallguard.settings import load_settings
     from recallguard.store.wal import WalCheckpointer
 
-    cap_malloc_arenas()  # a long-running process: before its threads start
+    tune_malloc()  # a long-running process: before its threads start
     as_background(load_settings().stream_nice)  # a server beside it answers buyers first
     r = redis.Redis.from_url(redis_url)
     sink = open_sink(r, stream, database_url=database_url, recalls=recalls)

@@ -67,6 +67,15 @@ def held(rec: BankRecord) -> HeldEntry:
     >>> h = held(rec)  # an entry stored before a field existed gets the field's default
     >>> h.listing_id, h.seller_id, h.links, h.entry.title, len(h.entry.minhash)
     ('L1', 'S1', {'phone': '1'}, '', 0)
+
+    Two entries of one product removed twice hold its title and the evidence of its actions once:
+
+    >>> import json
+    >>> fp = json.dumps({"title": "Gudook helmet " + "KY055", "evidence": {"reason": "block: model " + "KY055"}})
+    >>> a, b = (held(BankRecord(i, "A", f"L{i}", "CPSC", "1", "S", {}, json.loads(fp), [], "none", "active"))
+    ...         for i in (1, 2))
+    >>> a.entry.title is b.entry.title, a.entry.evidence.reason is b.entry.evidence.reason
+    (True, True)
     """
     fp = dict(rec.fingerprint)
     images = fp.pop("images", None) or []
@@ -74,8 +83,11 @@ def held(rec: BankRecord) -> HeldEntry:
     # the record's columns name the entry (the fingerprint repeats them); recall and authority interned
     ev["recall_number"], ev["authority"] = sys.intern(rec.recall_number), sys.intern(rec.authority)
     fp["listing_id"], fp["seller_id"] = rec.listing_id, rec.seller_id
-    fp.setdefault("brand", "")
-    fp.setdefault("title", "")
+    # strings that repeat across entries (a product removed many times: its title, brand, model codes and
+    # the evidence of its actions) held once; sys.intern lets go of a string when its last entry goes
+    fp["brand"], fp["title"] = sys.intern(fp.get("brand", "")), sys.intern(fp.get("title", ""))
+    fp["model_keys"] = {sys.intern(k): sys.intern(v) for k, v in (fp.get("model_keys") or {}).items()}
+    ev["reason"] = sys.intern(ev.get("reason", ""))
     # product types are a small vocabulary; tuples (the empty one shared) cost less than lists
     fp["types"] = tuple(sys.intern(t) for t in fp.get("types", ()))
     fp["gtins"] = tuple(fp.get("gtins", ()))

@@ -71,7 +71,7 @@ def held(rec: BankRecord) -> HeldEntry:
     Two entries of one product removed twice hold its title and the evidence of its actions once:
 
     >>> import json
-    >>> fp = json.dumps({"title": "Gudook helmet " + "KY055", "evidence": {"reason": "block: model " + "KY055"}})
+    >>> fp = json.dumps({"title": "Gudook helmet KY055", "evidence": {"reason": "block: model KY055"}})
     >>> a, b = (held(BankRecord(i, "A", f"L{i}", "CPSC", "1", "S", {}, json.loads(fp), [], "none", "active"))
     ...         for i in (1, 2))
     >>> a.entry.title is b.entry.title, a.entry.evidence.reason is b.entry.evidence.reason

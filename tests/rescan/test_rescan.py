@@ -1,6 +1,7 @@
 """Catalogue rescans through listing-side indexes: a recall import restricts exactly the listings a
 full scan restricts, without screening the catalogue; the keys follow listing changes and are built
-for listings stored before the table existed.
+for listings stored before the table existed; keys written by another release are not trusted until
+they are rebuilt.
 
 Data: the repository's real CPSC samples (data/cpsc, data/samples) and the demo listings (data/demo).
 """
@@ -187,3 +188,54 @@ def test_reindex_rebuilds_the_same_keys(seeded: Store) -> None:
     before = keys()
     assert reindex_listings(seeded) == len(before[0]) > 0
     assert keys() == before
+
+
+def test_keys_of_another_release_make_a_recall_import_screen_every_listing_until_reindexed(
+    seeded: Store,
+) -> None:
+    from sqlalchemy import delete
+
+    from recallguard.matching.keys import KEYS_VERSION
+    from recallguard.service.rescan import reindex_listings
+    from recallguard.store.listing_key_tables import ListingKeyRow
+
+    with seeded.transaction() as uow:
+        assert uow.listing_keys.version() == KEYS_VERSION  # keys written by this release
+        stored = uow.listings.count()
+        keyed = uow.listing_keys.count()
+        # keys of an older release that this one does not read: a lookup by key would find nothing
+        uow.session.execute(delete(ListingKeyRow))
+        uow.listing_keys.set_version(KEYS_VERSION - 1)
+    report = import_recalls(seeded, CPSC)
+    assert report.stale_keys == KEYS_VERSION - 1
+    assert report.rescreened == stored  # every listing screened: none missed for want of a key
+    restricted = _restrictions(seeded)
+    assert restricted
+    full = scan(seeded)
+    assert _restrictions(seeded) == restricted and full.screened == stored
+
+    assert reindex_listings(seeded) == keyed  # the keys are back, of this release
+    with seeded.transaction() as uow:
+        assert uow.listing_keys.version() == KEYS_VERSION
+    again = import_recalls(seeded, SAMPLE_RECALLS)
+    assert again.stale_keys is None and again.rescreened < stored
+
+
+def test_a_store_with_keys_from_before_their_version_was_kept_is_marked_unknown(
+    empty_database_url: str,
+) -> None:
+    from alembic import command
+
+    from recallguard.store.engine import alembic_config
+
+    store = Store(empty_database_url, migrate=False)
+    cfg = alembic_config(store.engine)
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "q001")  # the revision before the keys' version
+    with store.transaction() as uow:
+        uow.listings.upsert_many([Listing("OLD-1", "Babeside doll stroller BS-100", brand="Babeside")])
+    store.migrate()
+    with store.transaction() as uow:
+        assert uow.listing_keys.version() == 0  # unknown: rescans screen everything until a reindex
+    store.close()

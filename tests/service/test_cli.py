@@ -101,3 +101,25 @@ def test_listings_reindex_gives_back_the_keys_a_recall_import_finds_listings_by(
     code, _, err = run(capsys, monkeypatch, "recalls", "import", str(RECALLS), *db)
     assert code == 0 and "stored listings screened again" in " ".join(err.split())
     assert json.loads(run(capsys, monkeypatch, "status", "--json", *db)[1])["matches"] > 0
+
+
+def test_a_recall_import_over_keys_of_another_release_says_so_and_names_the_remedy(
+    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recallguard.matching.keys import KEYS_VERSION
+    from recallguard.store import Store
+
+    db = ["--database-url", store_url]
+    assert run(capsys, monkeypatch, "listings", "import", str(LISTINGS), *db)[0] == 0
+    store = Store(store_url)
+    with store.transaction() as uow:
+        uow.listing_keys.set_version(KEYS_VERSION - 1)  # as an older release left them
+    store.close()
+    code, _, err = run(capsys, monkeypatch, "recalls", "import", str(RECALLS), *db)
+    said = " ".join(err.split())
+    assert code == 0 and f"version {KEYS_VERSION - 1}" in said and "recallguard listings reindex" in said
+    assert run(capsys, monkeypatch, "listings", "reindex", *db)[0] == 0
+    store = Store(store_url)
+    with store.transaction() as uow:
+        assert uow.listing_keys.version() == KEYS_VERSION  # rescans trust the keys again
+    store.close()

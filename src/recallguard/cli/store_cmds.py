@@ -71,6 +71,14 @@ def _finish(report: ImportReport, what: str) -> None:
         + f"; {report.quarantined} quarantined"
         + (f"; {report.rescreened} stored listings screened again" if report.rescreened else "")
     )
+    if report.stale_keys is not None:
+        from recallguard.matching.keys import KEYS_VERSION
+
+        err.print(
+            f"[yellow]warning:[/yellow] the stored listing keys are of version {report.stale_keys}, not this "
+            f"release's {KEYS_VERSION}: every stored listing was screened for the new recalls; run "
+            "`recallguard listings reindex` once so that rescans find candidates by key again"
+        )
     c = report.counts
     if c.created or c.updated or c.withdrawn:
         err.print(

@@ -64,6 +64,7 @@ class ImportReport:
     withdrawn: int = 0  # recalls whose status became withdrawn
     quarantined: int = 0  # bad records in this input (kept once each in the quarantine table)
     rescreened: int = 0  # stored listings screened again because a recall or the listing changed
+    stale_keys: int | None = None  # the stored listing keys' version, when not this release's (all screened)
     counts: ReconcileCounts = field(default_factory=ReconcileCounts)
 
     @property
@@ -174,6 +175,7 @@ def store_recalls(
             found = rescan_recalls(uow, [*arrived, *changed], factory, actor, why)
             report.rescreened += found.screened
             report.counts.add(found.counts)
+            report.stale_keys = found.stale_keys
     return report
 
 

@@ -30,6 +30,7 @@ listings that could be its products, not the whole catalogue.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -39,13 +40,14 @@ from recallguard.domain.models import Listing, Recall, RecallStatus, Target
 from recallguard.matching import evasion
 from recallguard.matching.brands import BrandIndex, sound_key
 from recallguard.matching.index import MIN_TEXT_COVER
-from recallguard.matching.keys import fuzzy_neighbourhood
+from recallguard.matching.keys import KEYS_VERSION, fuzzy_neighbourhood
 from recallguard.matching.profiles import listing_profile
 from recallguard.service.decide import ReconcileCounts, reconcile
 from recallguard.service.screening import ScreenerFactory
 from recallguard.store import Store, UnitOfWork
 from recallguard.store.listing_key_repos import KeyRow
 
+log = logging.getLogger(__name__)
 PAGE = 1000
 POSTING_CAP = 10_000  # listing counts of common tokens are capped (only their order matters)
 _EPS = 1e-9
@@ -70,7 +72,8 @@ class RescanReport:
     candidates: int = 0
     screened: int = 0
     matched: int = 0
-    full: bool = False  # the screener had no index to ask: every listing was screened
+    full: bool = False  # the screener had no index to ask (or stale keys): every listing was screened
+    stale_keys: int | None = None  # the stored keys' version, when it was not this release's
     counts: ReconcileCounts = field(default_factory=ReconcileCounts)
 
 
@@ -168,7 +171,8 @@ def rescan_recalls(
     for authority, number in sorted(keys):
         held.update(m.listing_id for m in uow.matches.active_for_recall(authority, number))
     ids = set(held)
-    if not held and not uow.listing_keys.any():
+    stored = uow.listing_keys.version()
+    if not held and stored == KEYS_VERSION and not uow.listing_keys.any():
         return rep  # no listing stored (or indexed) yet: nothing to find
     active = any(r.status == RecallStatus.ACTIVE and ts for r, ts in changed)
     screener = factory(uow.recalls.active_targets(), False) if active else None
@@ -180,6 +184,17 @@ def rescan_recalls(
     ]
     if screener is not None and index is None:
         rep.full = True  # a screener without a target index: every listing is a candidate
+        return _rescan_all(uow, screener, keys, actor, why, rep)
+    if screener is not None and stored != KEYS_VERSION:
+        # keys written by another release may lack what this one looks up: a key lookup could miss
+        # listings, so every listing is screened until `recallguard listings reindex` rebuilds them
+        rep.full, rep.stale_keys = True, stored
+        log.warning(
+            "listing keys are of version %s, this release reads version %s: every stored listing is "
+            "screened for this recall; run `recallguard listings reindex` once",
+            stored,
+            KEYS_VERSION,
+        )
         return _rescan_all(uow, screener, keys, actor, why, rep)
     if tids:
         ids |= candidate_ids(uow, index, tids)
@@ -306,4 +321,5 @@ def reindex_listings(store: Store) -> int:
         conn.execute(delete(ListingKeyVocabRow))
         n = backfill(conn)
         backfill_vocab(conn)
+        uow.listing_keys.set_version(KEYS_VERSION)
     return n

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from recallguard.domain.models import Listing
-from recallguard.store.listing_key_tables import ListingKeyRow, ListingKeyVocabRow
+from recallguard.store.listing_key_tables import ListingKeyRow, ListingKeyStateRow, ListingKeyVocabRow
 
 KeyRow = tuple[str, str, str]  # kind, key, listing_id
 CHUNK = 900  # bound parameters per IN list
@@ -179,6 +179,33 @@ class ListingKeyRepo:
     def count(self) -> int:
         """Key rows stored."""
         return int(self.s.scalar(select(func.count()).select_from(ListingKeyRow)) or 0)
+
+    def version(self) -> int:
+        """The ``KEYS_VERSION`` of the code that wrote the stored keys: 0 when unknown (a store that held
+        keys before revision k003 recorded their version); this release's when no version is recorded (the
+        migration records one in every store, so only an emptied state table lacks it).
+
+        >>> from recallguard.store import Store
+        >>> from recallguard.matching.keys import KEYS_VERSION
+        >>> with Store("sqlite://").transaction() as uow:
+        ...     uow.listing_keys.version() == KEYS_VERSION  # a new store: keys are written by this code
+        True
+        """
+        value = self.s.scalar(select(ListingKeyStateRow.value).where(ListingKeyStateRow.name == "version"))
+        if value is None:
+            from recallguard.matching.keys import KEYS_VERSION
+
+            return KEYS_VERSION
+        return int(value) if value.isdigit() else 0
+
+    def set_version(self, version: int) -> None:
+        """Record that every stored key is of ``version`` (after a rebuild of them all)."""
+        row = self.s.get(ListingKeyStateRow, "version")
+        if row is None:
+            self.s.add(ListingKeyStateRow(name="version", value=str(version)))
+        else:
+            row.value = str(version)
+        self.s.flush()
 
 
 def backfill(conn: Connection) -> int:

@@ -1,13 +1,14 @@
-"""Listing-side index keys (revisions ``k001``, ``k002``): which stored listings carry which identifier,
-brand or word key, so a new recall finds its candidate listings without screening them all.
+"""Listing-side index keys (revisions ``k001``, ``k002``, ``k003``): which stored listings carry which
+identifier, brand or word key, so a new recall finds its candidate listings without screening them all.
 
 ``listing_keys`` holds one row per (kind, key, listing): the primary key *is* the (kind, key)
 index (SQLite: a WITHOUT ROWID table, one B-tree). The keys are those of
 ``recallguard.matching.keys.listing_keys`` and are written with the listing, in the same
 transaction, by ``ListingRepo.upsert_many``; ``listing_key_vocab`` holds each distinct brand and word
-key once with its anagram key (``recallguard.matching.keys.fuzzy_vocab``).
+key once with its anagram key (``recallguard.matching.keys.fuzzy_vocab``); ``listing_key_state`` the
+version of the keys stored (``KEYS_VERSION``).
 
->>> {"listing_keys", "listing_key_vocab"} <= set(Base.metadata.tables)
+>>> {"listing_keys", "listing_key_vocab", "listing_key_state"} <= set(Base.metadata.tables)
 True
 """
 
@@ -38,3 +39,13 @@ class ListingKeyVocabRow(Base):
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # brand | token
     word: Mapped[str] = mapped_column(String(200), primary_key=True)
     anagram: Mapped[str] = mapped_column(String(200))
+
+
+class ListingKeyStateRow(Base):
+    """The listing keys' state (revision ``k003``): ``version``, the ``KEYS_VERSION`` of the code that
+    wrote every stored key ("0": unknown, keys stored before the version was kept)."""
+
+    __tablename__ = "listing_key_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(40))

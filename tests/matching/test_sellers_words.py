@@ -189,3 +189,18 @@ def test_a_swapped_pair_in_a_short_brand_field_is_no_brand_conflict() -> None:
     index = TargetIndex([poles, SHOCK, *others])
     assert _features(index, Listing("L1", "Balck Ski poles", brand="Balck"))["brand_conflict"] == 0.0
     assert _features(index, Listing("L2", "Rossi Ski poles", brand="Rossi"))["brand_conflict"] == 1.0
+
+
+def test_a_misspelt_word_read_as_the_recalls_costs_the_title_nothing() -> None:
+    # "Livehoom" read as the recalled Livehom is compared as Livehom, not also as an unexplained word
+    text = "This recall involves LIVEHOM 11-Drawer Dressers."
+    dresser = Target("24707", "CPSC", brand="LIVEHOM", product_name="LIVEHOM 11-Drawer Dressers", text=text)
+    other = Target("24708", "CPSC", brand="Hasuit", product_name="Hasuit 7-Drawer Dressers")
+    index = TargetIndex([dresser, other])
+    written = _features(index, Listing("L1", "LIVEHOM 11-Drawer Dressers Top Rated", brand="LIVEHOM"))
+    misspelt = _features(index, Listing("L2", "LIVEHOOM 11-Drawer Dressers Top Rated", brand="LIVEHOOM"))
+    assert misspelt["title_cover"] == written["title_cover"] > 0.9
+    assert misspelt["name_cover"] == written["name_cover"]
+    assert Screener([dresser, other]).screen(Listing("L3", "Livehmo 11-Drawer Dressers"))[0].decision is (
+        DecisionKind.BLOCK
+    )

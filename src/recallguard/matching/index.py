@@ -195,19 +195,30 @@ class TargetIndex:
 
     def correct_tokens(self, lp: ListingProfile) -> None:
         """Map misspelt title words ('bromtpon') to rare target words ('brompton'); sets ``fixed_tokens``,
-        ``title_set`` (the title's words and their corrections) and ``content_idf`` (those worth
-        comparing with a recall's text — three letters or more, no digits — with their IDF)."""
+        ``title_set`` (the title's words and their corrections) and ``content_idf`` (the words worth
+        comparing with a recall's text — three letters or more, no digits — with their IDF: a misspelt
+        word is compared as its corrections, not also as written, where it would count as a word of the
+        title that no recall explains: "Livehoom dressers" read as the recalled "Livehom dressers").
+
+        >>> from recallguard.domain.models import Listing, Target
+        >>> from recallguard.matching.profiles import listing_profile
+        >>> index = TargetIndex([Target("1", "CPSC", brand="Livehom", product_name="Livehom Dressers")])
+        >>> lp = listing_profile(Listing("L1", "Livehoom dressers"))
+        >>> index.correct_tokens(lp)
+        >>> sorted(lp.fixed_tokens), sorted(w for w, _ in lp.content_idf)
+        (['livehom'], ['dresser', 'livehom'])
+        """
         # per title word, memoised: its corrections, and (word, IDF) if it is worth comparing (() if not)
         fixes = list(map(self._fixes.get, lp.title_tokens))
         if None in fixes:
             fixes = [self._fix(t) if f is None else f for t, f in zip(lp.title_tokens, fixes, strict=True)]
         lp.fixed_tokens = frozenset(w for f in fixes if f for w in f)
-        lp.title_set = frozenset(lp.title_tokens) | lp.fixed_tokens
-        pairs = list(map(self._content.get, lp.title_set))
+        lp.title_set = content = frozenset(lp.title_tokens) | lp.fixed_tokens
+        if lp.fixed_tokens:
+            content = content - {t for t, f in zip(lp.title_tokens, fixes, strict=True) if f}
+        pairs = list(map(self._content.get, content))
         if None in pairs:
-            pairs = [
-                self._content_weight(t) if p is None else p for t, p in zip(lp.title_set, pairs, strict=True)
-            ]
+            pairs = [self._content_weight(t) if p is None else p for t, p in zip(content, pairs, strict=True)]
         # one order, so one floating-point sum, in every process (set order follows Python's hash seed)
         lp.content_idf = tuple(sorted(p for p in pairs if p))
 

@@ -210,11 +210,17 @@ def _one_per_recall(matches: list[Match]) -> list[Match]:
     >>> ms.append(Match("L", "26002", "CPSC", 0.5, D.REVIEW, "chair"))
     >>> [(m.recall_number, m.score) for m in _one_per_recall(ms)]
     [('26001', 0.95), ('26002', 0.5)]
+    >>> tied = [Match("L", "26003", "CPSC", 0.9, D.BLOCK, e) for e in ("brand Winston", "brand Seeday")]
+    >>> [m.evidence for m in _one_per_recall(tied)] == [m.evidence for m in _one_per_recall(tied[::-1])]
+    True
     """
     best: dict[tuple[str, str], Match] = {}
     for m in matches:
         key = (m.authority, m.recall_number)
-        if key not in best or preference(m) > preference(best[key]):
+        old = best.get(key)
+        # ties (two products of one notice, equally sure): the same one in every process, whatever order
+        # the candidates came in
+        if old is None or (preference(m), old.evidence) > (preference(old), m.evidence):
             best[key] = m
     return list(best.values())
 

@@ -204,3 +204,17 @@ def test_a_misspelt_word_read_as_the_recalls_costs_the_title_nothing() -> None:
     assert Screener([dresser, other]).screen(Listing("L3", "Livehmo 11-Drawer Dressers"))[0].decision is (
         DecisionKind.BLOCK
     )
+
+
+def test_a_two_word_brand_with_one_word_misspelt_is_the_recalled_brand() -> None:
+    # the real CPSC notice 26437 (Sweetie Baby loungers) among the repository's 80 recalls
+    from pathlib import Path
+
+    from recallguard.matching.build import build_screener
+    from recallguard.sources.loader import load_recalls
+
+    cpsc = Path(__file__).resolve().parents[2] / "data" / "cpsc" / "cpsc-recalls-api-80.json"
+    screener = build_screener(load_recalls(cpsc).recalls, include_rules=False)
+    (match,) = screener.screen(Listing("L1", "Sweetie Bbay Baby Loungers", brand="Sweetie"))
+    assert match.recall_number == "26437" and match.decision is DecisionKind.BLOCK, match.evidence
+    assert "brand Sweetie Baby (title misspelt)" in match.evidence

@@ -16,6 +16,7 @@ and brand tokens, weighted by IDF, top-k).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -138,6 +139,9 @@ class TargetIndex:
         self._fixes: dict[str, tuple[str, ...]] = {}  # title word → its corrections (memo)
         self._content: dict[str, tuple[str, float] | tuple[()]] = {}  # title word → (word, IDF) (memo)
         self._brand_heads = frozenset(f.split()[0] for f in self.brands.exact if " " in f)
+        pairs = [f.split() for f in self.brands.exact if len(f.split()) == 2]
+        # first and second words of the two-word brand forms (misspelt pairs are looked up whole)
+        self._two_word = (frozenset(p[0] for p in pairs), frozenset(p[1] for p in pairs))
         self.max_brand_words = max((len(f.split()) for p in self.profiles for f in p.brand_forms), default=1)
         #: leetspeak words decoded into the words these recalls use (brands, names, texts)
         self.leet = LeetDecoder(
@@ -155,7 +159,14 @@ class TargetIndex:
         return self.idf.get(tok, self.unknown_idf)
 
     def brand_hits(self, lp: ListingProfile) -> dict[int, tuple[str, str, float]]:
-        """Targets whose brand appears in the listing's brand field or title: id → (form, how, sim)."""
+        """Targets whose brand appears in the listing's brand field or title: id → (form, how, sim).
+
+        >>> from recallguard.domain.models import Listing, Target
+        >>> from recallguard.matching.profiles import listing_profile
+        >>> index = TargetIndex([Target("1", "CPSC", brand="Black Diamond", product_name="Index Ascenders")])
+        >>> index.brand_hits(listing_profile(Listing("L1", "Blakc Diamond Index Ascenders")))
+        {0: ('black diamond', 'title misspelt', 0.85)}
+        """
         hits: dict[int, tuple[str, str, float]] = {}
 
         def note(form: str, how: str, sim: float) -> None:
@@ -185,6 +196,14 @@ class TargetIndex:
                         gram = " ".join(words[i : i + n])
                         if gram in exact:
                             note(gram, "title exact", 1.0)
+        # a two-word brand with one word misspelt ("Blakc Diamond"): the pair looked up whole, when one word
+        # is the brand's own and the other is not
+        heads, tails = self._two_word
+        for a, b in itertools.pairwise(words[: FUZZY_TITLE_WORDS + 1]):
+            if (b in tails) != (a in heads) and len(a) + len(b) >= 8 and a.isalpha() and b.isalpha():
+                for form, how, sim in self.brands.lookup(f"{a} {b}"):
+                    if " " in form:
+                        note(form, "title " + how, sim)
         fuzzy_words = [w for w in words if w not in NOISE and w.isalpha()][:FUZZY_TITLE_WORDS]
         for w in fuzzy_words:
             if w in self.brands.exact:

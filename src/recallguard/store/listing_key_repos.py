@@ -199,7 +199,13 @@ class ListingKeyRepo:
         return int(value) if value.isdigit() else 0
 
     def set_version(self, version: int) -> None:
-        """Record that every stored key is of ``version`` (after a rebuild of them all)."""
+        """Record that every stored key is of ``version`` (after a rebuild of them all).
+
+        >>> from recallguard.store import Store
+        >>> with Store("sqlite://").transaction() as uow:
+        ...     uow.listing_keys.set_version(2); uow.listing_keys.version()
+        2
+        """
         row = self.s.get(ListingKeyStateRow, "version")
         if row is None:
             self.s.add(ListingKeyStateRow(name="version", value=str(version)))

@@ -13,45 +13,34 @@ import sys
 import pytest
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
-CODE = (
-    "import os; from recallguard.scale.bulk_gc import cap_malloc_arenas; "
-    "print(cap_malloc_arenas(), os.environ.get('MALLOC_ARENA_MAX'))"
-)
 
 
-def _cap(**env: str) -> list[str]:
-    base = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+def _set(function: str, variable: str, **env: str) -> list[str]:
+    """What ``function`` of ``scale.bulk_gc`` returns in a fresh process without ``variable`` (unless
+    ``env`` sets it), and the value of ``variable`` it leaves for the processes it starts."""
+    code = (
+        f"import os; from recallguard.scale.bulk_gc import {function}; "
+        f"print({function}(), os.environ.get({variable!r}))"
+    )
+    base = {k: v for k, v in os.environ.items() if k != variable}
     done = subprocess.run(
-        [sys.executable, "-c", CODE], env=base | env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], env=base | env, capture_output=True, text=True, check=True
     )
     return done.stdout.split()
 
 
 def test_capped_at_two_and_passed_on_to_processes_started_later() -> None:
-    assert _cap() == ["True", "2"]
+    assert _set("cap_malloc_arenas", "MALLOC_ARENA_MAX") == ["True", "2"]
 
 
 def test_the_operators_setting_wins() -> None:
-    assert _cap(MALLOC_ARENA_MAX="8") == ["False", "8"]
-
-
-MMAP = (
-    "import os; from recallguard.scale.bulk_gc import fix_mmap_threshold; "
-    "print(fix_mmap_threshold(), os.environ.get('MALLOC_MMAP_THRESHOLD_'))"
-)
-
-
-def _fix(**env: str) -> list[str]:
-    base = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
-    done = subprocess.run(
-        [sys.executable, "-c", MMAP], env=base | env, capture_output=True, text=True, check=True
-    )
-    return done.stdout.split()
+    assert _set("cap_malloc_arenas", "MALLOC_ARENA_MAX", MALLOC_ARENA_MAX="8") == ["False", "8"]
 
 
 def test_mmap_threshold_fixed_and_passed_on() -> None:
-    assert _fix() == ["True", "131072"]
+    assert _set("fix_mmap_threshold", "MALLOC_MMAP_THRESHOLD_") == ["True", "131072"]
 
 
 def test_the_operators_mmap_threshold_wins() -> None:
-    assert _fix(MALLOC_MMAP_THRESHOLD_="65536") == ["False", "65536"]
+    env = {"MALLOC_MMAP_THRESHOLD_": "65536"}
+    assert _set("fix_mmap_threshold", "MALLOC_MMAP_THRESHOLD_", **env) == ["False", "65536"]

@@ -56,6 +56,17 @@ _CUT_PART = r"(?=[A-Za-z]*[0-9])([A-Za-z0-9]{1,6})"
 _CUT_PARTS = re.compile(rf"\b(?={_CUT_PART} {_CUT_PART}\b(?: {_CUT_PART}\b)?)")
 
 
+def may_cut_code(title: str) -> bool:
+    """Whether :func:`cut_codes` may find a code in ``title``: a pair of short parts with a digit each,
+    or letters that folding may turn into one (a title that is not ASCII). A cheap test first: the
+    matcher and the listing keys ask it before the full reading.
+
+    >>> may_cut_code("Step stool WD1 764"), may_cut_code("Step stool 12 inch"), may_cut_code("Ѕtool")
+    (True, False, True)
+    """
+    return _CUT_IN_TWO.search(title) is not None or not title.isascii()
+
+
 def cut_codes(title: str) -> dict[str, str]:
     """Codes a title may write cut into two or three short parts with a digit each: the joined code
     (upper case, as ``canonical_model``) → the parts as written, space-separated (lookalike letters
@@ -320,7 +331,7 @@ class TargetIndex:
                 for i in self.by_model_key.get(evasion.model_key(m), ()):
                     out[i].add("model")
                     lp.model_key_hits[i] = m
-        if not out and (_CUT_IN_TWO.search(lp.listing.title) or not lp.listing.title.isascii()):
+        if not out and may_cut_code(lp.listing.title):
             self._joined_models(lp, out)
         if not out and _SPACED_OUT.search(lp.listing.title):  # model numbers spaced out: "K Y 0 5 5"
             for key, written in evasion.model_candidates(f"{lp.listing.title} {lp.listing.model}").items():

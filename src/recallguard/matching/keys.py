@@ -38,7 +38,7 @@ from collections.abc import Iterable
 from recallguard.domain.models import Listing
 from recallguard.matching import evasion
 from recallguard.matching.brands import MIN_FUZZY_LEN, anagram_key, sound_key
-from recallguard.matching.index import _CUT_IN_TWO, _SPACED_OUT, cut_codes
+from recallguard.matching.index import _SPACED_OUT, cut_codes, may_cut_code
 from recallguard.matching.profiles import ListingProfile, listing_profile
 
 KINDS = ("gtin", "model", "brand", "sound", "token")
@@ -62,7 +62,7 @@ def profile_keys(lp: ListingProfile) -> set[tuple[str, str]]:
     title = lp.listing.title
     if _SPACED_OUT.search(title):
         out.update(("model", k) for k in evasion.model_candidates(f"{title} {lp.listing.model}"))
-    if _CUT_IN_TWO.search(title) or not title.isascii():  # lookalike letters: cut_codes folds them
+    if may_cut_code(title):
         for code in cut_codes(title):
             out.update((("model", code), ("model", evasion.fold_swaps(code))))
     if lp.brand_norm:

@@ -50,3 +50,38 @@ def test_an_append_that_read_the_head_is_not_overtaken(
     finally:
         first.close()
         second.close()
+
+
+def test_an_open_transaction_that_appended_does_not_hold_up_other_writers(store_url: str) -> None:
+    """A unit of work that appended an event and is still busy (a publish-time screening writing its
+    match, action, bank and webhook rows) does not make another writer's audit event wait for it: the
+    chain's lock is taken when the events are written, just before the commit. Before, the other
+    writer waited for the whole transaction (the test's 5 s timeout), and the busy one committed first."""
+    first, second = Store(store_url), Store(store_url)
+    appended, other_done, order = threading.Event(), threading.Event(), []
+
+    def busy() -> None:
+        with first.transaction() as uow:
+            uow.audit.append("match.created", "listing:L1", "screening")
+            appended.set()
+            other_done.wait(5)  # still working when the other writer comes
+        order.append("busy")
+
+    t = threading.Thread(target=busy)
+    t.start()
+    try:
+        assert appended.wait(10)
+        with second.transaction() as uow:
+            uow.audit.append("scan.started", "scan:1", "cli")
+        order.append("other")
+        other_done.set()
+        t.join(10)
+        assert order == ["other", "busy"]
+        with first.transaction() as uow:
+            assert [e.kind for e in uow.audit.list()] == ["scan.started", "match.created"]
+            assert uow.audit.verify().ok
+    finally:
+        other_done.set()
+        t.join(10)
+        first.close()
+        second.close()

@@ -4,6 +4,8 @@
 >>> store = Store("sqlite://")
 >>> with store.transaction() as uow:
 ...     e = uow.audit.append("recall.created", "CPSC:26561", "cli", "imported")
+...     e.seq is None  # written when the unit of work commits (see AuditRepo.append)
+True
 >>> e.seq, len(e.hash)
 (1, 64)
 """
@@ -57,6 +59,7 @@ class AuditRepo:
     def __init__(self, session: Session) -> None:
         self.s = session
         self._head: tuple[int, str] | None = None
+        self._pending: list[AuditEvent] = []  # appended, written by write_pending
 
     def _load_head(self) -> tuple[int, str]:
         """The chain's last (seq, hash), read once per transaction under the lock that serialises
@@ -77,21 +80,57 @@ class AuditRepo:
     def append(
         self, kind: str, subject: str, actor: str, reason: str = "", data: dict[str, Any] | None = None
     ) -> AuditEvent:
-        """Add one event at the end of the chain and return it with seq, prev_hash and hash."""
-        seq, prev = self._load_head()
+        """Add one event at the end of the chain. It is chained and written (its time, seq and hashes
+        filled in on the returned event) by :meth:`write_pending`: when the unit of work commits, or
+        before the chain is read in it. The lock that serialises appends is then held from that write
+        to the commit only, not from the first append of a long transaction (a publish-time screening
+        appends before its match, action, bank and webhook rows: each of those statements used to wait
+        under the lock that every other writer's audit event needs), and the events of a transaction
+        go in one INSERT.
+
+        >>> from recallguard.store import Store
+        >>> with Store("sqlite://").transaction() as uow:
+        ...     a = uow.audit.append("k", "s1", "cli")
+        ...     b = uow.audit.append("k", "s2", "cli")
+        ...     [e.subject for e in uow.audit.list()]  # written before the read
+        ['s1', 's2']
+        >>> (a.seq, b.seq), b.prev_hash == a.hash
+        ((1, 2), True)
+        """
         clean = json.loads(json.dumps(data or {}, default=str))  # exactly what the JSON column gives back
-        e = AuditEvent(kind, subject, actor, reason, clean, now(), seq + 1, prev)
-        e.hash = event_hash(prev, audit_payload(e))
-        self.s.execute(
-            _INSERT,  # one Core INSERT now (no unit of work to flush later)
-            {"seq": e.seq, "kind": kind, "subject": subject, "actor": actor, "reason": reason,
-             "data": e.data, "at": e.at, "prev_hash": prev, "hash": e.hash},
-        )  # fmt: skip
-        self._head = (e.seq or 0, e.hash)
+        e = AuditEvent(kind, subject, actor, reason, clean)
+        self._pending.append(e)
         return e
+
+    def write_pending(self) -> int:
+        """Chain and write the events appended since the last write (one INSERT); returns how many.
+        ``Store.transaction`` calls it before committing.
+
+        >>> from recallguard.store import Store
+        >>> with Store("sqlite://").transaction() as uow:
+        ...     _ = uow.audit.append("k", "s", "cli")
+        ...     uow.audit.write_pending(), uow.audit.write_pending()
+        (1, 0)
+        """
+        if not self._pending:
+            return 0
+        seq, prev = self._load_head()
+        rows = []
+        for e in self._pending:
+            e.at, e.seq, e.prev_hash = now(), seq + 1, prev
+            e.hash = event_hash(prev, audit_payload(e))
+            rows.append(
+                {"seq": e.seq, "kind": e.kind, "subject": e.subject, "actor": e.actor, "reason": e.reason,
+                 "data": e.data, "at": e.at, "prev_hash": prev, "hash": e.hash}
+            )  # fmt: skip
+            seq, prev = e.seq, e.hash
+        self.s.execute(_INSERT, rows)  # one Core INSERT (no unit of work to flush later)
+        self._head, self._pending = (seq, prev), []
+        return len(rows)
 
     def list(self, after_seq: int = 0, limit: int = 1000, subject: str | None = None) -> list[AuditEvent]:
         """Events after ``after_seq`` in order (optionally about one subject)."""
+        self.write_pending()
         q = (
             select(AuditEventRow)
             .where(AuditEventRow.seq > after_seq)
@@ -109,6 +148,7 @@ class AuditRepo:
 
     def verify(self, chunk: int = 5000) -> ChainCheck:
         """Recompute the chain from the start: each event's hash and link to the one before."""
+        self.write_pending()
         prev, expected_seq, n, after = GENESIS, 1, 0, 0
         while batch := self.list(after, chunk):
             for e in batch:
@@ -122,6 +162,7 @@ class AuditRepo:
         return ChainCheck(True, n)
 
     def count(self) -> int:
+        self.write_pending()
         return int(self.s.scalar(select(func.count()).select_from(AuditEventRow)) or 0)
 
 

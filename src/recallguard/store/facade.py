@@ -87,7 +87,9 @@ class Store:
     def transaction(self) -> Iterator[UnitOfWork]:
         """A unit of work: commits when the block ends, rolls everything back when it raises."""
         with self._sessions() as session, session.begin():
-            yield UnitOfWork(session)
+            uow = UnitOfWork(session)
+            yield uow
+            uow.audit.write_pending()  # the audit chain's lock: held from here to the commit only
 
     def counts(self) -> dict[str, int]:
         """What ``recallguard status`` shows: recalls, targets, listings, quarantined, matches (active),

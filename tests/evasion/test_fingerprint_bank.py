@@ -10,6 +10,7 @@ import pytest
 from recallguard.domain.models import DecisionKind, Listing
 from recallguard.matching.bank_entries import ActionEvidence
 from recallguard.matching.fingerprints import FingerprintBank
+from recallguard.matching.shingles import title_words
 from tests.images.synth import EDITS, product_photo
 
 REMOVED = Listing(
@@ -168,6 +169,10 @@ def test_a_short_removed_title_among_other_removed_brands_goes_to_review() -> No
     for title in ["SUGIFT Original hair dryer 2000 W pink", "SUGIFT Original Dyson Philips Braun"]:
         found = b.screen(Listing("L-9", title, seller_id="S-9"))
         assert not any("stuffed title" in m.evidence for m in found), title
+    assert b.remove("L-1", "24100")  # its action reversed: the rule forgets it, and holds nothing of it
+    found = b.screen(Listing("L-9", "SUGIFT Original razor scooter graco seat cybex", seller_id="S-9"))
+    assert not any(m.recall_number == "24100" for m in found)
+    assert title_words("SUGIFT Original") not in b._heads  # its emptied bucket goes (servers remove and add)
 
 
 def test_a_product_removed_hundreds_of_times_still_leaves_other_recalls_findable() -> None:

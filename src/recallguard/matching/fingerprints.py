@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection
@@ -166,8 +167,8 @@ def _model_group(entry: BankEntry, code: str) -> tuple[str, ...]:
     )
 
 
-def _discard(lists: dict[Any, list[str]], name: Any, key: str) -> None:
-    """Take ``key`` out of ``lists[name]``; a list left empty goes.
+def _discard(lists: dict[Any, list[str]] | dict[Any, set[str]], name: Any, key: str) -> None:
+    """Take ``key`` out of ``lists[name]`` (a list or a set); one left empty goes.
 
     >>> d = {"A1": ["k1", "k2"]}; _discard(d, "A1", "k1"); _discard(d, "A1", "k2"); d
     {}
@@ -231,8 +232,8 @@ class FingerprintBank:
         self._images = ImageIndex()
         # keyword stuffing over a short removed title (brand and a word or two: too few shingles for the
         # containment check): removed titles by their first two words, and the removed one-word brands
-        self._heads: dict[tuple[str, str], set[str]] = {}  # first two words → removed titles
-        self._head_of: dict[str, tuple[str, ...]] = {}  # key → its title's words
+        # first two words → removed titles (a title's words are read again from its entry when needed)
+        self._heads: dict[tuple[str, str], set[str]] = {}
         self._brands: Counter[str] = Counter()
 
     def __len__(self) -> int:
@@ -289,9 +290,8 @@ class FingerprintBank:
         """Every index but the MinHash rows (the caller puts those); the entry's recall tag."""
         self._entries[key] = entry
         tag = self._codes.setdefault(entry.evidence.recall_number, len(self._codes))
-        if len(head := title_words(entry.title)) >= 2:
-            self._heads.setdefault((head[0], head[1]), set()).add(key)
-            self._head_of[key] = head
+        if len(head := title_words(entry.title)) >= 2:  # the words held once for every title they begin
+            self._heads.setdefault((sys.intern(head[0]), sys.intern(head[1])), set()).add(key)
         if len(brand := title_words(entry.brand)) == 1:
             self._brands[brand[0]] += 1
         for k in entry.model_keys:
@@ -329,8 +329,8 @@ class FingerprintBank:
             entry.minhash, entry.title_minhash = self._lsh.values_of(key), self._title_lsh.values_of(key)
             self._lsh.drop(key)
             self._title_lsh.drop(key)
-            if head := self._head_of.pop(key, ()):
-                self._heads.get((head[0], head[1]), set()).discard(key)
+            if len(head := title_words(entry.title)) >= 2:
+                _discard(self._heads, (head[0], head[1]), key)
             if len(brand := title_words(entry.brand)) == 1:
                 self._brands[brand[0]] -= 1
                 if self._brands[brand[0]] <= 0:
@@ -395,7 +395,7 @@ class FingerprintBank:
             # a title naming 2+ removed brands: removed titles found by two consecutive words of it
             heads = self._heads if len(self._brands.keys() & set(words)) >= STUFFED_BRANDS else {}
             for key in {k for pair in itertools.pairwise(words) for k in heads.get(pair, ())}:
-                head = self._head_of[key]
+                head = title_words(self._entries[key].title)
                 if (n := stuffed_around(words, head, self._brands)) >= STUFFED_BRANDS:
                     note = f"removed title word for word among {n} other removed brands (stuffed title)"
                     signal(key, "text", STUFFED_HEAD_SCORE, note)

@@ -7,8 +7,8 @@ MinHash values as Python ints. :func:`held` turns it into a :class:`HeldEntry` h
 :class:`~recallguard.matching.bank_entries.BankEntry` and lets the dict go; the strings both carry
 (listing, seller, recall, authority) are held once. The bank service gives the same ``BankEntry`` to its
 :class:`~recallguard.matching.fingerprints.FingerprintBank`, which keeps the MinHash values in its own
-rows. With the bank's own indexes, a process holds ~4.2 KB per removed listing where it held 8.7 KB
-(``python -m bench.bank_bench``, 10,000 entries).
+rows. With the bank's own indexes, a process holds ~3.2 KB per removed listing where it held 8.7 KB
+(``python -m bench.bank_bench --sizes 30000``; at 10,000 entries 3.7 KB, part of it the bounded caches).
 
 >>> from datetime import UTC, datetime
 >>> from recallguard.domain.models import Listing
@@ -24,6 +24,7 @@ rows. With the bank's own indexes, a process holds ~4.2 KB per removed listing w
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,7 +41,7 @@ class HeldEntry:
     action_id: str
     links: dict[str, str]  # the seller-link attributes of the removed listing
     actioned_at: datetime | None
-    images: list[list[Any]]  # photo hash rows (``matching.images``), matched by the service's own index
+    images: Sequence[list[Any]]  # photo hash rows (``matching.images``), matched by the service's own index
     entry: BankEntry  # images left out
 
     @property
@@ -60,6 +61,11 @@ class HeldEntry:
         return self.entry.evidence.recall_number
 
 
+#: the product types of entries that name one or two, each combination held once (bounded: the
+#: vocabulary of ``matching.evasion_terms`` has ~80 types); longer ones (keyword stuffing) keep their own
+_TYPE_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
 def held(rec: BankRecord) -> HeldEntry:
     """``rec`` as a process holds it (see the module docstring); ``rec`` itself is not changed.
 
@@ -71,14 +77,17 @@ def held(rec: BankRecord) -> HeldEntry:
     Two entries of one product removed twice hold its title and the evidence of its actions once:
 
     >>> import json
-    >>> fp = json.dumps({"title": "Gudook helmet KY055", "evidence": {"reason": "block: model KY055"}})
+    >>> fp = json.dumps({"title": "Gudook helmet KY055", "evidence": {"reason": "block: model KY055"},
+    ...                  "types": ["bicycle", "helmet"]})
     >>> a, b = (held(BankRecord(i, "A", f"L{i}", "CPSC", "1", "S", {}, json.loads(fp), [], "none", "active"))
     ...         for i in (1, 2))
     >>> a.entry.title is b.entry.title, a.entry.evidence.reason is b.entry.evidence.reason
     (True, True)
+    >>> a.entry.types is b.entry.types, a.images is b.images  # and its product types; no photos: ()
+    (True, True)
     """
     fp = dict(rec.fingerprint)
-    images = fp.pop("images", None) or []
+    images = fp.pop("images", None) or ()  # most entries have no photos: the one empty tuple
     ev = dict(fp.pop("evidence", None) or {})
     # the record's columns name the entry (the fingerprint repeats them); recall and authority interned
     ev["recall_number"], ev["authority"] = sys.intern(rec.recall_number), sys.intern(rec.authority)
@@ -88,8 +97,9 @@ def held(rec: BankRecord) -> HeldEntry:
     fp["brand"], fp["title"] = sys.intern(fp.get("brand", "")), sys.intern(fp.get("title", ""))
     fp["model_keys"] = {sys.intern(k): sys.intern(v) for k, v in (fp.get("model_keys") or {}).items()}
     ev["reason"] = sys.intern(ev.get("reason", ""))
-    # product types are a small vocabulary; tuples (the empty one shared) cost less than lists
-    fp["types"] = tuple(sys.intern(t) for t in fp.get("types", ()))
+    # product types are a small vocabulary, and so are their combinations: one tuple for each
+    types = tuple(sys.intern(t) for t in fp.get("types", ()))
+    fp["types"] = _TYPE_SETS.setdefault(types, types) if len(types) <= 2 else types
     fp["gtins"] = tuple(fp.get("gtins", ()))
     if ev.get("action_id") == rec.action_id:
         ev["action_id"] = rec.action_id  # held once

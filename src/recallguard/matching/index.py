@@ -56,6 +56,17 @@ _CUT_PART = r"(?=[A-Za-z]*[0-9])([A-Za-z0-9]{1,6})"
 _CUT_PARTS = re.compile(rf"\b(?={_CUT_PART} {_CUT_PART}\b(?: {_CUT_PART}\b)?)")
 
 
+def spaced_out(title: str) -> bool:
+    """Whether ``title`` writes three or more single letters or digits apart ("K Y 0 5 5"), as a model
+    number spaced out to dodge a lookup is written: the matcher and the listing keys then read the
+    title's model candidates (``evasion.model_candidates``).
+
+    >>> spaced_out("Gudook helmet K Y 0 5 5"), spaced_out("Gudook helmet KY055 size M")
+    (True, False)
+    """
+    return _SPACED_OUT.search(title) is not None
+
+
 def may_cut_code(title: str) -> bool:
     """Whether :func:`cut_codes` may find a code in ``title``: a pair of short parts with a digit each,
     or letters that folding may turn into one (a title that is not ASCII). A cheap test first: the
@@ -333,7 +344,7 @@ class TargetIndex:
                     lp.model_key_hits[i] = m
         if not out and may_cut_code(lp.listing.title):
             self._joined_models(lp, out)
-        if not out and _SPACED_OUT.search(lp.listing.title):  # model numbers spaced out: "K Y 0 5 5"
+        if not out and spaced_out(lp.listing.title):  # model numbers spaced out: "K Y 0 5 5"
             for key, written in evasion.model_candidates(f"{lp.listing.title} {lp.listing.model}").items():
                 for i in self.by_model_key.get(key, ()):
                     out[i].add("model")

@@ -38,7 +38,7 @@ from collections.abc import Iterable
 from recallguard.domain.models import Listing
 from recallguard.matching import evasion
 from recallguard.matching.brands import MIN_FUZZY_LEN, anagram_key, sound_key
-from recallguard.matching.index import _SPACED_OUT, cut_codes, may_cut_code
+from recallguard.matching.index import cut_codes, may_cut_code, spaced_out
 from recallguard.matching.profiles import ListingProfile, listing_profile
 
 KINDS = ("gtin", "model", "brand", "sound", "token")
@@ -60,7 +60,7 @@ def profile_keys(lp: ListingProfile) -> set[tuple[str, str]]:
     out.update(("model", m) for m in lp.all_models)
     out.update(("model", evasion.model_key(m)) for m in lp.field_models)
     title = lp.listing.title
-    if _SPACED_OUT.search(title):
+    if spaced_out(title):
         out.update(("model", k) for k in evasion.model_candidates(f"{title} {lp.listing.model}"))
     if may_cut_code(title):
         for code in cut_codes(title):

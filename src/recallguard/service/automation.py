@@ -134,11 +134,12 @@ def automation_policy(uow: UnitOfWork, policy: DecisionPolicy | None = None) -> 
     if isinstance(cached, AutomationPolicy):
         return cached
     delist, shadow = configured_policy()
+    scopes, priority = ShadowRepo(uow.session).with_priority()  # one read
     found = AutomationPolicy(
         delist=delist,
         shadow_authorities=shadow,
-        shadow_scopes=frozenset(ShadowRepo(uow.session).scopes()),
-        priority=frozenset(uow.recalls.priority_keys()),
+        shadow_scopes=frozenset(scopes),
+        priority=frozenset(priority),
         policy=policy or DecisionPolicy(),
         rules=_rule_thresholds(),
     )

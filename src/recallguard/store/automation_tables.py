@@ -10,9 +10,9 @@ behind every decision are columns of ``matches`` and ``actions`` (``store.tables
 >>> with store.transaction() as uow:
 ...     repo = ShadowRepo(uow.session)
 ...     repo.set("CPSC", "", on=True, actor="test", reason="trial")
-...     sorted(repo.scopes())
+...     repo.with_priority()[0]
 True
-[('CPSC', '')]
+{('CPSC', '')}
 """
 
 from __future__ import annotations
@@ -41,9 +41,8 @@ class ShadowScopeRow(Base):
 
 
 _SCOPE_TABLE = cast(Table, ShadowScopeRow.__table__)
-_SCOPES = select(_SCOPE_TABLE.c.authority, _SCOPE_TABLE.c.recall_number)  # built once: read per transaction
 _RECALL_TABLE = cast(Table, RecallRow.__table__)
-_POLICY_KEYS = union_all(
+_POLICY_KEYS = union_all(  # built once: read per transaction
     select(literal("shadow"), _SCOPE_TABLE.c.authority, _SCOPE_TABLE.c.recall_number),
     select(literal("priority"), _RECALL_TABLE.c.authority, _RECALL_TABLE.c.recall_number).where(
         _RECALL_TABLE.c.priority.is_(True)
@@ -72,10 +71,6 @@ class ShadowRepo:
             )
             return True
         return False
-
-    def scopes(self) -> set[tuple[str, str]]:
-        """Every stored (authority, recall number or "") in shadow mode."""
-        return {(a, n) for a, n in self.s.execute(_SCOPES)}
 
     def with_priority(self) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
         """The shadow scopes and the (authority, number) of every recall marked priority, in one read:

@@ -11,12 +11,12 @@ from recallguard.api.config import ServiceSettings
 from recallguard.api.runtime import Enforcer
 from recallguard.domain.models import ActionState, Listing
 from recallguard.enforcement.actions import transition
-from recallguard.service.bank import BankService, current_bank
+from recallguard.service.bank import BankService, current_bank, open_bank
 from recallguard.service.scan import scan
 from recallguard.store import Store
 from recallguard.store.bank_repos import BankRepo
 from recallguard.store.bank_tables import BankEntryRow
-from tests.bank.conftest import DESCRIPTION, action_listing, block
+from tests.bank.conftest import DESCRIPTION, ORIGINAL, RECALL, TARGET, action_listing, block
 
 RELISTINGS = [
     # homoglyphs: Cyrillic В, а, у, о, е in the brand and name
@@ -169,3 +169,26 @@ def test_action_approved_outside_the_decide_path_is_banked_by_sync(
         uow.actions.save_state(transition(a, ActionState.APPROVED, "reviewer confirmed"))
     bank.sync()
     assert bank.check(RELISTINGS[0])[0].recall_number == "26999"
+
+
+LONG_WHY = "model BG-2241X named in recall 26999; " + "seller S9 risk 1.00: own history → threshold 0.90→0.70; " * 9
+
+
+def test_a_long_original_reason_is_quoted_whole_by_a_running_and_a_restarted_bank(
+    store_url: str, open_banks: list
+) -> None:
+    # a running bank holds a long reason packed (service.bank_held); what it quotes and stores is the text
+    with Store(store_url) as store:
+        with store.transaction() as uow:
+            uow.recalls.upsert(RECALL, [TARGET])
+        running = open_bank(store, poll_s=None, background=False)
+        open_banks.append(running)
+        action_listing(store, ORIGINAL, block("L1", why=LONG_WHY))  # applied from memory at the commit
+        restarted = BankService(store, poll_s=None, background=False).start()  # rebuilt from the store
+        open_banks.append(restarted)
+        for svc in (running, restarted):
+            (m,) = svc.check(RELISTINGS[0])
+            assert m.evidence.rstrip().endswith(LONG_WHY.strip()), m.evidence
+        with store.transaction() as uow:
+            rec = BankRepo(uow.session).get(uow.actions.list()[0].action_id)
+        assert rec is not None and rec.fingerprint["evidence"]["reason"].rstrip().endswith(LONG_WHY.strip())

@@ -512,7 +512,7 @@ class FingerprintBank:
             original = f"; original action {ev.action_id}" if ev.action_id else "; original action"
             evidence = (
                 f"re-listing of removed listing {e.listing_id} (recall {ev.recall_number}): "
-                f"{'; '.join(notes)}{original}: {ev.reason or 'removed'}"
+                f"{'; '.join(notes)}{original}: {ev.reason_text or 'removed'}"
             )
             old = best.get(ev.recall_number)
             if old is None or score > old.score:

@@ -303,7 +303,7 @@ class BankService:
                     continue
                 authority, number = rec.authority, rec.recall_number
                 why = (f"photo of removed listing {rec.listing_id} (recall {number}; {how}); original action "
-                       f"{rec.action_id}: {rec.entry.evidence.reason or 'removed'}")  # fmt: skip
+                       f"{rec.action_id}: {rec.entry.evidence.reason_text or 'removed'}")  # fmt: skip
             decision = self.policy.decide(score, authority)
             out.append(
                 Match(

@@ -29,7 +29,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from recallguard.matching.bank_entries import ActionEvidence, BankEntry, held_values
+from recallguard.matching.bank_entries import (
+    PACK_REASONS_OVER,
+    ActionEvidence,
+    BankEntry,
+    held_values,
+    packed_reason,
+)
 from recallguard.store.bank_repos import BankRecord
 
 
@@ -85,6 +91,10 @@ def held(rec: BankRecord) -> HeldEntry:
     (True, True)
     >>> a.entry.types is b.entry.types, a.images is b.images  # and its product types; no photos: ()
     (True, True)
+    >>> why = {"title": "t", "evidence": {"reason": "block decision (score 0.99) → threshold 0.70; " * 9}}
+    >>> e = held(BankRecord(3, "A", "L3", "CPSC", "1", "S", {}, why, [], "none", "active")).entry.evidence
+    >>> isinstance(e.reason, bytes), len(e.reason) < 200, e.reason_text == why["evidence"]["reason"]
+    (True, True, True)
     """
     fp = dict(rec.fingerprint)
     images = fp.pop("images", None) or ()  # most entries have no photos: the one empty tuple
@@ -96,7 +106,8 @@ def held(rec: BankRecord) -> HeldEntry:
     # the evidence of its actions) held once; sys.intern lets go of a string when its last entry goes
     fp["brand"], fp["title"] = sys.intern(fp.get("brand", "")), sys.intern(fp.get("title", ""))
     fp["model_keys"] = {sys.intern(k): sys.intern(v) for k, v in (fp.get("model_keys") or {}).items()}
-    ev["reason"] = sys.intern(ev.get("reason", ""))
+    reason = ev.get("reason", "")  # a long one packed: the largest part of an entry held as text
+    ev["reason"] = sys.intern(reason) if len(reason) <= PACK_REASONS_OVER else packed_reason(reason)
     # product types are a small vocabulary, and so are their combinations: one tuple for each
     types = tuple(sys.intern(t) for t in fp.get("types", ()))
     fp["types"] = _TYPE_SETS.setdefault(types, types) if len(types) <= 2 else types

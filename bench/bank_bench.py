@@ -4,8 +4,9 @@ transaction), rebuilding the in-memory bank from the store, the memory the rebui
 
 python -m bench.bank_bench [--sizes 1000,10000]   → bench/results/bank.json
 
-Entries are synthetic listings (brand, four product words, a model number); queries are 300 clean
-listings and up to 300 homoglyph copies of banked titles.
+Entries are synthetic listings (brand, four product words, a model number), each actioned with a
+reason worded as the decide path words it (~200-300 characters); queries are 300 clean listings and up
+to 300 homoglyph copies of banked titles.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from recallguard.domain.models import Action, ActionKind, ActionState, Listing
+from recallguard.domain.models import DecisionKind, Listing, Match
+from recallguard.enforcement.actions import action_for
 from recallguard.matching.bank_entries import ActionEvidence
 from recallguard.service.bank import BankService
 from recallguard.service.bank_record import fingerprint_entry
@@ -42,11 +44,29 @@ def _listing(i: int, r: random.Random) -> Listing:
     )
 
 
+def _evidence(x: Listing, i: int) -> str:
+    """A block match's evidence as the screener writes it (model, brand, product name; a seller risk
+    clause on a third of them): the action's reason quotes it, and the bank entry quotes the reason."""
+    model = x.title.rsplit(" ", 1)[-1]
+    why = (
+        f"model {model} in title/model; brand {x.brand} (title exact); product name '{x.title}' 100% in title"
+    )
+    if i % 3 == 0:
+        s = x.seller_id
+        why += f"; seller {s} risk 0.60: own history: {s} has 3 actions → block threshold 0.90→0.80"
+    return why
+
+
 def _record(uow: UnitOfWork, x: Listing) -> None:
-    """What the decide hook writes for an approved action (the action row included)."""
+    """What the decide hook writes for an approved action (the action row included), its reason as the
+    decide path words it (``enforcement.actions.action_for``)."""
     aid = f"A{x.listing_id}"
-    uow.actions.add(Action(x.listing_id, "1", "CPSC", ActionKind.RESTRICT, ["US"], ActionState.APPROVED, aid))
-    fp = fingerprint_entry(x, ActionEvidence("1", "CPSC", aid, "bench"))
+    i = int(x.listing_id[1:])
+    action = action_for(Match(x.listing_id, "1", "CPSC", 0.97, DecisionKind.BLOCK, _evidence(x, i)))
+    assert action is not None
+    action.action_id = aid
+    uow.actions.add(action)
+    fp = fingerprint_entry(x, ActionEvidence("1", "CPSC", aid, action.reason))
     BankRepo(uow.session).record(aid, x.listing_id, "CPSC", "1", x.seller_id, {}, fp, [], datetime.now(UTC))
 
 

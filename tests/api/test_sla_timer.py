@@ -94,3 +94,27 @@ def test_later_checks_read_open_and_recently_stopped_clocks_and_escalate_as_a_fu
     assert sorted(s.case.listing_id for s in second.statuses) == ["L2", "L3", "L4", "L5"]
     assert timer.check(later).new == []  # nothing twice
     enf.close()
+
+
+def test_later_checks_leave_out_clocks_stopped_sooner_than_any_deadline(
+    tmp_path: Path, store_url: str
+) -> None:
+    """Listings blocked as they appear (publish-time screening, scans) stop their clocks at once: a later
+    check does not read them again (they were met), only the open clocks and those that could be late."""
+    enf = Enforcer(make_settings(tmp_path, database_url=store_url))
+    seed_recall(enf)
+    now = datetime.now(UTC)
+    with enf.store.transaction() as uow:
+        uow.session.execute(update(RecallRow).values(created_at=now - timedelta(days=2)))
+    for i in range(5):
+        _clock(enf, f"N{i}", now - timedelta(minutes=3), now - timedelta(minutes=3))  # blocked as listed
+    _clock(enf, "OPEN", now - timedelta(minutes=3), None)
+    _clock(enf, "LATE", now - timedelta(hours=5), now - timedelta(minutes=2))  # listed 5 h ago: 1 h late
+    timer = SlaTimer(enf)
+    first = timer.check(now)
+    assert len(first.statuses) == 7 and {e.key for e in first.new} == {"CPSC:26561:LATE:breach"}
+    _clock(enf, "LATE2", now - timedelta(hours=6), now + timedelta(minutes=1))  # stopped after that check
+    second = timer.check(now + timedelta(minutes=2))
+    assert sorted(s.case.listing_id for s in second.statuses) == ["LATE", "LATE2", "OPEN"]
+    assert {e.key for e in second.new} == {"CPSC:26561:LATE2:breach"}
+    enf.close()

@@ -17,7 +17,14 @@ from datetime import UTC, datetime, timedelta
 from recallguard.api.runtime import Enforcer
 from recallguard.enforcement.connector import RetryPolicy, WebhookConnector
 from recallguard.enforcement.notify import Channel, EmailChannel, Notifier, WebhookChannel
-from recallguard.enforcement.sla import Escalation, SlaState, SlaStatus, escalations, evaluate
+from recallguard.enforcement.sla import (
+    Escalation,
+    SlaState,
+    SlaStatus,
+    escalations,
+    evaluate,
+    shortest_deadline,
+)
 from recallguard.store.enforcement_tables import EnforcementRepo
 
 
@@ -55,12 +62,14 @@ def notifier(enf: Enforcer) -> Notifier:
 def check_sla(
     enf: Enforcer, now: datetime | None = None, notify: bool = True, acted_since: datetime | None = None
 ) -> SlaRun:
-    """Evaluate every clock (``acted_since``: the open ones and those stopped since, see
-    :class:`SlaTimer`); deliver and record escalations not delivered before (audit ``sla.*``)."""
+    """Evaluate every clock (``acted_since``: the open ones and those stopped since that could have
+    been late, see :class:`SlaTimer`); deliver and record escalations not delivered before (audit
+    ``sla.*``)."""
     now = now or datetime.now(UTC)
+    started_before = None if acted_since is None else now - shortest_deadline()
     with enf.store.transaction() as uow:
         repo = EnforcementRepo(uow.session)
-        cases = repo.sla_cases(acted_since=acted_since)
+        cases = repo.sla_cases(acted_since=acted_since, started_before=started_before)
         already = repo.escalation_keys()
     run = SlaRun([evaluate(c, now) for c in cases], escalations(cases, now, already))
     if notify and run.new:

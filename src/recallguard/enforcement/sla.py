@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import holidays
 
-from recallguard.domain.authorities import authority_for
+from recallguard.domain.authorities import AUTHORITIES, authority_for
 
 PRIORITY_FACTOR = 0.5
 """A priority recall's deadline is this fraction of the authority's normal one."""
@@ -105,6 +105,16 @@ def deadline(
     if country:
         return add_working_days(received, days, country)
     return min(add_working_days(received, days, c) for c in sorted(auth.countries))
+
+
+def shortest_deadline() -> timedelta:
+    """No clock's deadline comes sooner after its start than this: the shortest deadline of any authority
+    on a priority recall (working days only add time). A clock stopped sooner after it started was met.
+
+    >>> shortest_deadline()  # the CPSC's 4 hours, halved for a priority recall
+    datetime.timedelta(seconds=7200)
+    """
+    return timedelta(hours=min(a.sla_hours for a in AUTHORITIES.values()) * PRIORITY_FACTOR)
 
 
 class SlaState(enum.StrEnum):

@@ -7,8 +7,9 @@ MinHash values as Python ints. :func:`held` turns it into a :class:`HeldEntry` h
 :class:`~recallguard.matching.bank_entries.BankEntry` and lets the dict go; the strings both carry
 (listing, seller, recall, authority) are held once. The bank service gives the same ``BankEntry`` to its
 :class:`~recallguard.matching.fingerprints.FingerprintBank`, which keeps the MinHash values in its own
-rows. With the bank's own indexes, a process holds ~3.2 KB per removed listing where it held 8.7 KB
-(``python -m bench.bank_bench --sizes 30000``; at 10,000 entries 3.7 KB, part of it the bounded caches).
+rows. A long action reason is held packed (:func:`~recallguard.matching.bank_entries.packed_reason`). With
+the bank's own indexes, a process holds ~3.9 KB per removed listing (``python -m bench.bank_bench --sizes
+30000``, reasons as the decide path words them; at 10,000 entries 4.6 KB, part of it the bounded caches).
 
 >>> from datetime import UTC, datetime
 >>> from recallguard.domain.models import Listing

@@ -171,7 +171,9 @@ def test_action_approved_outside_the_decide_path_is_banked_by_sync(
     assert bank.check(RELISTINGS[0])[0].recall_number == "26999"
 
 
-LONG_WHY = "model BG-2241X named in recall 26999; " + "seller S9 risk 1.00: own history → threshold 0.90→0.70; " * 9
+LONG_WHY = "model BG-2241X named in recall 26999; " + (
+    "seller S9 risk 1.00: own history → threshold 0.90→0.70; " * 9
+)
 
 
 def test_a_long_original_reason_is_quoted_whole_by_a_running_and_a_restarted_bank(

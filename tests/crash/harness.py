@@ -40,6 +40,13 @@ Probe = Callable[[], int]
 Marks = list[tuple[int, float]]  # per round: (progress to wait for, the most jitter after it)
 WAIT_S = 240.0  # no single process may take longer (a hang fails the test, naming the process)
 
+# A suite started in the background by a shell without job control (``make test &``, ``nohup``) inherits
+# SIGINT ignored, and so would every process started here: the stream worker, stopped with SIGINT, never
+# stopped, and the test failed as a hang. With Python's usual handler in this process, the processes it
+# starts get the default disposition (a handled signal is reset at exec; an ignored one stays ignored).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 def round_jitter(rnd: int, jitter_s: float) -> float:
     """The most random delay after the mark in round ``rnd`` (from 1): none in odd rounds (the kill

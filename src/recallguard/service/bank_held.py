@@ -31,7 +31,6 @@ from datetime import datetime
 from typing import Any
 
 from recallguard.matching.bank_entries import (
-    PACK_REASONS_OVER,
     ActionEvidence,
     BankEntry,
     held_values,
@@ -107,8 +106,8 @@ def held(rec: BankRecord) -> HeldEntry:
     # the evidence of its actions) held once; sys.intern lets go of a string when its last entry goes
     fp["brand"], fp["title"] = sys.intern(fp.get("brand", "")), sys.intern(fp.get("title", ""))
     fp["model_keys"] = {sys.intern(k): sys.intern(v) for k, v in (fp.get("model_keys") or {}).items()}
-    reason = ev.get("reason", "")  # a long one packed: the largest part of an entry held as text
-    ev["reason"] = sys.intern(reason) if len(reason) <= PACK_REASONS_OVER else packed_reason(reason)
+    reason = packed_reason(ev.get("reason", ""))  # a long one packed: the largest part of an entry as text
+    ev["reason"] = sys.intern(reason) if isinstance(reason, str) else reason
     # product types are a small vocabulary, and so are their combinations: one tuple for each
     types = tuple(sys.intern(t) for t in fp.get("types", ()))
     fp["types"] = _TYPE_SETS.setdefault(types, types) if len(types) <= 2 else types

@@ -326,12 +326,13 @@ class EnforcementRepo:
 
         m = MatchRow
         live = (m.state == "active") & m.decision.in_(("block", "review"))
+        recall_on = (RecallRow.authority == m.authority) & (RecallRow.recall_number == m.recall_number)
+        listing_on = ListingRow.listing_id == m.listing_id
         q = (
             select(m.listing_id, m.authority, m.recall_number, RecallRow.created_at, RecallRow.priority,
                    ListingRow.created_at)
-            .join(RecallRow, (RecallRow.authority == m.authority)
-                  & (RecallRow.recall_number == m.recall_number))
-            .join(ListingRow, ListingRow.listing_id == m.listing_id)
+            .join(RecallRow, recall_on)
+            .join(ListingRow, listing_on)
             .where(live)
         )  # fmt: skip
         done = ("approved", "sent", "confirmed", "failed", "reversed")
@@ -347,31 +348,20 @@ class EnforcementRepo:
             q, aq = q.where(m.authority == authority), aq.where(m.authority == authority)
         if acted_since is not None:
             a, stopped = ActionRow, func.coalesce(ActionApprovalRow.approved_at, ActionRow.created_at)
-            early = (
+            stops = (  # the actions that stop a match's clock
                 select(a.action_id)
                 .outerjoin(ActionApprovalRow, ActionApprovalRow.action_id == a.action_id)
                 .where(a.listing_id == m.listing_id, a.authority == m.authority)
                 .where(a.recall_number == m.recall_number, a.kind.in_(("restrict", "delist")))
-                .where(a.state.in_(done), stopped < acted_since)
+                .where(a.state.in_(done))
             )
-            q, aq = q.where(~early.exists()), aq.where(stopped >= acted_since)
+            q, aq = q.where(~stops.where(stopped < acted_since).exists()), aq.where(stopped >= acted_since)
             if started_before is not None:
                 started_early = (RecallRow.created_at <= started_before) & (
                     ListingRow.created_at <= started_before
                 )
-                stops = (
-                    select(a.action_id)
-                    .where(a.listing_id == m.listing_id, a.authority == m.authority)
-                    .where(a.recall_number == m.recall_number, a.kind.in_(("restrict", "delist")))
-                    .where(a.state.in_(done))
-                )
                 q = q.where(started_early | ~stops.exists())  # open, or stopped and possibly late
-                aq = (
-                    aq.join(RecallRow, (RecallRow.authority == m.authority)
-                            & (RecallRow.recall_number == m.recall_number))
-                    .join(ListingRow, ListingRow.listing_id == m.listing_id)
-                    .where(started_early)
-                )  # fmt: skip
+                aq = aq.join(RecallRow, recall_on).join(ListingRow, listing_on).where(started_early)
         acted: dict[tuple[str, str, str], datetime] = {}
         for lid, auth, num, created, approved in self.s.execute(aq):
             t = utc(approved) or utc(created) or now()

@@ -239,3 +239,29 @@ def test_a_store_with_keys_from_before_their_version_was_kept_is_marked_unknown(
     with store.transaction() as uow:
         assert uow.listing_keys.version() == 0  # unknown: rescans screen everything until a reindex
     store.close()
+
+
+def test_listings_keyed_one_at_a_time_get_the_keys_of_a_bulk_import(seeded: Store) -> None:
+    """Publish time writes a listing's keys in one small batch (PostgreSQL: a pipelined INSERT with the
+    vocabulary's), an import in bulk (PostgreSQL: COPY): a rescan must find the listing either way."""
+    from sqlalchemy import delete, select
+
+    from recallguard.store.listing_key_repos import SMALL_BATCH
+    from recallguard.store.listing_key_tables import ListingKeyRow, ListingKeyVocabRow
+
+    def keys() -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
+        with seeded.transaction() as uow:
+            k = {tuple(r) for r in uow.session.execute(select(ListingKeyRow.__table__))}
+            v = {tuple(r) for r in uow.session.execute(select(ListingKeyVocabRow.__table__))}
+            return k, v
+
+    bulk = keys()
+    assert len(bulk[0]) > SMALL_BATCH  # the import went the bulk way
+    with seeded.transaction() as uow:
+        listings = uow.listings.page("", 100_000)
+        uow.session.execute(delete(ListingKeyRow))
+        uow.session.execute(delete(ListingKeyVocabRow))
+    for x in listings:
+        with seeded.transaction() as uow:
+            assert uow.listing_keys.add([x]) <= SMALL_BATCH
+    assert keys() == bulk

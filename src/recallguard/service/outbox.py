@@ -97,8 +97,10 @@ def enqueue(uow: UnitOfWork, action: Action, *, resend: bool = False, new: bool 
         select(DeliveryRow)
         .where(DeliveryRow.action_id == action.action_id, DeliveryRow.event == EVENT)
         .order_by(DeliveryRow.created_at, DeliveryRow.delivery_id)
+        if not new
+        else None
     )
-    rows = [] if new else list(s.scalars(q))
+    rows = list(s.scalars(q)) if q is not None else []
     for r in rows:
         if r.status == "pending":
             return r.idempotency_key

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from recallguard.domain.models import AuditEvent
@@ -68,14 +68,25 @@ class AuditRepo:
         lock could be appended to by another process before this one's insert: a duplicate seq)."""
         if self._head is None:
             if self.s.get_bind().dialect.name == "postgresql":
-                self.s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+                row = self._locked_head_pg()
             else:
                 raw = self.s.connection().connection.dbapi_connection
                 if (take := getattr(raw, "take_writer_lock", None)) is not None:
                     take()  # released when this transaction commits or rolls back
-            row = self.s.execute(_HEAD).first()
+                row = self.s.execute(_HEAD).first()
             self._head = (row[0], row[1]) if row else (0, GENESIS)
         return self._head
+
+    def _locked_head_pg(self) -> Any:
+        """PostgreSQL: take the advisory lock, then read the head, in one round trip (a pipeline: the
+        server runs the two statements in order, and the read's snapshot, taken when it starts, is after
+        the lock is granted, so it sees the event of the last holder)."""
+        raw = self.s.connection().connection.driver_connection
+        with raw.cursor() as lock, raw.cursor() as head:  # type: ignore[union-attr]
+            with raw.pipeline():  # type: ignore[union-attr]
+                lock.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
+                head.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            return head.fetchone()  # after the pipeline's one sync (a fetch inside it would sync twice)
 
     def append(
         self, kind: str, subject: str, actor: str, reason: str = "", data: dict[str, Any] | None = None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from recallguard.store.bank_tables import (
@@ -81,6 +81,7 @@ class StoredHashes:
 _ENTRY_INSERT = insert(cast(Table, BankEntryRow.__table__))
 _CHANGE_INSERT = insert(cast(Table, BankChangeRow.__table__))
 _ENTRIES = cast(Table, BankEntryRow.__table__)
+_CHANGES = cast(Table, BankChangeRow.__table__)
 _ACTIVE = select(_ENTRIES).where(_ENTRIES.c.state == ENTRY_ACTIVE).order_by(_ENTRIES.c.id)
 
 
@@ -104,6 +105,21 @@ class BankRepo:
     def _log(self, entry_id: int, op: str) -> None:
         written = self.s.execute(_CHANGE_INSERT, {"entry_id": entry_id, "op": op, "at": now()})  # Core
         self.last_change = int(written.inserted_primary_key[0])
+
+    def _insert_logged(self, values: dict[str, Any]) -> int:
+        """Insert a new entry and log its ``add``; returns the entry's id. PostgreSQL: one statement
+        (the entry's INSERT in a CTE whose id the change log's INSERT reads), a round trip less."""
+        if self.s.get_bind().dialect.name != "postgresql":
+            entry_id = int(self.s.execute(_ENTRY_INSERT, values).inserted_primary_key[0])
+            self._log(entry_id, "add")
+            return entry_id
+        entry = _ENTRY_INSERT.values(values).returning(_ENTRIES.c.id).cte("entry")
+        at = bindparam("at", now(), type_=_CHANGES.c.at.type)
+        both = _CHANGE_INSERT.from_select(
+            ["entry_id", "op", "at"], select(entry.c.id, literal("add"), at)
+        ).returning(_CHANGES.c.entry_id, _CHANGES.c.seq)
+        entry_id, self.last_change = self.s.execute(both).one()
+        return int(entry_id)
 
     def _row(self, action_id: str) -> BankEntryRow | None:
         return self.s.scalars(select(BankEntryRow).where(BankEntryRow.action_id == action_id)).one_or_none()
@@ -131,10 +147,8 @@ class BankRepo:
             "images_state": images_state, "state": ENTRY_ACTIVE, "reason": "", "actioned_at": actioned_at,
             "updated_at": now(),
         }  # fmt: skip
-        if new:  # one Core INSERT (no unit of work); the entry id comes back for the change log
-            written = self.s.execute(_ENTRY_INSERT, {"action_id": action_id, **values})
-            entry_id = written.inserted_primary_key[0]
-            self._log(entry_id, "add")
+        if new:  # Core INSERTs (no unit of work); the entry id comes back for the change log
+            entry_id = self._insert_logged({"action_id": action_id, **values})
             return BankRecord(
                 entry_id, action_id, listing_id, authority, recall_number, seller_id, dict(links),
                 dict(fingerprint), list(image_urls), images_state, ENTRY_ACTIVE, "", utc(actioned_at),

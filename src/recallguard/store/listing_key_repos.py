@@ -25,6 +25,7 @@ from recallguard.store.listing_key_tables import ListingKeyRow, ListingKeyStateR
 
 KeyRow = tuple[str, str, str]  # kind, key, listing_id
 CHUNK = 900  # bound parameters per IN list
+SMALL_BATCH = 500  # PostgreSQL: up to this many key rows go in one pipelined INSERT, more by COPY
 BACKFILL_PAGE = 5000
 
 
@@ -45,7 +46,9 @@ def insert_rows(conn: Connection, rows: Iterable[KeyRow], vocab: bool = True) ->
     """Append key rows inside ``conn``'s transaction, fast (the rows must be new: new listings), and
     add their brand and word keys to the vocabulary (``vocab``). Returns the key rows written.
 
-    SQLite: one ``executemany``; PostgreSQL: ``COPY listing_keys FROM STDIN``.
+    SQLite: one ``executemany``; PostgreSQL: ``COPY listing_keys FROM STDIN``, or for up to
+    ``SMALL_BATCH`` rows (a listing or a few) an ``executemany`` sent in one pipeline with the vocabulary's
+    (one round trip to the server where the COPY and the vocabulary took three).
     """
     raw = conn.connection.driver_connection
     words: set[tuple[str, str]] = set()
@@ -58,8 +61,16 @@ def insert_rows(conn: Connection, rows: Iterable[KeyRow], vocab: bool = True) ->
 
     n = 0
     if conn.dialect.name == "postgresql":
+        it = iter(rows)
+        first = list(seen(islice(it, SMALL_BATCH + 1)))
+        if len(first) <= SMALL_BATCH:  # a few listings (publish time, the stream): one round trip
+            with raw.pipeline(), raw.cursor() as cur:  # type: ignore[union-attr]
+                cur.executemany("INSERT INTO listing_keys (kind, key, listing_id) VALUES (%s, %s, %s)", first)
+                if vocab:
+                    insert_vocab(conn, words)
+            return len(first)
         with raw.cursor() as cur, cur.copy("COPY listing_keys (kind, key, listing_id) FROM STDIN") as cp:  # type: ignore[union-attr]
-            for r in seen(rows):
+            for r in chain(first, seen(it)):
                 cp.write_row(r)
                 n += 1
     else:

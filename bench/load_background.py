@@ -64,6 +64,7 @@ class Background:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.errors: list[str] = []
         self.runs: list[dict[str, Any]] = []  # each import and scan: what, seconds, exit status
+        self.windows: list[tuple[str, float, float]] = []  # each import and scan: what, perf_counter from, to
 
     def _run(self, *args: str) -> int:
         t0 = time.perf_counter()
@@ -81,6 +82,7 @@ class Background:
             self.errors.append(f"{' '.join(args[:2])} exit {p.returncode}: {err.decode()[-300:]}")
         m = re.search(rb"screened (\d+) listings", err)
         what = " ".join(args[:2])
+        self.windows.append((args[0], t0, time.perf_counter()))
         seconds = round(time.perf_counter() - t0, 1)
         done: dict[str, Any] = {"run": what, "seconds": seconds, "exit": p.returncode}
         if p.returncode == 1:  # some records refused (or a usage error): what the command said last

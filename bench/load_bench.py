@@ -32,7 +32,9 @@ fingerprint bank (every listing blocked joins it: with 5 % of the new listings r
 by hundreds of entries a minute).
 Goals: no errors; p99 within twice the idle goals of bench.gate_bench (gate 10 ms, screening 40 ms);
 memory flat (last minute's RSS within 10 % of the second minute's), also reported net of the bank's
-growth at bench.bank_bench's bytes per entry (``rss_growth_unexplained``). Writes bench/results/load.json:
+growth at bench.bank_bench's bytes per entry (``rss_growth_unexplained``). Where the screening tail comes
+from: ``overall.screening_beside`` splits the screenings by what the catalogue loop ran meanwhile (a scan,
+an import, neither) and by kind (recalled product, clean). Writes bench/results/load.json:
 ``runs`` keyed by backend; a run of one backend keeps the other's earlier run in the file.
 """
 
@@ -62,7 +64,7 @@ import httpx
 
 from bench.gate_bench import RECALLS, pct, seed, serving
 from bench.load_background import Background
-from bench.load_metrics import gauge, gc_buckets, gc_minute, route_buckets, server_side
+from bench.load_metrics import beside, gauge, gc_buckets, gc_minute, route_buckets, server_side
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -82,6 +84,7 @@ class Minute:
     load_1m: list[float] = field(default_factory=list)
     client_gc_ms: list[float] = field(default_factory=list)  # the load generator's own collections
     send_lag: list[float] = field(default_factory=list)  # ms from a request's scheduled time to its start
+    screen_at: list[tuple[int, float, float]] = field(default_factory=list)  # (i, due, ms) of each screening
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
@@ -159,7 +162,9 @@ async def _offer(
             if not 200 <= status < 300:
                 m.error(f"{name} HTTP {status}")
             else:
-                getattr(m, name).append((time.perf_counter() - due) * 1000)
+                getattr(m, name).append(ms := (time.perf_counter() - due) * 1000)
+                if name == "screen":
+                    m.screen_at.append((i, due, ms))
         except TimeoutError:
             conn.close()
             m.error(f"{name} timeout")
@@ -501,6 +506,7 @@ def run_load(a: argparse.Namespace, db_url: str, work: Path) -> dict[str, Any]:
         "errors": errors,
         "rss_growth_after_minute_2": round(growth, 3),
         **bank_growth(rows, ref),
+        "screening_beside": beside([x for m in minutes for x in m.screen_at], bg.windows),
     }
     return {
         "started_at": started_at,

@@ -72,3 +72,41 @@ def server_side(now: dict[float, float], before: dict[float, float]) -> dict[str
         f"share_within_{round(le * 1000, 1)}_ms": round(c / total, 4) for le, c in delta.items() if le < 6
     }
     return {"requests": int(total), "p50_at_most_ms": bound(50), "p99_at_most_ms": bound(99), **share}
+
+
+Screening = tuple[int, float, float]  # request number (odd: a recalled product), scheduled time, ms
+Window = tuple[str, float, float]  # what the catalogue loop ran ("scan", "listings"), from, to
+PLACES = ("scan", "import", "neither")
+
+
+def _pct(xs: list[float]) -> dict[str, float]:
+    s = sorted(xs)
+    if not s:
+        return {"requests": 0}
+    at = lambda q: round(s[min(len(s) - 1, round(q * (len(s) - 1)))], 2)  # noqa: E731
+    return {"requests": len(s), "p50_ms": at(0.5), "p99_ms": at(0.99)}
+
+
+def beside(screenings: list[Screening], windows: list[Window]) -> dict[str, Any]:
+    """Screening latency by what the catalogue loop ran meanwhile: a screening whose time overlaps a
+    scan is ``scan``, else one overlapping an import ``import``, else ``neither``; the same for recalled
+    products and clean listings, and the share of the slowest 1 % in each place.
+
+    >>> r = beside([(1, 0.0, 50.0), (2, 10.0, 5.0)], [("scan", -1.0, 1.0)])
+    >>> r["scan"]["requests"], r["neither"]["requests"], r["slowest_1pct"]["scan"]
+    (1, 1, 1.0)
+    """
+
+    def place(due: float, ms: float) -> str:
+        hit = {w for w, a, b in windows if a < due + ms / 1000 and b > due}
+        return "scan" if "scan" in hit else "import" if hit else "neither"
+
+    placed = [(i % 2 == 1, place(due, ms), ms) for i, due, ms in screenings]
+    out: dict[str, Any] = {k: _pct([ms for _, w, ms in placed if w == k]) for k in PLACES}
+    out["recalled_product"] = _pct([ms for recalled, _, ms in placed if recalled])
+    out["clean"] = _pct([ms for recalled, _, ms in placed if not recalled])
+    slow = sorted(placed, key=lambda x: -x[2])[: max(1, len(placed) // 100)]
+    share = {k: sum(1 for _, w, _ in slow if w == k) / len(slow) if slow else 0.0 for k in PLACES}
+    share["recalled_product"] = sum(1 for r, _, _ in slow if r) / len(slow) if slow else 0.0
+    out["slowest_1pct"] = {k: round(v, 3) for k, v in share.items()}
+    return out

@@ -173,21 +173,24 @@ def test_brands_that_sound_alike_and_codes_cut_in_two_are_found_like_the_matcher
     assert found == by_matcher
 
 
-def test_reindex_rebuilds_the_same_keys(seeded: Store) -> None:
+def _stored_keys(store: Store) -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
+    """Every listing-key row and vocabulary row in the store."""
     from sqlalchemy import select
 
-    from recallguard.service.rescan import reindex_listings
     from recallguard.store.listing_key_tables import ListingKeyRow, ListingKeyVocabRow
 
-    def keys() -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
-        with seeded.transaction() as uow:
-            k = {tuple(r) for r in uow.session.execute(select(ListingKeyRow.__table__))}
-            v = {tuple(r) for r in uow.session.execute(select(ListingKeyVocabRow.__table__))}
-            return k, v
+    with store.transaction() as uow:
+        k = {tuple(r) for r in uow.session.execute(select(ListingKeyRow.__table__))}
+        v = {tuple(r) for r in uow.session.execute(select(ListingKeyVocabRow.__table__))}
+        return k, v
 
-    before = keys()
+
+def test_reindex_rebuilds_the_same_keys(seeded: Store) -> None:
+    from recallguard.service.rescan import reindex_listings
+
+    before = _stored_keys(seeded)
     assert reindex_listings(seeded) == len(before[0]) > 0
-    assert keys() == before
+    assert _stored_keys(seeded) == before
 
 
 def test_keys_of_another_release_make_a_recall_import_screen_every_listing_until_reindexed(
@@ -244,18 +247,12 @@ def test_a_store_with_keys_from_before_their_version_was_kept_is_marked_unknown(
 def test_listings_keyed_one_at_a_time_get_the_keys_of_a_bulk_import(seeded: Store) -> None:
     """Publish time writes a listing's keys in one small batch (PostgreSQL: a pipelined INSERT with the
     vocabulary's), an import in bulk (PostgreSQL: COPY): a rescan must find the listing either way."""
-    from sqlalchemy import delete, select
+    from sqlalchemy import delete
 
     from recallguard.store.listing_key_repos import SMALL_BATCH
     from recallguard.store.listing_key_tables import ListingKeyRow, ListingKeyVocabRow
 
-    def keys() -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
-        with seeded.transaction() as uow:
-            k = {tuple(r) for r in uow.session.execute(select(ListingKeyRow.__table__))}
-            v = {tuple(r) for r in uow.session.execute(select(ListingKeyVocabRow.__table__))}
-            return k, v
-
-    bulk = keys()
+    bulk = _stored_keys(seeded)
     assert len(bulk[0]) > SMALL_BATCH  # the import went the bulk way
     with seeded.transaction() as uow:
         listings = uow.listings.page("", 100_000)
@@ -264,4 +261,4 @@ def test_listings_keyed_one_at_a_time_get_the_keys_of_a_bulk_import(seeded: Stor
     for x in listings:
         with seeded.transaction() as uow:
             assert uow.listing_keys.add([x]) <= SMALL_BATCH
-    assert keys() == bulk
+    assert _stored_keys(seeded) == bulk

@@ -93,14 +93,14 @@ def enqueue(uow: UnitOfWork, action: Action, *, resend: bool = False, new: bool 
     ``new``: the action was added in this transaction and has no deliveries yet (nothing is read).
     """
     s = uow.session
-    q = (
-        select(DeliveryRow)
-        .where(DeliveryRow.action_id == action.action_id, DeliveryRow.event == EVENT)
-        .order_by(DeliveryRow.created_at, DeliveryRow.delivery_id)
-        if not new
-        else None
-    )
-    rows = list(s.scalars(q)) if q is not None else []
+    rows: list[DeliveryRow] = []
+    if not new:  # a new action has no deliveries: no lookup built or run
+        q = (
+            select(DeliveryRow)
+            .where(DeliveryRow.action_id == action.action_id, DeliveryRow.event == EVENT)
+            .order_by(DeliveryRow.created_at, DeliveryRow.delivery_id)
+        )
+        rows = list(s.scalars(q))
     for r in rows:
         if r.status == "pending":
             return r.idempotency_key

@@ -109,9 +109,8 @@ def _enforce_scope(uow: UnitOfWork, change: ShadowChange, actor: str) -> None:
         change.decisions += 1
     # actions left live while shadowed although their match went away (or fell to review)
     bq = _scope_query(change.authority, change.recall_number).where(MatchRow.decision == "block")
-    backed = set(
-        uow.session.execute(bq.with_only_columns(MatchRow.listing_id, MatchRow.recall_number)).tuples()
-    )
+    columns = bq.with_only_columns(MatchRow.listing_id, MatchRow.recall_number)
+    backed = {(lid, number) for lid, number in uow.session.execute(columns)}
     q = select(ActionRow).where(ActionRow.authority == change.authority,
                                 ActionRow.state.in_([s.value for s in IN_FORCE]))  # fmt: skip
     if change.recall_number:

@@ -38,9 +38,9 @@ class Settings(BaseSettings):
         default=250,
         ge=1,
         le=100_000,
-        description="Listings read and keyed per batch by `listings import`; each batch is written 50 "
-        "listings a transaction (SQLite's one writer lock held ~8 ms, during which publish-time "
-        "screening waits).",
+        description="Listings read and keyed per batch by `listings import`; each batch is written 10 "
+        "listings a transaction on SQLite (short holds of its one writer lock, which publish-time "
+        "screening waits for), 50 on PostgreSQL.",
     )
     bulk_nice: int = Field(
         default=10,

@@ -155,11 +155,11 @@ def test_amended_recall_updates_targets_and_rescreens_stored_listings(loaded: St
 def test_an_import_is_written_in_short_transactions_and_the_last_of_duplicate_ids_wins(
     store: Store, tmp_path: Path
 ) -> None:
-    """A batch is written WRITE_CHUNK listings at a time (another writer gets the store between
+    """A batch is written a few listings at a time (``write_chunk``: another writer gets the store between
     them); a listing id repeated across those chunks is still one new listing, as its last line says."""
-    from recallguard.service.importers import WRITE_CHUNK
+    from recallguard.service.importers import write_chunk
 
-    n = 2 * WRITE_CHUNK + 3
+    n = 2 * write_chunk(store.engine.dialect.name) + 3
     rows = [{"listing_id": f"L{i:04d}", "title": f"garden chair number {i}"} for i in range(n)]
     rows.append({"listing_id": "L0000", "title": "garden chair, the last word"})  # in the last chunk
     path = tmp_path / "many.jsonl"

@@ -80,11 +80,11 @@ PLACES = ("scan", "import", "neither")
 
 
 def _pct(xs: list[float]) -> dict[str, float]:
-    s = sorted(xs)
-    if not s:
+    from bench.gate_bench import pct
+
+    if not xs:
         return {"requests": 0}
-    at = lambda q: round(s[min(len(s) - 1, round(q * (len(s) - 1)))], 2)  # noqa: E731
-    return {"requests": len(s), "p50_ms": at(0.5), "p99_ms": at(0.99)}
+    return {"requests": len(xs), "p50_ms": round(pct(xs, 50), 2), "p99_ms": round(pct(xs, 99), 2)}
 
 
 def beside(screenings: list[Screening], windows: list[Window]) -> dict[str, Any]:
@@ -106,7 +106,8 @@ def beside(screenings: list[Screening], windows: list[Window]) -> dict[str, Any]
     out["recalled_product"] = _pct([ms for recalled, _, ms in placed if recalled])
     out["clean"] = _pct([ms for recalled, _, ms in placed if not recalled])
     slow = sorted(placed, key=lambda x: -x[2])[: max(1, len(placed) // 100)]
-    share = {k: sum(1 for _, w, _ in slow if w == k) / len(slow) if slow else 0.0 for k in PLACES}
-    share["recalled_product"] = sum(1 for r, _, _ in slow if r) / len(slow) if slow else 0.0
-    out["slowest_1pct"] = {k: round(v, 3) for k, v in share.items()}
+    if slow:
+        share = {k: sum(1 for _, w, _ in slow if w == k) for k in PLACES}
+        share["recalled_product"] = sum(1 for r, _, _ in slow if r)
+        out["slowest_1pct"] = {k: round(n / len(slow), 3) for k, n in share.items()}
     return out

@@ -9,7 +9,7 @@ import pytest
 
 from recallguard.domain.models import Listing, Match, Target
 from recallguard.service.importers import import_listings, import_recalls
-from recallguard.service.scan import scan
+from recallguard.service.scan import BUSY_PER_COMMIT, scan
 from recallguard.service.screening import ScreenerLike
 from recallguard.store import Store
 from tests.service.helpers import LISTINGS, RECALLS, decisions, rule_screener, snapshot
@@ -107,3 +107,17 @@ def test_new_listings_after_a_scan_are_screened_by_the_next_one(imported: Store,
     report = scan(imported, factory=rule_screener)
     assert report.screened == 1
     assert decisions(imported) == {**before, ("L-100", "26528"): decisions(imported)[("L-100", "26528")]}
+
+
+def test_scan_writes_as_many_busy_listings_a_transaction_as_its_backend_allows(imported: Store) -> None:
+    """SQLite's one writer lock is held for a whole write transaction: one listing with something to
+    write each. PostgreSQL's audit-chain lock only from the events' INSERT to the commit: up to
+    ``BUSY_PER_COMMIT`` of them in one. Either way the scan decides and audits the same."""
+    expected = _expected(imported)
+    busy = len({lid for lid, _ in expected})
+    report = scan(imported, factory=rule_screener)
+    per_commit = BUSY_PER_COMMIT[imported.engine.dialect.name]
+    assert busy >= 3 and report.listings_matched == busy
+    assert report.commits in (-(-busy // per_commit), -(-busy // per_commit) + 1)  # + the quiet tail
+    assert decisions(imported) == expected
+    _check_no_duplicates(imported)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from recallguard.settings import Settings, load_settings, settings_table
 
-DOCS = Path(__file__).parents[2] / "docs" / "store.md"
+DOCS = Path(__file__).parents[2] / "docs" / "settings.md"  # generated: see tests/cli/test_settings_docs.py
 
 
 def test_environment_sets_and_cli_values_override(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,7 +28,7 @@ def test_default_database_is_a_local_sqlite_file(monkeypatch: pytest.MonkeyPatch
 def test_every_setting_is_documented() -> None:
     text = DOCS.read_text()
     missing = [row["env"] for row in settings_table() if f"`{row['env']}`" not in text]
-    assert not missing, f"docs/store.md lacks {missing}"
+    assert not missing, f"docs/settings.md lacks {missing}"
 
 
 def test_bulk_commands_lower_their_own_cpu_priority_by_the_setting() -> None:
@@ -50,3 +51,24 @@ def test_bulk_commands_lower_their_own_cpu_priority_by_the_setting() -> None:
         before, once, twice = map(int, out.stdout.split())
         assert once == twice == max(before, n)
     assert Settings().bulk_nice == 10
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+def test_bulk_commands_run_under_the_idle_policy_unless_the_setting_says_not() -> None:
+    """A scan or an import beside the API server only gets a CPU nobody else wants (``SCHED_IDLE``),
+    read from ``RECALLGUARD_BULK_IDLE``; switched off, the process keeps the normal policy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os\nfrom recallguard.cli.store_cmds import as_background\n"
+        "from recallguard.settings import Settings\n"
+        "s = Settings(); as_background(s.bulk_nice, s.bulk_idle)\n"
+        "print(os.sched_getscheduler(0) == os.SCHED_IDLE, os.nice(0) >= s.bulk_nice)"
+    )
+    for value, idle in ((None, True), ("false", False), ("true", True)):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RECALLGUARD_")}
+        if value is not None:
+            env["RECALLGUARD_BULK_IDLE"] = value
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+        assert out.stdout.split() == [str(idle), "True"]

@@ -7,7 +7,10 @@ the quiet listings up to it. Each such transaction — its matches, actions, aud
 listings' ``screened_version`` and the checkpoint cursor — commits on its own, so a crash loses at most
 the page in flight and a rerun resumes after the last committed listing without duplicating anything.
 Short write transactions keep the store's writer lock (SQLite's database lock, PostgreSQL's audit-chain
-lock) free for publish-time screening and the stream worker while a scan runs.
+lock) free for publish-time screening and the stream worker while a scan runs: on SQLite one busy
+listing a transaction (the database lock is held from its first write to the commit); on PostgreSQL 20
+(:data:`BUSY_PER_COMMIT`: the audit chain's lock is only held from the events' one INSERT to the commit,
+so a larger transaction holds it hardly longer, and fewer commits cost the server less).
 
 A listing whose content changed between its page being read and its results being written is left
 unscreened (its stored content hash is compared, and ``screened_version`` is only set where the hash
@@ -44,6 +47,9 @@ from recallguard.store.tables import ListingRow
 #: Pause after a write transaction on SQLite, so that writers polling for the lock (publish-time
 #: screening, the stream worker) get it between the scan's transactions instead of after the page.
 SQLITE_YIELD_S = 0.002
+
+#: Busy listings (something to write) per write transaction, by backend (module doc); others: 1.
+BUSY_PER_COMMIT = {"sqlite": 1, "postgresql": 20}
 
 
 @dataclass
@@ -168,12 +174,13 @@ def scan(
     factory: ScreenerFactory = default_screener,
     on_progress: Progress | None = None,
     after_batch: Callable[[int], None] | None = None,
-    busy_per_commit: int = 1,
+    busy_per_commit: int | None = None,
 ) -> ScanReport:
     """Screen every listing not yet screened at the current scan version; resumes an interrupted scan.
 
     ``after_batch(n)`` is called after the n-th page is committed (progress hooks, tests of crashes);
-    ``busy_per_commit``: listings with something to write per write transaction (see the module doc).
+    ``busy_per_commit``: listings with something to write per write transaction (default: the
+    backend's, :data:`BUSY_PER_COMMIT`).
     """
     report = ScanReport()
     with store.transaction() as uow:
@@ -185,6 +192,7 @@ def scan(
     screener = factory(targets, True)
     version = scan_version(fingerprint, screener.model_version, policy_of(screener))
     report.version = version
+    per_commit = busy_per_commit or BUSY_PER_COMMIT.get(store.engine.dialect.name, 1)
     with store.transaction() as uow:
         report.to_screen = uow.listings.count_to_screen(version)
         if not report.to_screen:
@@ -201,7 +209,7 @@ def scan(
         )  # fmt: skip
     with bulk_screening():  # the screener out of the collector's walks (no full-heap pause mid-write)
         _scan_pages(store, screener, cp.id, cp.last_listing_id, version, batch_size, actor, report,
-                    on_progress, after_batch, busy_per_commit)  # fmt: skip
+                    on_progress, after_batch, per_commit)  # fmt: skip
     with store.transaction() as uow:
         finish_scan(uow, cp.id, version, actor)
     return report

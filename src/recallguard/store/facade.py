@@ -89,6 +89,7 @@ class Store:
         with self._sessions() as session, session.begin():
             uow = UnitOfWork(session)
             yield uow
+            session.flush()  # the unit of work's own rows first, outside the audit chain's lock
             uow.audit.write_pending()  # the audit chain's lock: held from here to the commit only
 
     def counts(self) -> dict[str, int]:

@@ -11,7 +11,7 @@ import csv
 import json
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -145,10 +145,8 @@ def as_background(level: int, idle: bool = False) -> None:
     if level and hasattr(os, "nice") and (now := os.nice(0)) < level:
         os.nice(level - now)
     if idle and hasattr(os, "SCHED_IDLE"):
-        try:  # lowering one's own policy needs no privilege; a sandbox may still refuse it
+        with suppress(OSError):  # lowering one's policy needs no privilege; a sandbox may refuse
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        except OSError:
-            pass
 
 
 @listings_app.command("import")

@@ -163,6 +163,8 @@ def one(
         out["planted_blocked_by_matcher"] = len(expected)
         out["planted_blocked_but_not_restricted"] = len(expected - live)
         if full_scan:  # the alternative: every listing screened again
+            with store.engine.begin() as conn:  # a store copied from SQLite holds its screened versions
+                conn.exec_driver_sql("UPDATE listings SET screened_version = NULL")
             t0 = time.perf_counter()
             sr = scan(store)
             out["full_scan"] = {"seconds": round(time.perf_counter() - t0, 1), "screened": sr.screened}

@@ -49,12 +49,6 @@ class Settings(BaseSettings):
         description="CPU niceness (at least) at which `scan` and `listings import` run, so that an API "
         "server on the same machine answers publish-time screening and the gate first (0: unchanged).",
     )
-    bulk_idle: bool = Field(
-        default=True,
-        description="Also run `scan` and `listings import` under Linux's SCHED_IDLE scheduling policy: "
-        "a CPU only when nothing else wants it, preempted at once when a request wakes the API server "
-        "(no effect elsewhere).",
-    )
     stream_nice: int = Field(
         default=5,
         ge=0,

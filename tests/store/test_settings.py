@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -51,28 +50,3 @@ def test_bulk_commands_lower_their_own_cpu_priority_by_the_setting() -> None:
         before, once, twice = map(int, out.stdout.split())
         assert once == twice == max(before, n)
     assert Settings().bulk_nice == 10
-
-
-@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
-def test_bulk_commands_run_under_the_idle_policy_unless_the_setting_says_not() -> None:
-    """A scan or an import beside the API server only gets a CPU nobody else wants (``SCHED_IDLE``),
-    read from ``RECALLGUARD_BULK_IDLE``; switched off, the process keeps the policy it was started with
-    (the test process may be idle already: CLI tests ran a scan in it)."""
-    import subprocess
-    import sys
-
-    code = (
-        "import os\nfrom recallguard.cli.store_cmds import as_background\n"
-        "from recallguard.settings import Settings\n"
-        "before = os.sched_getscheduler(0); s = Settings(); as_background(s.bulk_nice, s.bulk_idle)\n"
-        "print(before, os.sched_getscheduler(0), os.nice(0) >= s.bulk_nice)"
-    )
-    for value in (None, "false", "true"):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RECALLGUARD_")}
-        if value is not None:
-            env["RECALLGUARD_BULK_IDLE"] = value
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-        )
-        before, after, niced = out.stdout.split()
-        assert int(after) == (int(before) if value == "false" else os.SCHED_IDLE) and niced == "True"

@@ -11,7 +11,7 @@ import csv
 import json
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -129,24 +129,19 @@ def recalls_sync(
     _finish(report, f"recalls synced from {url}")
 
 
-def as_background(level: int, idle: bool = False) -> None:
+def as_background(level: int) -> None:
     """Run this process at a CPU niceness of at least ``level`` (``Settings.bulk_nice`` for a scan or
     an import, ``Settings.stream_nice`` for the stream worker); a process already that nice, or nicer,
-    is left as it is (calls do not add up). ``idle`` (``Settings.bulk_idle``): also under Linux's
-    ``SCHED_IDLE`` policy, where the scheduler gives the process a CPU only when nothing else wants
-    it and a request waking the server preempts it at once (a niced process keeps its time slice).
+    is left as it is (calls do not add up).
 
     On a machine shared with the API server the scheduler then runs the server's requests first and
     the background work in the time left; on an idle machine it runs as fast as before. Nothing where
-    the platform has no ``os.nice`` (or no ``SCHED_IDLE``).
+    the platform has no ``os.nice``.
 
     >>> as_background(0)  # 0: unchanged
     """
     if level and hasattr(os, "nice") and (now := os.nice(0)) < level:
         os.nice(level - now)
-    if idle and hasattr(os, "SCHED_IDLE"):
-        with suppress(OSError):  # lowering one's policy needs no privilege; a sandbox may refuse
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 @listings_app.command("import")
@@ -160,7 +155,7 @@ def listings_import(
     from recallguard.store.wal import WalCheckpointer  # checkpoints outside the writer lock
 
     store, settings = _open(database_url, bank="on_demand")
-    as_background(settings.bulk_nice, settings.bulk_idle)
+    as_background(settings.bulk_nice)
     with store, WalCheckpointer(store), _progress("listings") as progress:
         report = import_listings(
             store, file, batch_size=batch_size or settings.import_batch_size, actor=settings.actor,
@@ -204,7 +199,7 @@ def scan_cmd(
         raise UsageError(f"--engine must be local or spark, not {engine!r}")
     factory = screener_factory(rules)
     store, settings = _open(database_url)
-    as_background(settings.bulk_nice, settings.bulk_idle)
+    as_background(settings.bulk_nice)
     size = batch_size or settings.scan_batch_size
     with store, WalCheckpointer(store), _progress("scanning") as progress:
         if engine == "spark":  # the screening in Spark, the reconciling here (scale.spark_scan)

@@ -16,10 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from recallguard.domain.identifiers import canonical_model, is_plausible_model
 from recallguard.domain.models import Listing
 from recallguard.listings.readers import read_listings
-from recallguard.matching import normalize
+from recallguard.matching import evasion, normalize
 from recallguard.matching.build import targets_for
+from recallguard.matching.evasion_terms import TermTable, fold_words, term_table
 from recallguard.matching.fallback_blockers import ShingleLSH, signatures
 from recallguard.matching.index import TargetIndex
 from recallguard.matching.profiles import (
@@ -139,3 +141,88 @@ def test_a_json_line_with_escaped_nul_or_surrogate_is_still_made_storable(tmp_pa
     )
     got = [r.title for r in read_listings(path) if isinstance(r, Listing)]
     assert got == ["magnet \ufffd set", "Vélo"]
+
+
+def _find_the_long_way(table: TermTable, text: str) -> list[tuple[int, str, bool]]:
+    """``TermTable.find`` as it was before the phrase-head shortcut: at every word, every phrase length
+    tried, longest first."""
+    found = (
+        [(m.start(), table.cjk[m.group(0)]) for m in table.cjk_re.finditer(text)]
+        if not text.isascii()
+        else []
+    )
+    words = fold_words(text)
+    i = 0
+    while i < len(words):
+        for n in range(min(table.max_words, len(words) - i), 0, -1):
+            hit = table.phrases.get(tuple(words[i : i + n])) if n > 1 else table._word(words[i])
+            if hit is not None:
+                found.append((len(text) + i, hit))
+                i += n
+                break
+        else:
+            i += 1
+    return [(at, e.product_type, e.english) for at, e in sorted(found, key=lambda pe: pe[0])]
+
+
+def _table_pieces() -> list[str]:
+    """Whole phrases of the term table, their first words alone, their other words, and filler."""
+    phrases = sorted(term_table().phrases)
+    return [
+        *sorted({" ".join(p) for p in phrases}),
+        *sorted({" ".join(p[:k]) for p in phrases for k in range(1, len(p))}),
+        *sorted({w for p in phrases for w in p[1:]}),
+        "kids", "for", "new", "x", "2",
+    ]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_table_pieces()), max_size=10))
+@settings(max_examples=500, deadline=None)
+def test_product_terms_are_found_as_the_long_way_finds_them(pieces: list[str]) -> None:
+    """Only a phrase's first word starts a look for phrases of two words or more; the terms found (the
+    longest phrase at each place) are the ones trying every length at every word finds."""
+    table = term_table()
+    text = " ".join(pieces)
+    assert [(at, e.product_type, e.english) for at, e in table.find(text)] == _find_the_long_way(table, text)
+
+
+def _model_candidates_the_long_way(text: str) -> dict[str, str]:
+    """``evasion.model_candidates`` without skipping the tokens that hold no digit."""
+    out: dict[str, str] = {}
+    toks = evasion._model_tokens(evasion.skeleton(text).upper())
+    canon = [canonical_model(t) for t in toks]
+
+    def emit(value: str, written: str) -> None:
+        if 3 <= len(value) <= 20 and any(c.isdigit() for c in value) and is_plausible_model(value):
+            out.setdefault(value.translate(evasion._SWAPS), written)
+
+    for i, tok in enumerate(toks):
+        emit(canon[i], tok)
+        parts = evasion._FRAGMENT.findall(tok)
+        if len(parts) > 1 and " " not in tok:
+            for part in parts:
+                emit(part, part)
+        for n in (2, 3):
+            group = canon[i : i + n]
+            if len(group) == n and all(
+                0 < len(c) <= (4 if c.isalpha() else 6) and c not in evasion._NOT_MODEL_PARTS for c in group
+            ):
+                emit("".join(group), " ".join(toks[i : i + n]))
+    return out
+
+
+@given(st.text(alphabet="KYOBS05-. /ab٣", max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_model_candidates_skip_only_words_without_a_digit(text: str) -> None:
+    assert evasion.model_candidates.__wrapped__(text) == _model_candidates_the_long_way(text)
+
+
+def test_fingerprint_text_shortcuts_on_real_listings(sample: tuple[TargetIndex, list[Listing]]) -> None:
+    """The bank's text work on the sample listings: terms, model numbers as the long ways give them."""
+    _, listings = sample
+    table = term_table()
+    texts = [f"{x.model} {x.title} {x.description}" for x in listings]
+    assert sum(bool(table.find(t)) for t in texts) >= 20
+    for t in texts:
+        assert [(at, e.product_type, e.english) for at, e in table.find(t)] == _find_the_long_way(table, t)
+        assert evasion.model_candidates.__wrapped__(t) == _model_candidates_the_long_way(t)

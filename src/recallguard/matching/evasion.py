@@ -236,21 +236,26 @@ def model_candidates(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     toks = _model_tokens(skeleton(text).upper())
     canon = [canonical_model(t) for t in toks]
+    # a code holds a digit: a token without one (nor its parts) is none, nor is a group of such tokens
+    digit = [any(c.isdigit() for c in x) for x in canon]
 
     def emit(value: str, written: str) -> None:
         if 3 <= len(value) <= 20 and any(c.isdigit() for c in value) and is_plausible_model(value):
             out.setdefault(value.translate(_SWAPS), written)
 
     for i, tok in enumerate(toks):
-        emit(canon[i], tok)
-        parts = _FRAGMENT.findall(tok)
-        if len(parts) > 1 and " " not in tok:
-            for part in parts:
-                emit(part, part)
+        if digit[i]:
+            emit(canon[i], tok)
+            parts = _FRAGMENT.findall(tok)
+            if len(parts) > 1 and " " not in tok:
+                for part in parts:
+                    emit(part, part)
         for n in (2, 3):
             group = canon[i : i + n]
-            if len(group) == n and all(
-                0 < len(c) <= (4 if c.isalpha() else 6) and c not in _NOT_MODEL_PARTS for c in group
+            if (
+                len(group) == n
+                and any(digit[i : i + n])
+                and all(0 < len(c) <= (4 if c.isalpha() else 6) and c not in _NOT_MODEL_PARTS for c in group)
             ):
                 emit("".join(group), " ".join(toks[i : i + n]))
     return out

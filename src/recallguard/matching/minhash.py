@@ -73,7 +73,8 @@ def minhash32(items: Collection[bytes], num_perm: int = 128, seed: int = 1) -> n
     """
     if not items:
         return np.full(num_perm, EMPTY, dtype=np.uint32)
-    digests = b"".join([hashlib.sha1(x).digest()[:4] for x in items])
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(x).digest()[:4] for x in items])
     h = fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
     a, b = permutations(num_perm, seed)
     return np.asarray((h[:, None] * a + b).min(axis=0), dtype=np.uint32)

@@ -60,13 +60,9 @@ def shingle_values(text: str) -> tuple[np.ndarray, int]:
     >>> shingle_values("")[1], shingle_values("--")[1]
     (0, 0)
     """
-    folded = fold_for_shingles(text)
+    folded = fold_for_shingles(text).encode()  # ASCII letters and digits only: a byte is a character
     # a text shorter than a shingle is its one shingle
-    grams = (
-        {folded[i : i + SHINGLE].encode() for i in range(max(1, len(folded) - SHINGLE + 1))}
-        if folded
-        else set()
-    )
+    grams = {folded[i : i + SHINGLE] for i in range(max(1, len(folded) - SHINGLE + 1))} if folded else set()
     values = minhash32(grams, NUM_PERM, SEED)
     values.setflags(write=False)
     return values, len(grams)

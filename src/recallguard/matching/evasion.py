@@ -237,7 +237,8 @@ def model_candidates(text: str) -> dict[str, str]:
     toks = _model_tokens(skeleton(text).upper())
     canon = [canonical_model(t) for t in toks]
     # a code holds a digit: a token without one (nor its parts) is none, nor is a group of such tokens
-    digit = [any(c.isdigit() for c in x) for x in canon]
+    # (canonical tokens are ASCII letters and digits: one not all letters holds a digit)
+    digit = [x != "" and not x.isalpha() for x in canon]
 
     def emit(value: str, written: str) -> None:
         if 3 <= len(value) <= 20 and any(c.isdigit() for c in value) and is_plausible_model(value):
@@ -250,6 +251,8 @@ def model_candidates(text: str) -> dict[str, str]:
             if len(parts) > 1 and " " not in tok:
                 for part in parts:
                     emit(part, part)
+        elif not any(digit[i : i + 3]):
+            continue  # no group of two or three tokens from here holds a digit
         for n in (2, 3):
             group = canon[i : i + n]
             if (

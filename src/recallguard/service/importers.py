@@ -46,23 +46,22 @@ from recallguard.store.listing_key_repos import KeyRow
 
 Extractor = Callable[[Recall], list[Target]]
 RESCREEN_PAGE = 1000
-#: listings per write transaction of an import on PostgreSQL, whose writers do not wait for each other's rows
-WRITE_CHUNK = 50
-#: on SQLite: it has one writer, and a publish-time screening arriving meanwhile waits for it. 1,000
-#: listings held it ~95 ms, 50 ~8 ms (its automatic WAL checkpoint off, ``store.wal``); 10 hold it a fifth
-#: as long, so a niced import set aside by the scheduler mid-transaction holds up fewer screenings (the
-#: load bench's screenings beside imports: p99 53.3 → 39.6 ms). 2,000 listings took 0.58 s (1,000 a
-#: transaction), 0.67-0.80 s (50), 0.83-0.94 s (10).
-SQLITE_WRITE_CHUNK = 10
+#: Listings per write transaction of an import, by backend (as ``service.scan.BUSY_PER_COMMIT``; others:
+#: PostgreSQL's). PostgreSQL's writers do not wait for each other's rows. SQLite has one writer, and a
+#: publish-time screening arriving meanwhile waits for it: 1,000 listings held it ~95 ms, 50 ~8 ms (its
+#: automatic WAL checkpoint off, ``store.wal``); 10 hold it a fifth as long, so a niced import set aside by
+#: the scheduler mid-transaction holds up fewer screenings (the load bench's screenings beside imports:
+#: p99 53.3 → 39.6 ms). 2,000 listings took 0.58 s (1,000 a transaction), 0.67-0.80 s (50), 0.83-0.94 s (10).
+WRITE_CHUNK = {"sqlite": 10, "postgresql": 50}
 
 
 def write_chunk(dialect: str) -> int:
     """Listings per write transaction of an import into a store of ``dialect``.
 
-    >>> write_chunk("sqlite"), write_chunk("postgresql")
-    (10, 50)
+    >>> write_chunk("sqlite"), write_chunk("postgresql"), write_chunk("mysql")
+    (10, 50, 50)
     """
-    return SQLITE_WRITE_CHUNK if dialect == "sqlite" else WRITE_CHUNK
+    return WRITE_CHUNK.get(dialect, WRITE_CHUNK["postgresql"])
 
 
 @dataclass

@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import random
 import socket
 import subprocess
@@ -34,6 +33,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+
+from bench.machine import machine_info, python_loop_s
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -182,6 +183,7 @@ def main() -> int:
     ap.add_argument("--recalls", type=Path, default=RECALLS)
     a = ap.parse_args()
     load_before = round(os.getloadavg()[0], 2)  # other work on the machine skews tails: reported
+    speed = python_loop_s()
     work = Path(tempfile.mkdtemp(prefix="rg-gate-bench-"))
     db_url = f"sqlite:///{work / 'rg.db'}"
     t0 = time.perf_counter()
@@ -248,13 +250,7 @@ def main() -> int:
     }
     out = {
         "bench": "gate",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "load_average_1m_before": load_before,
-            "load_average_1m_after": round(os.getloadavg()[0], 2),
-        },
+        "machine": machine_info(python_loop_s=speed, load_average_1m_before=load_before),
         "server": "recallguard serve (uvicorn, 1 worker) on 127.0.0.1, SQLite store",
         "seed_seconds": round(seed_s, 1),
         "gate_sequential": gate,

@@ -46,7 +46,6 @@ import contextlib
 import gc
 import json
 import os
-import platform
 import random
 import shutil
 import subprocess
@@ -65,6 +64,7 @@ import httpx
 from bench.gate_bench import RECALLS, pct, seed, serving
 from bench.load_background import Background
 from bench.load_metrics import beside, gauge, gc_buckets, gc_minute, route_buckets, server_side
+from bench.machine import machine_info, python_loop_s
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -346,6 +346,7 @@ def run_load(a: argparse.Namespace, db_url: str, work: Path) -> dict[str, Any]:
     minutes_n = max(1, int(-(-a.minutes // 1)))
     seconds = a.minutes * 60
     load_before = round(os.getloadavg()[0], 2)
+    speed = python_loop_s()  # before the load: a reading of the machine, not of the bench
     started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     token, titles = seed(db_url, work / "data", RECALLS, a.restricted)
     t0 = time.perf_counter()
@@ -510,16 +511,13 @@ def run_load(a: argparse.Namespace, db_url: str, work: Path) -> dict[str, Any]:
     }
     return {
         "started_at": started_at,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "load_average_1m_before": load_before,
-            "load_average_1m_after": round(os.getloadavg()[0], 2),
-            "load_average_1m_max": round(max((x for m in minutes for x in m.load_1m), default=0.0), 2),
-            "note": "shared 2-core development machine: other engineers' tests and benches ran at the same "
+        "machine": machine_info(
+            python_loop_s=speed,
+            load_average_1m_before=load_before,
+            load_average_1m_max=round(max((x for m in minutes for x in m.load_1m), default=0.0), 2),
+            note="shared 2-core development machine: other engineers' tests and benches ran at the same "
             "time (load averages above), so every figure is pessimistic",
-        },
+        ),
         "setup": {
             "minutes": a.minutes,
             "seconds_run": round(elapsed, 1),

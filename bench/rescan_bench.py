@@ -28,6 +28,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.machine import machine_info
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 RESULTS, WORK = ROOT / "bench" / "results", ROOT / "bench" / "work" / "rescan"
@@ -290,7 +292,7 @@ def main() -> int:
         "what": "time from `recalls import` of one new recall to every matching stored listing restricted",
         "recall": a.recall,
         "goal_s_at_1m": 60,
-        "machine": {"cpus": os.cpu_count(), "load_avg_at_end": os.getloadavg()},
+        "machine": machine_info(),
         "runs": runs,
         "dev_completeness": completeness,
     }

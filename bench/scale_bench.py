@@ -23,6 +23,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.machine import machine_info
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS, WORK = ROOT / "bench" / "results", ROOT / "bench" / "work"
 RATE_RE = re.compile(r"screened (\d+) listings.*? in ([\d.]+)s")
@@ -339,7 +341,7 @@ def main() -> int:
         )
     path = RESULTS / "scale.json"
     out: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    out["machine"] = {"cpus": os.cpu_count(), "loadavg_at_start": round(os.getloadavg()[0], 1)}
+    out["machine"] = machine_info()
     steps = [
         ("synth", lambda: synth_and_memory(a.synth_listings)),
         ("local", lambda: local_per_core(recalls, big)),

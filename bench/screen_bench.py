@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench.machine import machine_info
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -57,7 +58,7 @@ def main() -> int:
     )  # fmt: skip
     n_dev = count_lines(dev / "listings.jsonl")
     result: dict[str, object] = {
-        "python": f"{platform.python_version()} ({os.path.realpath(sys.executable)})",
+        "machine": machine_info(),
         "dev": scored | {"listings": n_dev, "seconds_incl_startup": round(secs, 2)},
     }
     if a.scale > 0:

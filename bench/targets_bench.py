@@ -19,13 +19,14 @@ import argparse
 import csv
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench.machine import machine_info
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -172,8 +173,7 @@ def main() -> int:
         runs.append(run)
     result = {
         "bench": "targets",
-        "python": f"{platform.python_version()} ({os.path.realpath(sys.executable)})",
-        "load_average_1m": os.getloadavg()[0],
+        "machine": machine_info(),
         "seed": a.seed,
         "runs": runs,
     }

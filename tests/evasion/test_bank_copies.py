@@ -50,13 +50,13 @@ def test_grouped_copies_give_the_answer_of_weighing_every_copy(
     bank = _copies(400)
     grouped = _answer(bank.screen(query))
     weighed: list[int] = []
-    decide = FingerprintBank._decide
+    decide = fingerprints.decide_hits
 
-    def counting(self: FingerprintBank, listing: Listing, text: str, signals: dict, entries: dict) -> list:  # type: ignore[type-arg]
+    def counting(listing: Listing, text: str, signals: dict, entries: dict, policy: object) -> list:  # type: ignore[type-arg]
         weighed.append(len(signals))
-        return decide(self, listing, text, signals, entries)
+        return decide(listing, text, signals, entries, policy)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(FingerprintBank, "_decide", counting)
+    monkeypatch.setattr(fingerprints, "decide_hits", counting)
     bank.screen(query)
 
     def every_copy(
@@ -100,3 +100,38 @@ def test_a_code_few_removed_listings_carry_answers_as_one_kept_in_groups(
         listed.remove(f"R{i}", "26568" if i % 11 else "26999")
         grouped.remove(f"R{i}", "26568" if i % 11 else "26999")
     assert listed._models == listed._grouped == grouped._grouped == {}
+
+
+@pytest.mark.parametrize("query", QUERIES[:4], ids=[q.listing_id for q in QUERIES[:4]])
+def test_each_recall_answers_with_its_heaviest_copy_explained(
+    query: Listing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every copy found is weighed; the match names the first of the heaviest and its notes say why,
+    exactly as weighing that copy alone with notes writes them."""
+    from recallguard.matching.bank_weigh import Weighing
+
+    seen: list[tuple[dict, dict]] = []  # type: ignore[type-arg]
+    decide = fingerprints.decide_hits
+
+    def keep(listing: Listing, text: str, signals: dict, entries: dict, policy: object) -> list:  # type: ignore[type-arg]
+        seen.append((signals, entries))
+        return decide(listing, text, signals, entries, policy)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fingerprints, "decide_hits", keep)
+    bank = _copies(60)
+    matches = bank.screen(query)
+    assert matches
+    signals, entries = seen[0]
+    w = Weighing.of(query, fingerprints.listing_text(query))
+    for m in matches:
+        weights = [
+            (w.weigh(entries[k], by_kind), k)
+            for k, by_kind in signals.items()
+            if entries[k].evidence.recall_number == m.recall_number
+        ]
+        top = max(s for s, _ in weights)
+        first = next(k for s, k in weights if s == top)
+        notes: list[str] = []
+        assert m.score == top == w.weigh(entries[first], signals[first], notes)
+        assert f"removed listing {entries[first].listing_id} " in m.evidence
+        assert "; ".join(notes) in m.evidence

@@ -309,6 +309,37 @@ def _allowed_edits(n: int) -> int:
     return 0 if n < 4 else 1 if n < 8 else 2
 
 
+@lru_cache(maxsize=TEXT_CACHE)
+def _candidate_keys(candidate: str) -> tuple[str, str, tuple[tuple[str, str, str | None], ...]]:
+    """What :func:`brand_match` compares of a candidate, whatever the brands (memoised: one listing's
+    words are tried against many brands): its plain key, its words run together when it has several
+    ('' when not), and the keys it may disguise a brand as, in the order tried: (key, how, the key's
+    metaphone when it is all letters, else None).
+
+    >>> _candidate_keys("R4z0r")
+    ('r4z0r', '', (('r4z0r', 'exact', None), ('razor', 'leetspeak', 'RSR')))
+    """
+    import jellyfish
+
+    cleaned = clean_text(candidate)
+    plain = re.sub(r"[^a-z0-9]+", "", cleaned.lower())
+    keys: list[tuple[str, str]] = []
+    sk = _brand_key(candidate)
+    if sk != plain:
+        keys.append((sk, "homoglyph"))
+    if not candidate.isascii():
+        keys.append((re.sub(r"[^a-z0-9]+", "", transliterate(candidate).lower()), "transliteration"))
+    keys.append((plain, "exact"))
+    for variant in leet_variants(cleaned)[1:]:
+        keys.append((_brand_key(variant), "leetspeak"))
+    words = cleaned.lower().split()
+    return (
+        plain,
+        "".join(words) if len(words) > 1 else "",
+        tuple((k, how, jellyfish.metaphone(k) if k.isalpha() else None) for k, how in keys),
+    )
+
+
 def brand_match(candidate: str, known_brands: Iterable[str] | BrandIndex) -> tuple[str | None, float, str]:
     """The known brand ``candidate`` is, or disguises: (brand, similarity 0–1, how).
 
@@ -324,31 +355,20 @@ def brand_match(candidate: str, known_brands: Iterable[str] | BrandIndex) -> tup
     >>> brand_match("Nike", ["Graco"])
     (None, 0.0, 'none')
     """
-    import jellyfish
     from rapidfuzz.distance import DamerauLevenshtein
     from rapidfuzz.process import extractOne
 
     index = known_brands if isinstance(known_brands, BrandIndex) else BrandIndex(list(known_brands))
-    plain = re.sub(r"[^a-z0-9]+", "", clean_text(candidate).lower())
+    plain, joined, keys = _candidate_keys(candidate)
     if plain in index.exact:
         return index.exact[plain], 1.0, "exact"
-    words = clean_text(candidate).lower().split()
-    if len(words) > 1 and "".join(words) in index.exact:
-        return index.exact["".join(words)], 1.0, "spacing"
-    keys: list[tuple[str, str]] = []
-    sk = _brand_key(candidate)
-    if sk != plain:
-        keys.append((sk, "homoglyph"))
-    if not candidate.isascii():
-        keys.append((re.sub(r"[^a-z0-9]+", "", transliterate(candidate).lower()), "transliteration"))
-    keys.append((plain, "exact"))
-    for variant in leet_variants(clean_text(candidate))[1:]:
-        keys.append((_brand_key(variant), "leetspeak"))
-    for key, how in keys:
+    if joined and joined in index.exact:  # words apart: "Baby Trend" for "BabyTrend"
+        return index.exact[joined], 1.0, "spacing"
+    for key, how, _ in keys:
         if key in index.exact and how != "exact":
             return index.exact[key], 1.0, how
     best: tuple[str | None, float, str] = (None, 0.0, "none")
-    for key, _how in keys:
+    for key, _how, sound in keys:
         if len(key) < 4:
             continue
         pool = [k for n in range(len(key) - 2, len(key) + 3) for k in index.by_length.get(n, [])]
@@ -358,8 +378,8 @@ def brand_match(candidate: str, known_brands: Iterable[str] | BrandIndex) -> tup
             sim = round(1.0 - dist / max(len(key), len(found)), 2)
             if dist <= _allowed_edits(min(len(key), len(found))) and found[0] == key[0] and sim > best[1]:
                 best = (index.exact[found], sim, "misspelling")
-        if key.isalpha() and best[0] is None:
-            for found in index.phonetic.get(jellyfish.metaphone(key), []):
+        if sound is not None and best[0] is None:
+            for found in index.phonetic.get(sound, []):
                 sim = round(DamerauLevenshtein.normalized_similarity(key, found), 2)
                 if sim >= 0.6 and sim > best[1]:
                     best = (index.exact[found], sim, "sound-alike")

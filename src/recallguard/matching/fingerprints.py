@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from recallguard.domain.models import DecisionKind, Listing, Match
-from recallguard.domain.policy import BANK_MODEL, DecisionPolicy
+from recallguard.domain.models import Listing, Match
+from recallguard.domain.policy import DecisionPolicy
 from recallguard.errors import ImageRejected
 from recallguard.matching.bands import MinHashRows
 from recallguard.matching.bank_entries import (
@@ -48,8 +48,8 @@ from recallguard.matching.bank_entries import (
     fingerprint,
     seller_links,
 )
-from recallguard.matching.evasion import BrandIndex, brand_match, clean_text, model_candidates
-from recallguard.matching.evasion_terms import product_types
+from recallguard.matching.bank_weigh import ACCESSORY, Note, Signals, decide_hits
+from recallguard.matching.evasion import model_candidates
 from recallguard.matching.images import ImageHash, ImageIndex, load_image, query_hashes
 from recallguard.matching.shingles import (
     NUM_PERM,
@@ -78,11 +78,6 @@ GROUP_AT = 8
 #: of comparisons for one answer per recall.
 MAX_TEXT_HITS_PER_RECALL = 32
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_ACCESSORY = re.compile(
-    r"\b(fits|compatible with|replacement|for use with|cover for|case for|charger for|cable for|"
-    r"bracket|mount for|strap for|parts? for)\b",
-    re.I,
-)
 
 
 def _strongest(scores: np.ndarray, recalls: np.ndarray) -> list[int]:
@@ -102,29 +97,6 @@ def _strongest(scores: np.ndarray, recalls: np.ndarray) -> list[int]:
         rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
         pos = pos[order[rank < MAX_TEXT_HITS_PER_RECALL]]
     return [int(i) for i in pos[np.argsort(-scores[pos], kind="stable")]]
-
-
-@lru_cache(maxsize=50_000)
-def _brand_index(brand: str) -> BrandIndex:
-    return BrandIndex([brand])
-
-
-def _brand_agrees(listing: Listing, brand: str) -> tuple[float, str] | None:
-    """(similarity, how) when the listing's brand field or title names ``brand``, disguised or not."""
-    index = _brand_index(brand)
-    width = len(brand.split())
-    candidates = [listing.brand] if listing.brand else []
-    words = clean_text(listing.title).split()
-    for n in {max(1, width - 1), width, width + 1}:
-        candidates += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
-    best: tuple[float, str] | None = None
-    for c in candidates:
-        found, sim, how = brand_match(c, index)
-        if found and sim >= 0.8 and (best is None or sim > best[0]):
-            best = (sim, how)
-            if sim == 1.0:
-                break
-    return best
 
 
 def _text_scores(j: np.ndarray) -> np.ndarray:
@@ -156,7 +128,7 @@ def _model_group(entry: BankEntry, code: str) -> tuple[str, ...]:
     >>> e.model_keys["N1311"], _model_group(e, "N1311")  # keyed folded (l and 1 alike), as written
     ('NL311', ('CPSC', '1', 'NL311', 'Joolz', ''))
     """
-    ev, accessory = entry.evidence, "accessory" if _ACCESSORY.search(entry.title) else ""
+    ev, accessory = entry.evidence, "accessory" if ACCESSORY.search(entry.title) else ""
     return (
         ev.authority,
         ev.recall_number,
@@ -364,9 +336,9 @@ class FingerprintBank:
         with self._lock:
             if not self._entries:
                 return []
-            signals: dict[str, dict[str, tuple[float, str]]] = {}
+            signals: Signals = {}
 
-            def signal(key: str, kind: str, score: float, note: str) -> None:
+            def signal(key: str, kind: str, score: float, note: Note) -> None:
                 if self._entries[key].listing_id == listing.listing_id:
                     return  # a listing is no re-listing of itself (a removed one screened again)
                 kinds = signals.setdefault(key, {})
@@ -377,7 +349,7 @@ class FingerprintBank:
                 j = self._lsh.jaccards(at, values)
                 scores = _text_scores(j)
                 for i in _strongest(scores, self._lsh.tags(at)):
-                    note = f"text {j[i]:.2f} similar after unmasking"
+                    note = ("text {:.2f} similar after unmasking", float(j[i]))
                     signal(self._lsh.key(at[i]), "text", float(scores[i]), note)
             if len(at := self._title_lsh.query(title_values)):
                 j = self._title_lsh.jaccards(at, title_values)
@@ -387,9 +359,14 @@ class FingerprintBank:
                 for i in _strongest(np.maximum(similar, stuffed), self._title_lsh.tags(at)):
                     key = self._title_lsh.key(at[i])
                     if similar[i] > 0:
-                        signal(key, "text", float(similar[i]), f"title {j[i]:.2f} similar after unmasking")
+                        signal(
+                            key,
+                            "text",
+                            float(similar[i]),
+                            ("title {:.2f} similar after unmasking", float(j[i])),
+                        )
                     if stuffed[i] > 0:
-                        note = f"removed title {c[i]:.2f} contained in this one (stuffed title)"
+                        note = ("removed title {:.2f} contained in this one (stuffed title)", float(c[i]))
                         signal(key, "text", float(stuffed[i]), note)
             words = title_words(listing.title)
             # a title naming 2+ removed brands: removed titles found by two consecutive words of it
@@ -397,8 +374,8 @@ class FingerprintBank:
             for key in {k for pair in itertools.pairwise(words) for k in heads.get(pair, ())}:
                 head = title_words(self._entries[key].title)
                 if (n := stuffed_around(words, head, self._brands)) >= STUFFED_BRANDS:
-                    note = f"removed title word for word among {n} other removed brands (stuffed title)"
-                    signal(key, "text", STUFFED_HEAD_SCORE, note)
+                    why = f"removed title word for word among {n} other removed brands (stuffed title)"
+                    signal(key, "text", STUFFED_HEAD_SCORE, why)
             for g in gtins:
                 for key in self._gtins.get(g, ()):
                     signal(key, "gtin", 0.97, f"GTIN {g}")
@@ -420,7 +397,7 @@ class FingerprintBank:
                     score = min(_model_score(orig), _model_score(written.replace(" ", "")))
                     signal(key, "model", score, f"model number {orig!r}{how}")
             entries = {key: self._entries[key] for key in signals}
-        return self._decide(listing, text, signals, entries)
+        return decide_hits(listing, text, signals, entries, self.policy)
 
     def _sellers_of(self, listing: Listing) -> set[str]:
         """The entries of the listing's seller and of sellers linked to it (found once per screening)."""
@@ -455,79 +432,6 @@ class FingerprintBank:
                     out.append(key)
                     break
         return out
-
-    def _decide(
-        self,
-        listing: Listing,
-        text: str,
-        signals: dict[str, dict[str, tuple[float, str]]],
-        entries: dict[str, BankEntry],
-    ) -> list[Match]:
-        best: dict[str, Match] = {}
-        types = set(product_types(text))
-        links = seller_links(listing)
-        accessory = bool(_ACCESSORY.search(listing.title))
-        # a product removed many times comes with one brand (or a few): each is asked about once
-        brands: dict[str, tuple[float, str] | None] = {}
-        for key, by_kind in signals.items():
-            e = entries[key]
-            found = list(by_kind.values())
-            miss = 1.0
-            for s, _ in found:
-                miss *= 1.0 - s
-            notes = [why for _, why in found]
-            if e.brand:
-                if e.brand not in brands:
-                    brands[e.brand] = _brand_agrees(listing, e.brand)
-                agrees = brands[e.brand]
-                if agrees is not None:
-                    miss *= 0.5
-                    sim, how = agrees
-                    notes.append(f"brand {e.brand}" + ("" if how == "exact" else f" ({how}, {sim:.2f})"))
-                elif listing.brand:
-                    notes.append(f"brand changed from {e.brand!r} to {listing.brand!r}")
-                    if set(by_kind) == {"model"}:
-                        miss = 1.0 - (1.0 - miss) * 0.5  # another brand's product with the same number
-            shared = sorted(n for n, v in links.items() if e.links.get(n) == v)
-            if listing.seller_id and listing.seller_id == e.seller_id:
-                miss *= 0.6
-                notes.append(f"same seller {e.seller_id}")
-            elif shared:
-                miss *= 0.6
-                notes.append(f"seller linked to {e.seller_id} by {', '.join(shared)}")
-            if types and e.types:
-                if types & set(e.types):
-                    miss = min(1.0, miss * 0.7)
-                else:
-                    miss = 1.0 - (1.0 - miss) * 0.6
-                    notes.append(f"product type differs ({', '.join(sorted(types))} vs {', '.join(e.types)})")
-            if accessory and not _ACCESSORY.search(e.title):
-                miss = 1.0 - (1.0 - miss) * 0.5
-                notes.append("listing reads as an accessory")
-            score = round(1.0 - miss, 4)
-            ev = e.evidence
-            decision = self.policy.decide(score, ev.authority)
-            if decision is DecisionKind.NONE:
-                continue
-            original = f"; original action {ev.action_id}" if ev.action_id else "; original action"
-            evidence = (
-                f"re-listing of removed listing {e.listing_id} (recall {ev.recall_number}): "
-                f"{'; '.join(notes)}{original}: {ev.reason_text or 'removed'}"
-            )
-            old = best.get(ev.recall_number)
-            if old is None or score > old.score:
-                feats = {"bank_signals": float(len(found)), "bank_score": score}
-                best[ev.recall_number] = Match(
-                    listing.listing_id,
-                    ev.recall_number,
-                    ev.authority,
-                    score,
-                    decision,
-                    evidence,
-                    feats,
-                    BANK_MODEL,
-                )
-        return sorted(best.values(), key=lambda m: -m.score)
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-serialisable checkpoint of every entry."""

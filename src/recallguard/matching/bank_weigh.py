@@ -1,0 +1,185 @@
+"""How the fingerprint bank weighs what a screening found: each removed listing's signals (text, model
+number, GTIN, image) made more or less likely by brand, seller, product type and accessory wording,
+and the strongest removed listing per original recall turned into a match.
+
+A product removed many times gives a screening up to ``MAX_TEXT_HITS_PER_RECALL`` candidates per recall
+and one answer. Every candidate is scored; the notes and evidence that explain a score are written for
+the one that answers for its recall only (``weigh`` with ``notes``: the same arithmetic, so the same
+score).
+
+>>> from recallguard.matching.bank_entries import ActionEvidence, fingerprint
+>>> e = fingerprint(Listing("L1", "Joolz Aer2 adapter NL311", brand="Joolz", seller_id="S1"),
+...                 ActionEvidence("26568", "CPSC"))
+>>> hits = decide_hits(Listing("L2", "Joolz Aer2 adapter", seller_id="S1"), "joolz aer2 adapter",
+...                    {"L1|26568": {"text": (0.75, "text 0.60 similar")}}, {"L1|26568": e}, DecisionPolicy())
+>>> hits[0].score, hits[0].evidence.split(": ")[1]
+(0.925, 'text 0.60 similar; brand Joolz; same seller S1; original action')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from recallguard.domain.models import DecisionKind, Listing, Match
+from recallguard.domain.policy import BANK_MODEL, DecisionPolicy
+from recallguard.matching.bank_entries import BankEntry, seller_links
+from recallguard.matching.evasion import BrandIndex, brand_match, clean_text
+from recallguard.matching.evasion_terms import product_types
+
+#: A signal's note: its text, or a template and the value it shows (written only when explained)
+Note = str | tuple[str, float]
+#: What a screening found per removed listing (its bank key): kind → (score, note)
+Signals = dict[str, dict[str, tuple[float, Note]]]
+
+ACCESSORY = re.compile(
+    r"\b(fits|compatible with|replacement|for use with|cover for|case for|charger for|cable for|"
+    r"bracket|mount for|strap for|parts? for)\b",
+    re.I,
+)
+
+
+@lru_cache(maxsize=50_000)
+def _brand_index(brand: str) -> BrandIndex:
+    return BrandIndex([brand])
+
+
+def brand_agrees(listing: Listing, brand: str) -> tuple[float, str] | None:
+    """(similarity, how) when the listing's brand field or title names ``brand``, disguised or not.
+
+    >>> brand_agrees(Listing("L", "J00lz Aer2 adapter"), "Joolz")[0] >= 0.8
+    True
+    """
+    index = _brand_index(brand)
+    width = len(brand.split())
+    candidates = [listing.brand] if listing.brand else []
+    words = clean_text(listing.title).split()
+    for n in {max(1, width - 1), width, width + 1}:
+        candidates += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+    best: tuple[float, str] | None = None
+    for c in candidates:
+        found, sim, how = brand_match(c, index)
+        if found and sim >= 0.8 and (best is None or sim > best[0]):
+            best = (sim, how)
+            if sim == 1.0:
+                break
+    return best
+
+
+def note_text(note: Note) -> str:
+    """A signal's note as text.
+
+    >>> note_text(("text {:.2f} similar", 0.6012)), note_text("GTIN 1")
+    ('text 0.60 similar', 'GTIN 1')
+    """
+    return note if isinstance(note, str) else note[0].format(note[1])
+
+
+@dataclass
+class Weighing:
+    """What a screened listing brings to every removed listing it is weighed against (read once)."""
+
+    listing: Listing
+    types: set[str]
+    links: dict[str, str]
+    accessory: bool
+    brands: dict[str, tuple[float, str] | None] = field(default_factory=dict)  # a brand is asked once
+
+    @classmethod
+    def of(cls, listing: Listing, text: str) -> Weighing:
+        """The weighing context of ``listing`` (``text``: its bank text)."""
+        return cls(
+            listing, set(product_types(text)), seller_links(listing), bool(ACCESSORY.search(listing.title))
+        )
+
+    def weigh(
+        self, e: BankEntry, by_kind: dict[str, tuple[float, Note]], notes: list[str] | None = None
+    ) -> float:
+        """The likelihood that the listing is ``e`` back, from its signals; ``notes`` (when given) gets
+        what moved it, in order."""
+        listing, found = self.listing, list(by_kind.values())
+        miss = 1.0
+        for s, _ in found:
+            miss *= 1.0 - s
+        if notes is not None:
+            notes.extend(note_text(why) for _, why in found)
+        if e.brand:
+            if e.brand not in self.brands:
+                self.brands[e.brand] = brand_agrees(listing, e.brand)
+            agrees = self.brands[e.brand]
+            if agrees is not None:
+                miss *= 0.5
+                if notes is not None:
+                    sim, how = agrees
+                    notes.append(f"brand {e.brand}" + ("" if how == "exact" else f" ({how}, {sim:.2f})"))
+            elif listing.brand:
+                if notes is not None:
+                    notes.append(f"brand changed from {e.brand!r} to {listing.brand!r}")
+                if set(by_kind) == {"model"}:
+                    miss = 1.0 - (1.0 - miss) * 0.5  # another brand's product with the same number
+        if listing.seller_id and listing.seller_id == e.seller_id:
+            miss *= 0.6
+            if notes is not None:
+                notes.append(f"same seller {e.seller_id}")
+        elif shared := [n for n, v in self.links.items() if e.links.get(n) == v]:
+            miss *= 0.6
+            if notes is not None:
+                notes.append(f"seller linked to {e.seller_id} by {', '.join(sorted(shared))}")
+        if self.types and e.types:
+            if self.types & set(e.types):
+                miss = min(1.0, miss * 0.7)
+            else:
+                miss = 1.0 - (1.0 - miss) * 0.6
+                if notes is not None:
+                    types = ", ".join(sorted(self.types))
+                    notes.append(f"product type differs ({types} vs {', '.join(e.types)})")
+        if self.accessory and not ACCESSORY.search(e.title):
+            miss = 1.0 - (1.0 - miss) * 0.5
+            if notes is not None:
+                notes.append("listing reads as an accessory")
+        return round(1.0 - miss, 4)
+
+
+def decide_hits(
+    listing: Listing, text: str, signals: Signals, entries: dict[str, BankEntry], policy: DecisionPolicy
+) -> list[Match]:
+    """One match per original recall for the removed listing that weighs most (the first found of
+    equals), best first; none for a recall whose best is below the review threshold."""
+    if not signals:
+        return []  # most screenings find nothing: nothing to weigh (reading the types is not free)
+    w = Weighing.of(listing, text)
+    chosen: dict[str, tuple[float, DecisionKind, str]] = {}  # recall → (score, decision, bank key)
+    for key, by_kind in signals.items():
+        e = entries[key]
+        score = w.weigh(e, by_kind)
+        decision = policy.decide(score, e.evidence.authority)
+        if decision is DecisionKind.NONE:
+            continue
+        old = chosen.get(e.evidence.recall_number)
+        if old is None or score > old[0]:
+            chosen[e.evidence.recall_number] = (score, decision, key)
+    out = []
+    for score, decision, key in chosen.values():
+        e, notes = entries[key], list[str]()
+        w.weigh(e, signals[key], notes)
+        ev = e.evidence
+        original = f"; original action {ev.action_id}" if ev.action_id else "; original action"
+        evidence = (
+            f"re-listing of removed listing {e.listing_id} (recall {ev.recall_number}): "
+            f"{'; '.join(notes)}{original}: {ev.reason_text or 'removed'}"
+        )
+        feats = {"bank_signals": float(len(signals[key])), "bank_score": score}
+        out.append(
+            Match(
+                listing.listing_id,
+                ev.recall_number,
+                ev.authority,
+                score,
+                decision,
+                evidence,
+                feats,
+                BANK_MODEL,
+            )
+        )
+    return sorted(out, key=lambda m: -m.score)

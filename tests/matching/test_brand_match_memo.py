@@ -1,4 +1,4 @@
-"""``brand_match`` reads a candidate once whatever the brands (``evasion._candidate_keys``, memoised: a
+"""``brand_match`` reads a candidate once whatever the brands (``evasion.candidate_keys``, memoised: a
 listing's words are tried against every brand of the removed listings it resembles) and answers what
 the long way answers: every key rebuilt from the candidate for each brand index."""
 

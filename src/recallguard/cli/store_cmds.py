@@ -36,6 +36,7 @@ recalls_app = typer.Typer(
 listings_app = typer.Typer(help="Listings in the store.", no_args_is_help=True)
 matches_app = typer.Typer(help="Matches in the store.", no_args_is_help=True)
 
+FULL_GC_EVERY = 100  # middle-generation collections per full one in a command (Python's default: 10)
 DbOpt = typer.Option(None, "--database-url", help=help_for("database_url"), show_default=False)
 
 
@@ -43,10 +44,18 @@ def _open(database_url: str | None, bank: str = "now") -> tuple[Store, Settings]
     """The store and settings of a command. ``bank``: when the fingerprint bank (which screening here
     checks too) is loaded — ``now``; ``on_demand``, when a screener first asks for it (the command builds
     its screener outside any write transaction: loading repairs the bank in transactions of its own);
-    ``never``, for commands that screen nothing."""
+    ``never``, for commands that screen nothing.
+
+    A command holds a large working set that lives until it exits (the bank, the matcher's index):
+    Python's full collections, every 10th middle one by default, would walk all of it and free little
+    (~0.2 s of a 4.5 s scan against 8,600 removed listings); here one in ``FULL_GC_EVERY`` runs."""
+    import gc
+
     from recallguard.service.bank import open_bank, open_bank_on_demand
     from recallguard.store import Store
 
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_GC_EVERY)
     settings = load_settings(database_url=database_url)
     store = Store(settings.database_url, echo=settings.sql_echo)
     if bank == "now":

@@ -25,7 +25,7 @@ from functools import lru_cache
 from recallguard.domain.models import DecisionKind, Listing, Match
 from recallguard.domain.policy import BANK_MODEL, DecisionPolicy
 from recallguard.matching.bank_entries import BankEntry, seller_links
-from recallguard.matching.evasion import BrandIndex, brand_match, clean_text
+from recallguard.matching.evasion import BrandIndex, brand_match, candidate_keys, clean_text
 from recallguard.matching.evasion_terms import product_types
 
 #: A signal's note: its text, or a template and the value it shows (written only when explained)
@@ -41,25 +41,81 @@ ACCESSORY = re.compile(
 
 
 @lru_cache(maxsize=50_000)
-def _brand_index(brand: str) -> BrandIndex:
-    return BrandIndex([brand])
+def _brand_probe(brand: str) -> tuple[BrandIndex, str, str | None]:
+    """``brand``'s index for :func:`brand_match`, its key ('' when too short to match) and the sound
+    its index holds (None when it holds none)."""
+    index = BrandIndex([brand])
+    key = next(iter(index.exact), "")
+    return index, key, next(iter(index.phonetic), None)
 
 
-def brand_agrees(listing: Listing, brand: str) -> tuple[float, str] | None:
-    """(similarity, how) when the listing's brand field or title names ``brand``, disguised or not.
+@dataclass
+class BrandReach:
+    """A listing's brand candidates for brands of one word count (its brand field, then its title's word
+    n-grams of that width and one either side) and, per candidate, what :func:`brand_match` could take
+    it for: its exact keys, the (first letter, length) of its keys long enough to be a misspelling, and
+    their sounds. A brand is tried against the candidates that could reach it only: the others cannot
+    match it, so the answer is the one trying them all gives.
+
+    >>> r = BrandReach.of(Listing("L", "J00lz Aer2 adapter"), 1)
+    >>> r.candidates[:3], r.picks("joolz", None), r.picks("graco", "KRK")
+    (['J00lz', 'Aer2', 'adapter'], [0], [])
+    """
+
+    candidates: list[str]
+    by_key: dict[str, list[int]] = field(default_factory=dict)
+    by_head: dict[tuple[str, int], list[int]] = field(default_factory=dict)
+    by_sound: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, listing: Listing, width: int) -> BrandReach:
+        """The reach of ``listing``'s candidates for brands of ``width`` words."""
+        candidates = [listing.brand] if listing.brand else []
+        words = clean_text(listing.title).split()
+        for n in {max(1, width - 1), width, width + 1}:
+            candidates += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+        reach = cls(candidates)
+        for i, c in enumerate(candidates):
+            plain, joined, keys = candidate_keys(c)
+            for k in {plain, joined, *(k for k, _, _ in keys)} - {""}:
+                reach.by_key.setdefault(k, []).append(i)
+            for k, _, sound in keys:
+                if len(k) >= 4:
+                    reach.by_head.setdefault((k[0], len(k)), []).append(i)
+                    if sound is not None:
+                        reach.by_sound.setdefault(sound, []).append(i)
+        return reach
+
+    def picks(self, key: str, sound: str | None) -> list[int]:
+        """The candidates (in order) that could be the brand of index key ``key`` and sound ``sound``."""
+        if not key:
+            return []
+        found = set(self.by_key.get(key, ()))
+        for n in range(len(key) - 2, len(key) + 3):
+            found.update(self.by_head.get((key[0], n), ()))
+        if sound is not None:
+            found.update(self.by_sound.get(sound, ()))
+        return sorted(found)
+
+
+def brand_agrees(
+    listing: Listing, brand: str, reach: dict[int, BrandReach] | None = None
+) -> tuple[float, str] | None:
+    """(similarity, how) when the listing's brand field or title names ``brand``, disguised or not: the
+    first of its most similar candidates at 0.8 or more. ``reach`` keeps the listing's
+    :class:`BrandReach` by width for the next brand asked.
 
     >>> brand_agrees(Listing("L", "J00lz Aer2 adapter"), "Joolz")[0] >= 0.8
     True
     """
-    index = _brand_index(brand)
+    index, key, sound = _brand_probe(brand)
     width = len(brand.split())
-    candidates = [listing.brand] if listing.brand else []
-    words = clean_text(listing.title).split()
-    for n in {max(1, width - 1), width, width + 1}:
-        candidates += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+    reach = {} if reach is None else reach
+    if (r := reach.get(width)) is None:
+        r = reach[width] = BrandReach.of(listing, width)
     best: tuple[float, str] | None = None
-    for c in candidates:
-        found, sim, how = brand_match(c, index)
+    for i in r.picks(key, sound):
+        found, sim, how = brand_match(r.candidates[i], index)
         if found and sim >= 0.8 and (best is None or sim > best[0]):
             best = (sim, how)
             if sim == 1.0:
@@ -85,6 +141,7 @@ class Weighing:
     links: dict[str, str]
     accessory: bool
     brands: dict[str, tuple[float, str] | None] = field(default_factory=dict)  # a brand is asked once
+    reach: dict[int, BrandReach] = field(default_factory=dict)  # the listing's brand candidates, by width
 
     @classmethod
     def of(cls, listing: Listing, text: str) -> Weighing:
@@ -106,7 +163,7 @@ class Weighing:
             notes.extend(note_text(why) for _, why in found)
         if e.brand:
             if e.brand not in self.brands:
-                self.brands[e.brand] = brand_agrees(listing, e.brand)
+                self.brands[e.brand] = brand_agrees(listing, e.brand, self.reach)
             agrees = self.brands[e.brand]
             if agrees is not None:
                 miss *= 0.5

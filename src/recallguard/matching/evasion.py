@@ -310,13 +310,13 @@ def _allowed_edits(n: int) -> int:
 
 
 @lru_cache(maxsize=TEXT_CACHE)
-def _candidate_keys(candidate: str) -> tuple[str, str, tuple[tuple[str, str, str | None], ...]]:
+def candidate_keys(candidate: str) -> tuple[str, str, tuple[tuple[str, str, str | None], ...]]:
     """What :func:`brand_match` compares of a candidate, whatever the brands (memoised: one listing's
     words are tried against many brands): its plain key, its words run together when it has several
     ('' when not), and the keys it may disguise a brand as, in the order tried: (key, how, the key's
     metaphone when it is all letters, else None).
 
-    >>> _candidate_keys("R4z0r")
+    >>> candidate_keys("R4z0r")
     ('r4z0r', '', (('r4z0r', 'exact', None), ('razor', 'leetspeak', 'RSR')))
     """
     import jellyfish
@@ -359,7 +359,7 @@ def brand_match(candidate: str, known_brands: Iterable[str] | BrandIndex) -> tup
     from rapidfuzz.process import extractOne
 
     index = known_brands if isinstance(known_brands, BrandIndex) else BrandIndex(list(known_brands))
-    plain, joined, keys = _candidate_keys(candidate)
+    plain, joined, keys = candidate_keys(candidate)
     if plain in index.exact:
         return index.exact[plain], 1.0, "exact"
     if joined and joined in index.exact:  # words apart: "Baby Trend" for "BabyTrend"

@@ -424,8 +424,15 @@ class FingerprintBank:
         group (same original recall, code as written, brand, product types and accessory wording). The
         rest would score exactly alike (only the model number found them; nothing about their sellers
         applies), so one stands for them all and the answer is the same as weighing each.
+
+        The special entries carrying ``code`` come in key order (a seller's thousands of removed listings
+        are not read for a code carried by a few; their order no longer depends on a set's).
         """
-        out = [key for key in special if code in self._entries[key].model_keys]
+        members = self._models.get(code)
+        if members is not None and len(members) < len(special):
+            out = sorted(key for key in members if key in special)
+        else:
+            out = sorted(key for key in special if code in self._entries[key].model_keys)
         for members in groups.values():
             for key in members:
                 if key not in special and self._entries[key].listing_id != listing.listing_id:

@@ -23,7 +23,13 @@ from recallguard.domain.models import (
 from recallguard.enforcement.actions import action_for
 from recallguard.errors import ConfigurationError
 from recallguard.store import Store
-from recallguard.store.engine import current_revision, head_revision, normalise_url
+from recallguard.store.engine import (
+    HEAD_REVISION,
+    current_revision,
+    head_revision,
+    normalise_url,
+    stored_revision,
+)
 
 TABLES = {
     "recalls",
@@ -54,7 +60,8 @@ def _targets() -> list[Target]:
 def test_schema_is_created_on_first_use_of_an_empty_database(empty_database_url: str) -> None:
     store = Store(empty_database_url)
     try:
-        assert current_revision(store.engine) == head_revision()
+        assert current_revision(store.engine) == head_revision() == HEAD_REVISION  # a new revision: update it
+        assert stored_revision(store.engine) == HEAD_REVISION
         assert set(inspect(store.engine).get_table_names()) >= TABLES
         Store(empty_database_url).close()  # a second open finds the schema current and changes nothing
         assert store.counts() == dict.fromkeys(store.counts(), 0)

@@ -30,9 +30,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # imported by the first delivery (the store's tables import this module)
+    import httpx
 
 SIGNATURE_HEADER = "X-Recallguard-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -143,6 +144,8 @@ class WebhookConnector:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _client(self) -> httpx.Client:
+        import httpx
+
         if self.client is None:
             self.client = httpx.Client(timeout=self.policy.timeout_s)
         return self.client
@@ -159,6 +162,8 @@ class WebhookConnector:
             "X-Recallguard-Event": d.event,
         }
         d.attempts += 1
+        import httpx
+
         try:
             r = self._client().post(d.url, content=body, headers=headers, timeout=self.policy.timeout_s)
         except httpx.TimeoutException:

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
-import holidays
-
 from recallguard.domain.authorities import AUTHORITIES, authority_for
 
 PRIORITY_FACTOR = 0.5
@@ -44,6 +42,8 @@ class SlaLevel(enum.StrEnum):
 
 @lru_cache(maxsize=256)
 def _holidays(country: str, year: int) -> frozenset[date]:
+    import holidays  # ~0.06 s of calendars: imported by the first deadline counted, not by every command
+
     try:
         return frozenset(holidays.country_holidays(country, years=year).keys())
     except NotImplementedError:  # a country the package does not know: weekends only

@@ -79,11 +79,10 @@ def configured_policy() -> tuple[frozenset[str], frozenset[str]]:
 def _rule_thresholds() -> dict[str, Thresholds]:
     """Thresholds of the shipped category-ban rules, by rule id (empty without the rules extra)."""
     try:
-        from recallguard.matching.rules.engine import shipped_rule_files
-        from recallguard.matching.rules.model import load_rule_file
+        from recallguard.matching.rules.engine import shipped_rules
     except ImportError:
         return {}
-    return {r.id: r.thresholds for p in shipped_rule_files() for r in load_rule_file(p)}
+    return {r.id: r.thresholds for r in shipped_rules()}
 
 
 @dataclass

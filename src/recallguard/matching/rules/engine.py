@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -201,6 +202,17 @@ def shipped_rule_files() -> list[Path]:
     return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith((".yaml", ".yml")))
 
 
+@lru_cache(maxsize=1)
+def shipped_rules() -> tuple[CategoryRule, ...]:
+    """The shipped rules, parsed once a process (screening and reconciliation both read them; a rule
+    is frozen).
+
+    >>> shipped_rules() is shipped_rules() and len(shipped_rules()) > 0
+    True
+    """
+    return tuple(r for p in shipped_rule_files() for r in load_rule_file(p))
+
+
 class RuleSet:
     """Compiled category-ban rules; ``screen`` is a screener check ``(Listing) -> list[Match]``."""
 
@@ -230,7 +242,7 @@ class RuleSet:
     def load(cls, paths: Sequence[Path] | None = None, include_shipped: bool = True) -> RuleSet:
         """The shipped rules plus those in ``paths`` (files, or folders of ``*.yaml``); a rule given by
         path replaces a shipped rule with the same id; two given rules with one id are an error."""
-        shipped = [r for p in shipped_rule_files() for r in load_rule_file(p)] if include_shipped else []
+        shipped = shipped_rules() if include_shipped else ()
         given: dict[str, CategoryRule] = {}
         for path in paths or ():
             path = Path(path)

@@ -231,12 +231,3 @@ def migrate(engine: Engine) -> str:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return head
-    from alembic import command
-
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":  # one migrator at a time; others wait, then find head
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
-        cfg = alembic_config(engine)
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-    return head

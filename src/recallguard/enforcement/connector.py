@@ -153,6 +153,8 @@ class WebhookConnector:
     def attempt(self, d: Delivery) -> str:
         """One POST: ``"delivered"``, ``"retry"`` or ``"permanent"`` (a 4xx other than 408/429).
         Updates ``d`` (attempts, status, last_error)."""
+        import httpx
+
         body = d.body()
         headers = {
             "Content-Type": "application/json",
@@ -162,8 +164,6 @@ class WebhookConnector:
             "X-Recallguard-Event": d.event,
         }
         d.attempts += 1
-        import httpx
-
         try:
             r = self._client().post(d.url, content=body, headers=headers, timeout=self.policy.timeout_s)
         except httpx.TimeoutException:

@@ -217,10 +217,11 @@ def stored_revision(engine: Engine) -> str | None:
 def migrate(engine: Engine) -> str:
     """Create or upgrade the schema to the newest revision (a no-op when it is there); returns it.
     A database at :data:`HEAD_REVISION` is left without loading Alembic's scripts (~0.1 s a process)."""
-    if stored_revision(engine) == HEAD_REVISION:
-        return HEAD_REVISION
+    at = stored_revision(engine)
+    if at == HEAD_REVISION:
+        return at
     head = head_revision()
-    if current_revision(engine) == head:
+    if at == head:
         return head
     from alembic import command
 

@@ -18,7 +18,9 @@ score).
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -49,13 +51,18 @@ def _brand_probe(brand: str) -> tuple[BrandIndex, str, str | None]:
     return index, key, next(iter(index.phonetic), None)
 
 
+#: A listing's first candidates (its brand field, its title's first word) are tried directly: they are
+#: most often the brand, and reading every candidate's keys for the reach costs more than a few tries
+HEAD_TRIES = 2
+
+
 @dataclass
 class BrandReach:
     """A listing's brand candidates for brands of one word count (its brand field, then its title's word
     n-grams of that width and one either side) and, per candidate, what :func:`brand_match` could take
     it for: its exact keys, the (first letter, length) of its keys long enough to be a misspelling, and
-    their sounds. A brand is tried against the candidates that could reach it only: the others cannot
-    match it, so the answer is the one trying them all gives.
+    their sounds (read when first asked). A brand is tried against the candidates that could reach it
+    only: the others cannot match it, so the answer is the one trying them all gives.
 
     >>> r = BrandReach.of(Listing("L", "J00lz Aer2 adapter"), 1)
     >>> r.candidates[:3], r.picks("joolz", None), r.picks("graco", "KRK")
@@ -66,30 +73,35 @@ class BrandReach:
     by_key: dict[str, list[int]] = field(default_factory=dict)
     by_head: dict[tuple[str, int], list[int]] = field(default_factory=dict)
     by_sound: dict[str, list[int]] = field(default_factory=dict)
+    read: bool = False  # the three indexes are built
 
     @classmethod
     def of(cls, listing: Listing, width: int) -> BrandReach:
-        """The reach of ``listing``'s candidates for brands of ``width`` words."""
+        """``listing``'s candidates for brands of ``width`` words (their keys are read by :meth:`picks`)."""
         candidates = [listing.brand] if listing.brand else []
         words = clean_text(listing.title).split()
         for n in {max(1, width - 1), width, width + 1}:
             candidates += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
-        reach = cls(candidates)
-        for i, c in enumerate(candidates):
+        return cls(candidates)
+
+    def _read(self) -> None:
+        for i, c in enumerate(self.candidates):
             plain, joined, keys = candidate_keys(c)
             for k in {plain, joined, *(k for k, _, _ in keys)} - {""}:
-                reach.by_key.setdefault(k, []).append(i)
+                self.by_key.setdefault(k, []).append(i)
             for k, _, sound in keys:
                 if len(k) >= 4:
-                    reach.by_head.setdefault((k[0], len(k)), []).append(i)
+                    self.by_head.setdefault((k[0], len(k)), []).append(i)
                     if sound is not None:
-                        reach.by_sound.setdefault(sound, []).append(i)
-        return reach
+                        self.by_sound.setdefault(sound, []).append(i)
+        self.read = True
 
     def picks(self, key: str, sound: str | None) -> list[int]:
         """The candidates (in order) that could be the brand of index key ``key`` and sound ``sound``."""
         if not key:
             return []
+        if not self.read:
+            self._read()
         found = set(self.by_key.get(key, ()))
         for n in range(len(key) - 2, len(key) + 3):
             found.update(self.by_head.get((key[0], n), ()))
@@ -102,25 +114,34 @@ def brand_agrees(
     listing: Listing, brand: str, reach: dict[int, BrandReach] | None = None
 ) -> tuple[float, str] | None:
     """(similarity, how) when the listing's brand field or title names ``brand``, disguised or not: the
-    first of its most similar candidates at 0.8 or more. ``reach`` keeps the listing's
-    :class:`BrandReach` by width for the next brand asked.
+    first of its most similar candidates at 0.8 or more. The first ``HEAD_TRIES`` candidates are tried
+    directly (an exact hit there ends it), the rest through the listing's :class:`BrandReach`;
+    ``reach`` keeps it by width for the next brand asked.
 
     >>> brand_agrees(Listing("L", "J00lz Aer2 adapter"), "Joolz")[0] >= 0.8
     True
     """
     index, key, sound = _brand_probe(brand)
+    if not key:
+        return None  # too short to be known: nothing matches it
     width = len(brand.split())
     reach = {} if reach is None else reach
     if (r := reach.get(width)) is None:
         r = reach[width] = BrandReach.of(listing, width)
     best: tuple[float, str] | None = None
-    for i in r.picks(key, sound):
+    for i in itertools.chain(range(min(HEAD_TRIES, len(r.candidates))), _after_head(r, key, sound)):
         found, sim, how = brand_match(r.candidates[i], index)
         if found and sim >= 0.8 and (best is None or sim > best[0]):
             best = (sim, how)
             if sim == 1.0:
                 break
     return best
+
+
+def _after_head(r: BrandReach, key: str, sound: str | None) -> Iterator[int]:
+    """The candidates past the head that could be the brand (the reach is read when first iterated)."""
+    if len(r.candidates) > HEAD_TRIES:
+        yield from (i for i in r.picks(key, sound) if i >= HEAD_TRIES)
 
 
 def note_text(note: Note) -> str:

@@ -60,9 +60,21 @@ def shingle_values(text: str) -> tuple[np.ndarray, int]:
     >>> shingle_values("")[1], shingle_values("--")[1]
     (0, 0)
     """
-    folded = fold_for_shingles(text).encode()  # ASCII letters and digits only: a byte is a character
+    return folded_values(fold_for_shingles(text))
+
+
+@lru_cache(maxsize=1024)
+def folded_values(folded: str) -> tuple[np.ndarray, int]:
+    """:func:`shingle_values` of a text already folded, remembered by the folded form: a listing's text
+    and its title fold to the same letters when it has no description and no marketing words (most
+    listings), and are then hashed once.
+
+    >>> folded_values(fold_for_shingles("Joolz Aer2 adapter")) is shingle_values("JOOLZ  aer2 adapter!")
+    True
+    """
+    raw = folded.encode()  # ASCII letters and digits only: a byte is a character
     # a text shorter than a shingle is its one shingle
-    grams = {folded[i : i + SHINGLE] for i in range(max(1, len(folded) - SHINGLE + 1))} if folded else set()
+    grams = {raw[i : i + SHINGLE] for i in range(max(1, len(raw) - SHINGLE + 1))} if raw else set()
     values = minhash32(grams, NUM_PERM, SEED)
     values.setflags(write=False)
     return values, len(grams)

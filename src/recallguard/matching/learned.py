@@ -113,7 +113,6 @@ class SingleRows:
         return out
 
 
-
 class LearnedScorer:
     """A calibrated gradient-boosted pair scorer loaded from a model directory."""
 

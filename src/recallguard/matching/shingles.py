@@ -66,8 +66,8 @@ def shingle_values(text: str) -> tuple[np.ndarray, int]:
 @lru_cache(maxsize=1024)
 def folded_values(folded: str) -> tuple[np.ndarray, int]:
     """:func:`shingle_values` of a text already folded, remembered by the folded form: a listing's text
-    and its title fold to the same letters when it has no description and no marketing words (most
-    listings), and are then hashed once.
+    and its title fold to the same letters when it has no description and no marketing words, and are
+    then hashed once.
 
     >>> folded_values(fold_for_shingles("Joolz Aer2 adapter")) is shingle_values("JOOLZ  aer2 adapter!")
     True

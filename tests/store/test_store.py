@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
@@ -25,7 +26,6 @@ from recallguard.errors import ConfigurationError
 from recallguard.store import Store
 from recallguard.store.engine import (
     HEAD_REVISION,
-    current_revision,
     head_revision,
     normalise_url,
     stored_revision,
@@ -60,8 +60,10 @@ def _targets() -> list[Target]:
 def test_schema_is_created_on_first_use_of_an_empty_database(empty_database_url: str) -> None:
     store = Store(empty_database_url)
     try:
-        assert current_revision(store.engine) == head_revision() == HEAD_REVISION  # a new revision: update it
-        assert stored_revision(store.engine) == HEAD_REVISION
+        with store.engine.connect() as conn:  # Alembic's own reading of the stored revision
+            alembic_says = MigrationContext.configure(conn).get_current_revision()
+        assert alembic_says == head_revision() == HEAD_REVISION  # a new revision: update HEAD_REVISION
+        assert stored_revision(store.engine) == alembic_says
         assert set(inspect(store.engine).get_table_names()) >= TABLES
         Store(empty_database_url).close()  # a second open finds the schema current and changes nothing
         assert store.counts() == dict.fromkeys(store.counts(), 0)

@@ -193,14 +193,6 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The revision a database is at (None for an empty database)."""
-    from alembic.runtime.migration import MigrationContext
-
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
-
-
 def stored_revision(engine: Engine) -> str | None:
     """The revision a database is at, read with one query (no Alembic import: every command's store
     open asks); None for an empty database.

@@ -24,6 +24,7 @@ BENCHES = [
     "scale_bench",
     "load_bench",
     "targets_bench",
+    "recall_check_bench",
 ]
 
 

@@ -95,3 +95,32 @@ def test_a_recall_imported_while_a_batch_is_screened_is_not_missed(store: Store)
     assert sink.rescreened == 2  # both screened again under the new recall set
     with store.transaction() as uow:  # and marked screened at the version that includes the new recall
         assert uow.listings.count_to_screen(sink._version) == 0
+
+
+def test_the_recall_set_is_read_only_when_it_changed_and_a_failed_build_is_tried_again(store: Store) -> None:
+    from tests.sql_reads import reads_of
+
+    built: list[int] = []
+
+    def counting(targets: Sequence[Target], rules: bool) -> Screener:
+        if len(targets) > 1 and len(built) == 1:
+            built.append(-1)
+            raise MemoryError("no room for the new index")
+        built.append(len(targets))
+        return Screener(list(targets))
+
+    with store.transaction() as uow:
+        uow.recalls.upsert(Recall("26561", "CPSC", "BABESIDE Recalls Doll and Stroller Toys"), [TARGET])
+    sink = ServiceSink(store, factory=counting)
+    sink.handle("create", Listing("G1", "Garden hose 25 m with brass nozzle"))
+    with reads_of(store, "recalls") as reads:
+        sink.handle("create", Listing("G2", "Garden hose 50 m with brass nozzle"))
+    hashes = [q for q in reads if "recalls.content_hash" in q]
+    assert hashes == [] and built == [1]  # the same recall set: its revision alone was read
+    other = Target("26562", "CPSC", brand="Lumo", product_name="night light", model_numbers=["LK-77Q"])
+    with store.transaction() as uow:
+        uow.recalls.upsert(Recall("26562", "CPSC", "Lumo Recalls Night Lights"), [other])
+    with pytest.raises(MemoryError):
+        sink.handle("create", Listing("G3", "Garden hose 15 m with brass nozzle"))
+    lumo = Listing("L-lumo", "Lumo kids night light LK-77Q", seller_id="S7")
+    assert sink.handle("create", lumo).matches and built == [1, -1, 2]  # built on the next event

@@ -49,6 +49,7 @@ class ScreenerCache:
     screener: Any = None
     version: str = ""
     checked_at: float = 0.0
+    revision: int | None = None  # the recall set's revision read before ``fingerprint``
 
 
 class Enforcer:
@@ -413,13 +414,19 @@ class Enforcer:
             changed, self._recalls_changed = self._recalls_changed, False  # a commit after the read marks it
             try:
                 with self.store.transaction() as uow:
-                    fp = uow.recalls.active_fingerprint()
-                    stale = fp != c.fingerprint or c.screener is None
-                    targets = uow.recalls.active_targets() if stale else None
+                    revision = uow.recalls.revision()  # before the fingerprint it vouches for
+                    if revision == c.revision and c.screener is not None:
+                        targets = None  # the same recall set: one row read, not every recall's hash
+                    else:
+                        fp = uow.recalls.active_fingerprint()
+                        stale = fp != c.fingerprint or c.screener is None
+                        targets = uow.recalls.active_targets() if stale else None
+                        if not stale:
+                            c.revision = revision  # a rebuild records it once it has succeeded
                 if targets is not None:
                     scr = (self.screener_factory or default_screener)(targets, True)
                     version = scan_version(fp, scr.model_version, policy_of(scr))
-                    c = self._screener = ScreenerCache(fp, scr, version)  # swapped in whole
+                    c = self._screener = ScreenerCache(fp, scr, version, revision=revision)  # swapped whole
                     if self.settle_heap_after_build:
                         settle_heap()
             except BaseException:

@@ -53,6 +53,7 @@ class ServiceSink:
     ) -> None:
         self.store, self.factory, self.actor = store, factory, actor
         self._fingerprint: list[Any] | None = None
+        self._revision: int | None = None  # the recall set's revision read before ``_fingerprint``
         self._screener: ScreenerLike | None = None
         self._version = ""
         self.counts: dict[str, int] = {"new": 0, "unchanged": 0, "stale": 0, "deleted": 0}
@@ -70,12 +71,15 @@ class ServiceSink:
         return sink
 
     def _screener_for(self, uow: UnitOfWork) -> ScreenerLike | None:
+        revision = uow.recalls.revision()  # before the fingerprint it vouches for
+        if revision == self._revision:
+            return self._screener  # the same recall set: one row read, not every recall's hash
         fp = uow.recalls.active_fingerprint()
-        if fp != self._fingerprint:
-            self._fingerprint = fp
-            self._screener = self.factory(uow.recalls.active_targets(), True) if fp else None
-            s = self._screener
+        if fp != self._fingerprint:  # a build that raises leaves all three as they were: tried again
+            s = self.factory(uow.recalls.active_targets(), True) if fp else None
             self._version = scan_version(fp, s.model_version, policy_of(s)) if s else ""
+            self._fingerprint, self._screener = fp, s
+        self._revision = revision
         return self._screener
 
     def handle(self, op: str, listing: Listing, version: str = "") -> SinkResult:

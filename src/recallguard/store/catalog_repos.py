@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from recallguard.domain.models import BadRecord, Listing, Recall, RecallStatus, Target
@@ -35,17 +35,40 @@ from recallguard.store.convert import (
     utc,
 )
 from recallguard.store.listing_key_repos import KeyRow, ListingKeyRepo
-from recallguard.store.tables import ListingRow, QuarantineRow, RecallRow, TargetRow
+from recallguard.store.tables import ListingRow, QuarantineRow, RecallRow, RecallSetRevisionRow, TargetRow
 
 # The publish path's statements, built once: building a select each call (and its cache key) costs
 # more than SQLite running it; table columns, not ORM attributes, keep the ORM's result setup out.
 _LISTINGS, _RECALLS = cast(Table, ListingRow.__table__), cast(Table, RecallRow.__table__)
+_REVISION = cast(Table, RecallSetRevisionRow.__table__)
+_READ_REVISION = select(_REVISION.c.revision).where(_REVISION.c.id == 1)
+_RAISE_REVISION = update(_REVISION).where(_REVISION.c.id == 1).values(revision=_REVISION.c.revision + 1)
 _LISTING_INSERT = insert(_LISTINGS)  # Core: no ORM bulk-insert machinery
 _CONTENT_HASHES = select(_LISTINGS.c.listing_id, _LISTINGS.c.content_hash).where(
     _LISTINGS.c.listing_id.in_(bindparam("ids", expanding=True))
 )
 #: Set on a session whose transaction created or amended a recall (``Store.on_commit`` hears it).
 RECALLS_CHANGED = "recalls_changed"
+_REVISION_RAISED = "recall_set_revision_raised"
+
+
+def _raise_revision(session: Session) -> None:
+    """Before a commit that created or amended a recall: the recall set's revision, raised once, last
+    (on PostgreSQL its row lock is then held only by a transaction already committing, so two imports
+    never wait on each other in a cycle)."""
+    if session.info.get(RECALLS_CHANGED) and not session.info.get(_REVISION_RAISED):
+        session.info[_REVISION_RAISED] = True
+        if session.execute(_RAISE_REVISION).rowcount == 0:  # type: ignore[attr-defined]
+            session.execute(insert(_REVISION).values(id=1, revision=1))  # the row was removed by hand
+
+
+def _revision_committed(session: Session) -> None:
+    session.info.pop(_REVISION_RAISED, None)  # a session used again: its next change raises it again
+
+
+event.listen(Session, "before_commit", _raise_revision)
+event.listen(Session, "after_commit", _revision_committed)
+event.listen(Session, "after_rollback", _revision_committed)
 _PRIORITY_KEYS = select(_RECALLS.c.authority, _RECALLS.c.recall_number).where(_RECALLS.c.priority.is_(True))
 _ACTIVE_FINGERPRINT = (
     select(_RECALLS.c.authority, _RECALLS.c.recall_number, _RECALLS.c.content_hash)
@@ -160,6 +183,22 @@ class RecallRepo:
             .order_by(RecallRow.authority, RecallRow.recall_number, TargetRow.position)
         )
         return [target_from_json(d) for d in self.s.scalars(q)]
+
+    def revision(self) -> int:
+        """The recall set's revision: raised by every commit that created or amended a recall. Equal
+        revisions read at two moments mean the same recall set; read it *before* the fingerprint it
+        vouches for (a change committed between the two reads then shows as a new revision).
+
+        >>> from recallguard.store import Store
+        >>> store = Store("sqlite://")
+        >>> with store.transaction() as uow:
+        ...     before = uow.recalls.revision()
+        ...     _ = uow.recalls.upsert(Recall("26561", "CPSC", "Doll"), [Target("26561", "CPSC")])
+        >>> with store.transaction() as uow:
+        ...     uow.recalls.revision() - before
+        1
+        """
+        return int(self.s.execute(_READ_REVISION).scalar() or 0)
 
     def active_fingerprint(self) -> list[tuple[str, str, str]]:
         """(authority, number, content hash) of every active recall, sorted: a scan's recall set."""

@@ -82,6 +82,17 @@ class TargetRow(Base):
     recall: Mapped[RecallRow] = relationship(back_populates="targets")
 
 
+class RecallSetRevisionRow(Base):
+    """One row (``id`` 1, revision ``r001``): a counter every change to a stored recall raises in its own
+    transaction, so a long-running process sees that the recall set is unchanged by reading one row
+    instead of every active recall's content hash."""
+
+    __tablename__ = "recall_set_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class ListingRow(Base):
     __tablename__ = "listings"
 

@@ -1,6 +1,7 @@
 """The fingerprint bank in the stateful path: cost of writing an entry (in the action's
 transaction), rebuilding the in-memory bank from the store, the memory the rebuilt bank holds per entry
-(tracemalloc), a screening check, and applying one change by polling — by bank size, on a SQLite file.
+(tracemalloc), a screening check, applying one change by polling, and the poll thread's repair from
+the actions table (and how far apart that puts repairs) — by bank size, on a SQLite file.
 
 python -m bench.bank_bench [--sizes 1000,10000]   → bench/results/bank.json
 
@@ -25,7 +26,7 @@ from typing import Any
 from recallguard.domain.models import DecisionKind, Listing, Match
 from recallguard.enforcement.actions import action_for
 from recallguard.matching.bank_entries import ActionEvidence
-from recallguard.service.bank import BankService
+from recallguard.service.bank import SYNC_EVERY, BankService, next_repair_at
 from recallguard.service.bank_record import fingerprint_entry
 from recallguard.store import Store, UnitOfWork
 from recallguard.store.bank_repos import BankRepo
@@ -120,6 +121,9 @@ def measure(n: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         svc.poll()
         poll = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        svc.sync()  # what the poll thread's repair does when nothing needs repairing
+        repair = time.perf_counter() - t0
         svc.stop()
     return {
         "entries": n,
@@ -130,6 +134,8 @@ def measure(n: int) -> dict[str, Any]:
         "check_p99_ms": round(1000 * lat[int(len(lat) * 0.99)], 3),
         "homoglyph_copies_caught": round(caught / len(copies), 3),
         "poll_one_change_ms": round(1000 * poll, 2),
+        "repair_ms": round(1000 * repair, 2),
+        "repairs_every_s_at_1s_polls": round(next_repair_at(0.0, repair, SYNC_EVERY * 1.0), 1),
     }
 
 

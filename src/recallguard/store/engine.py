@@ -36,7 +36,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 PG_MIGRATION_LOCK = 0x72676D67  # advisory lock id held while migrating a PostgreSQL database
 #: The newest revision under ``migrations/versions``, known without Alembic (a new revision updates it:
 #: tests/store/test_store.py holds it to Alembic's head)
-HEAD_REVISION = "r001"
+HEAD_REVISION = "r002"
 
 
 def normalise_url(url: str) -> str:

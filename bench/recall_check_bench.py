@@ -103,7 +103,7 @@ def main() -> int:
         "fill_seconds": round(fill_s, 1),
         "rounds": a.rounds,
         **out,
-        "server_checks_every_s": 2.0,
+        "server_checks_every_s": ServiceSettings.model_fields["gate_refresh_s"].default,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "recall_check.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -54,3 +54,48 @@ def test_another_process_sees_the_change(store: Store) -> None:
     with Store(store.url) as other_process, other_process.transaction() as uow:
         uow.recalls.upsert(*_recall("27301"))
     assert _revision(store) == seen + 1
+
+
+def test_two_imports_that_touch_each_others_recalls_both_land(store: Store) -> None:
+    """Two processes importing at once, each writing a recall the other writes too. The revision's row
+    is locked last, by a transaction already committing: had each import locked it with its first
+    recall, the first would hold it while waiting for the second's recall row, and the second would
+    hold that row while waiting for the revision (PostgreSQL: a deadlock, one import aborted)."""
+    import threading
+
+    with store.transaction() as uow:  # both amend it (two imports creating one recall at once: one fails)
+        uow.recalls.upsert(*_recall("27402"))
+    start = _revision(store)
+    first_wrote, second_wrote = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with Store(store.url) as process, process.transaction() as uow:
+                uow.recalls.upsert(*_recall("27401"))
+                first_wrote.set()
+                second_wrote.wait(1.5)  # SQLite: the other import waits for this one's writer lock
+                uow.recalls.upsert(*_recall("27402", "Lumo night light recalled (first import)"))
+        except BaseException as e:  # reported below
+            errors.append(e)
+        finally:
+            first_wrote.set()
+
+    def second() -> None:
+        try:
+            first_wrote.wait(30)
+            with Store(store.url) as process, process.transaction() as uow:
+                uow.recalls.upsert(*_recall("27402", "Lumo night light recalled (second import)"))
+                second_wrote.set()
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and not any(t.is_alive() for t in threads)
+    assert _revision(store) == start + 2  # two commits that changed recalls
+    with store.transaction() as uow:
+        assert {n for _, n, _ in uow.recalls.active_fingerprint()} >= {"27401", "27402"}

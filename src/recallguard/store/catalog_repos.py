@@ -49,26 +49,19 @@ _CONTENT_HASHES = select(_LISTINGS.c.listing_id, _LISTINGS.c.content_hash).where
 )
 #: Set on a session whose transaction created or amended a recall (``Store.on_commit`` hears it).
 RECALLS_CHANGED = "recalls_changed"
-_REVISION_RAISED = "recall_set_revision_raised"
 
 
 def _raise_revision(session: Session) -> None:
-    """Before a commit that created or amended a recall: the recall set's revision, raised once, last
-    (on PostgreSQL its row lock is then held only by a transaction already committing, so two imports
-    never wait on each other in a cycle)."""
-    if session.info.get(RECALLS_CHANGED) and not session.info.get(_REVISION_RAISED):
-        session.info[_REVISION_RAISED] = True
-        if session.execute(_RAISE_REVISION).rowcount == 0:  # type: ignore[attr-defined]
-            session.execute(insert(_REVISION).values(id=1, revision=1))  # the row was removed by hand
-
-
-def _revision_committed(session: Session) -> None:
-    session.info.pop(_REVISION_RAISED, None)  # a session used again: its next change raises it again
+    """Before a commit that created or amended a recall (SQLAlchemy calls it once a commit): the recall
+    set's revision, raised last (on PostgreSQL its row lock is then held only by a transaction already
+    committing, so two imports never wait on each other in a cycle)."""
+    if not session.info.get(RECALLS_CHANGED):
+        return
+    if session.execute(_RAISE_REVISION).rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(insert(_REVISION).values(id=1, revision=1))  # the row was removed by hand
 
 
 event.listen(Session, "before_commit", _raise_revision)
-event.listen(Session, "after_commit", _revision_committed)
-event.listen(Session, "after_rollback", _revision_committed)
 _PRIORITY_KEYS = select(_RECALLS.c.authority, _RECALLS.c.recall_number).where(_RECALLS.c.priority.is_(True))
 _ACTIVE_FINGERPRINT = (
     select(_RECALLS.c.authority, _RECALLS.c.recall_number, _RECALLS.c.content_hash)

@@ -18,6 +18,8 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, event, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from recallguard.domain.models import BadRecord, Listing, Recall, RecallStatus, Target
@@ -137,14 +139,18 @@ class RecallRepo:
             for i, t in enumerate(targets)
         ]
         if row is None:
-            row = RecallRow(authority=recall.authority, recall_number=recall.recall_number, version=1)
-            row.created_at = ts
-            for k, v in fields.items():
-                setattr(row, k, v)
-            row.targets = new_targets
-            self.s.add(row)
-            self.s.flush()
-            return RecallUpsert("created", 1, None, h)
+            key = {"authority": recall.authority, "recall_number": recall.recall_number}
+            if self._insert_new({**key, **fields, "version": 1, "created_at": ts}):
+                row = self._row(recall.authority, recall.recall_number)
+                assert row is not None
+                row.targets = new_targets
+                self.s.flush()
+                return RecallUpsert("created", 1, None, h)
+            # another import created it meanwhile and has committed: amend it as any stored recall
+            row = self._row(recall.authority, recall.recall_number)
+            assert row is not None
+            if row.content_hash == h:
+                return RecallUpsert("unchanged", row.version, RecallStatus(row.status), h)
         previous = RecallStatus(row.status)
         for k, v in fields.items():
             setattr(row, k, v)
@@ -152,6 +158,19 @@ class RecallRepo:
         row.targets = new_targets
         self.s.flush()
         return RecallUpsert("amended", row.version, previous, h)
+
+    def _insert_new(self, values: dict[str, object]) -> bool:
+        """Insert a recall row unless one with its key is there; False when another transaction's
+        (committed meanwhile: PostgreSQL waits for it, SQLite's writer lock for its commit) was."""
+        dialect = self.s.get_bind().dialect.name
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = (
+            insert_(_RECALLS)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["authority", "recall_number"])
+            .returning(_RECALLS.c.id)
+        )
+        return self.s.execute(stmt).first() is not None
 
     def targets_of(self, authority: str, number: str) -> list[Target]:
         """The targets of one recall, in extraction order."""

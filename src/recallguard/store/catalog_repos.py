@@ -49,6 +49,9 @@ _LISTING_INSERT = insert(_LISTINGS)  # Core: no ORM bulk-insert machinery
 _CONTENT_HASHES = select(_LISTINGS.c.listing_id, _LISTINGS.c.content_hash).where(
     _LISTINGS.c.listing_id.in_(bindparam("ids", expanding=True))
 )
+#: Up to this many new listings at once are inserted so that another writer's copy of one is met,
+#: not failed on (``ListingRepo._insert_new``)
+GUARDED_INSERT = 500
 #: Set on a session whose transaction created or amended a recall (``Store.on_commit`` hears it).
 RECALLS_CHANGED = "recalls_changed"
 
@@ -298,7 +301,15 @@ class ListingRepo:
                 )  # fmt: skip
         index = ListingKeyRepo(self.s)  # listing-side indexes, in the same transaction
         if new_rows:
-            self.s.execute(_LISTING_INSERT, new_rows)
+            new_rows, late = self._insert_new(new_rows)
+            if late:  # stored by another writer meanwhile (committed): stored listings like any other
+                stored = self.content_hashes([r["listing_id"] for r in late])
+                changed_rows += [
+                    {k: v for k, v in r.items() if k != "created_at"}
+                    for r in late
+                    if stored.get(r["listing_id"]) != r["content_hash"]
+                ]
+        if new_rows:
             index.add([by_id[r["listing_id"]] for r in new_rows], keys)
             for r in new_rows:
                 self._inserted[r["listing_id"]] = dataclasses.replace(
@@ -314,6 +325,30 @@ class ListingRepo:
         return ListingUpsert(
             [r["listing_id"] for r in new_rows], [r["listing_id"] for r in changed_rows], unchanged
         )
+
+    def _insert_new(
+        self, rows: list[dict[str, object]]
+    ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+        """Insert the rows of listings read as absent; returns those inserted and those another writer
+        stored meanwhile. A few rows (publish time, the stream: where two writers of one new listing
+        meet, a retried call or two workers) go through ``INSERT … ON CONFLICT DO NOTHING RETURNING``,
+        which waits for the other writer's commit; a bulk load keeps the plain insert, 2-3 times faster
+        on PostgreSQL, and a bulk load racing another writer fails whole and is rerun."""
+        if len(rows) > GUARDED_INSERT:
+            self.s.execute(_LISTING_INSERT, rows)
+            return rows, []
+        dialect = self.s.get_bind().dialect.name
+        stmt = (
+            (pg_insert if dialect == "postgresql" else sqlite_insert)(_LISTINGS)
+            .on_conflict_do_nothing(index_elements=["listing_id"])
+            .returning(_LISTINGS.c.listing_id)
+        )
+        inserted = set(self.s.scalars(stmt, rows))
+        if len(inserted) == len(rows):
+            return rows, []
+        return [r for r in rows if r["listing_id"] in inserted], [
+            r for r in rows if r["listing_id"] not in inserted
+        ]
 
     def content_hashes(self, listing_ids: Sequence[str]) -> dict[str, str]:
         """The stored content hash of each of ``listing_ids`` that is stored."""

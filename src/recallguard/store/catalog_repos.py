@@ -15,9 +15,9 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, event, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Executable, Table, bindparam, event, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -54,6 +54,25 @@ _CONTENT_HASHES = select(_LISTINGS.c.listing_id, _LISTINGS.c.content_hash).where
 GUARDED_INSERT = 500
 #: Set on a session whose transaction created or amended a recall (``Store.on_commit`` hears it).
 RECALLS_CHANGED = "recalls_changed"
+
+
+_UNLESS_STORED: dict[tuple[str, str], Executable] = {}
+
+
+def _insert_unless_stored(
+    session: Session, table: Table, key: tuple[str, ...], returning: ColumnElement[Any]
+) -> Executable:
+    """``INSERT … ON CONFLICT (key) DO NOTHING RETURNING returning`` into ``table`` for the session's
+    database (built once per database kind): a row another transaction inserted meanwhile is skipped,
+    after waiting for that transaction, instead of failing this one, and is missing from what it returns.
+    """
+    dialect = session.get_bind().dialect.name
+    stmt = _UNLESS_STORED.get((dialect, table.name))
+    if stmt is None:
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert_(table).on_conflict_do_nothing(index_elements=list(key)).returning(returning)
+        _UNLESS_STORED[(dialect, table.name)] = stmt
+    return stmt
 
 
 def _raise_revision(session: Session) -> None:
@@ -165,15 +184,8 @@ class RecallRepo:
     def _insert_new(self, values: dict[str, object]) -> bool:
         """Insert a recall row unless one with its key is there; False when another transaction's
         (committed meanwhile: PostgreSQL waits for it, SQLite's writer lock for its commit) was."""
-        dialect = self.s.get_bind().dialect.name
-        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = (
-            insert_(_RECALLS)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["authority", "recall_number"])
-            .returning(_RECALLS.c.id)
-        )
-        return self.s.execute(stmt).first() is not None
+        stmt = _insert_unless_stored(self.s, _RECALLS, ("authority", "recall_number"), _RECALLS.c.id)
+        return self.s.execute(stmt, values).first() is not None
 
     def targets_of(self, authority: str, number: str) -> list[Target]:
         """The targets of one recall, in extraction order."""
@@ -337,12 +349,7 @@ class ListingRepo:
         if len(rows) > GUARDED_INSERT:
             self.s.execute(_LISTING_INSERT, rows)
             return rows, []
-        dialect = self.s.get_bind().dialect.name
-        stmt = (
-            (pg_insert if dialect == "postgresql" else sqlite_insert)(_LISTINGS)
-            .on_conflict_do_nothing(index_elements=["listing_id"])
-            .returning(_LISTINGS.c.listing_id)
-        )
+        stmt = _insert_unless_stored(self.s, _LISTINGS, ("listing_id",), _LISTINGS.c.listing_id)
         inserted = set(self.s.scalars(stmt, rows))
         if len(inserted) == len(rows):
             return rows, []

@@ -206,6 +206,33 @@ def test_one_match_and_one_action_per_listing_and_recall(store: Store) -> None:
         uow.flush()
 
 
+def test_bulk_action_reads_give_what_single_reads_give(store: Store) -> None:
+    """The gate is built from ``all_actions`` and refreshed from ``actions_changed_since``, which read
+    plain rows instead of ORM objects: the same actions, UTC-aware times, only what changed since."""
+    from recallguard.store.enforcement_tables import EnforcementRepo
+
+    def add(listing_id: str) -> str:
+        m = Match(listing_id, "26561", "CPSC", 0.97, DecisionKind.BLOCK, "model BS-100", {}, "v1")
+        with store.transaction() as uow:
+            uow.listings.upsert_many([Listing(listing_id, "BABESIDE stroller BS-100")])
+            uow.matches.upsert(m)
+            return uow.actions.add(action_for(m)).action_id  # type: ignore[arg-type]
+
+    first = add("A")
+    between = datetime.now(UTC)
+    second = add("B")
+    with store.transaction() as uow:
+        repo = EnforcementRepo(uow.session)
+        one_by_one = {i: repo.action(i) for i in (first, second)}
+        every = {a.action_id: a for a in repo.all_actions()}
+        changed = repo.actions_changed_since(between)
+    assert every == one_by_one
+    assert [a.action_id for a in changed] == [second]
+    got = every[second]
+    assert got.countries == ["US"] and got.kind == ActionKind.RESTRICT and got.state == ActionState.APPROVED
+    assert got.updated_at is not None and got.updated_at.tzinfo is not None and got.updated_at >= between
+
+
 def test_audit_chain_verifies_and_detects_tampering(store: Store) -> None:
     with store.transaction() as uow:
         for i in range(5):

@@ -72,7 +72,27 @@ def _match(row: MatchRow | Row[Any]) -> Match:
     )
 
 
-def _action(row: ActionRow) -> Action:
+#: The columns :func:`_action` reads. Reads of many actions (the gate's build at start and its refresh
+#: every two seconds) select these as plain rows: ~6 µs a row against ~34 µs an ORM object (20,000
+#: actions on SQLite, 0.12 against 0.7 s), time a server's requests otherwise wait for the GIL.
+ACTION_COLUMNS = tuple(
+    cast(Table, ActionRow.__table__).c[name]  # table columns: ORM-enabled column reads cost twice as much
+    for name in (
+        "listing_id",
+        "recall_number",
+        "authority",
+        "kind",
+        "countries",
+        "state",
+        "action_id",
+        "reason",
+        "created_at",
+        "updated_at",
+    )
+)
+
+
+def _action(row: ActionRow | Row[Any]) -> Action:
     return Action(
         listing_id=row.listing_id,
         recall_number=row.recall_number,

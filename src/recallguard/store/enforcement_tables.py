@@ -27,7 +27,7 @@ from recallguard.enforcement.auth import Role, TokenRecord
 from recallguard.enforcement.connector import Delivery
 from recallguard.enforcement.sla import SlaCase
 from recallguard.store.convert import now, utc
-from recallguard.store.enforcement_repos import _action
+from recallguard.store.enforcement_repos import ACTION_COLUMNS, _action
 from recallguard.store.tables import ActionRow, Base
 
 TS = DateTime(timezone=True)
@@ -379,11 +379,11 @@ class EnforcementRepo:
         return _action(r) if r else None
 
     def all_actions(self) -> list[Action]:
-        return [_action(r) for r in self.s.scalars(select(ActionRow))]
+        return [_action(r) for r in self.s.execute(select(*ACTION_COLUMNS))]
 
     def actions_changed_since(self, since: datetime) -> list[Action]:
-        q = select(ActionRow).where(ActionRow.updated_at >= since).order_by(ActionRow.updated_at)
-        return [_action(r) for r in self.s.scalars(q)]
+        q = select(*ACTION_COLUMNS).where(ActionRow.updated_at >= since).order_by(ActionRow.updated_at)
+        return [_action(r) for r in self.s.execute(q)]
 
     def actions_for_listings(self, ids: Iterable[str]) -> list[Action]:
         q = select(ActionRow).where(ActionRow.listing_id.in_(list(ids))).order_by(ActionRow.created_at)

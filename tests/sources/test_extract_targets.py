@@ -95,6 +95,26 @@ def test_companies_are_aliases_not_the_brand(recalls: dict[str, Recall]) -> None
     assert "Gudook Outdoor Sports" in gudook.brand_aliases  # the Amazon seller named in the title
 
 
+def test_a_model_year_is_not_part_of_the_brand() -> None:
+    """Bicycle and vehicle recalls name products by model year: the brand is what follows it (a listing
+    never writes "2018 Schwinn", and the year alone would read as a brand in any title that has it)."""
+    schwinn = Recall("1", "CPSC", "Pacific Cycle Recalls Adult Men's Mountain Bicycles Due to Fall Hazard",
+                     product_names=["2018 Schwinn Abbott Adult Men's Full Suspension Mountain Bicycles"],
+                     manufacturers=["Pacific Cycle"])  # fmt: skip
+    masi = Recall("2", "CPSC", "Haro Bicycles Recalls Masi Evoluzione and Gran Corsa Bicycles",
+                  product_names=["Model Year 2017-2020 Masi Evoluzione and Gran Corsa bicycles"])  # fmt: skip
+    assert [t.brand for t in extract_targets(schwinn)] == ["Schwinn"]
+    assert [t.brand for t in extract_targets(masi)] == ["Masi"]
+    assert "Haro Bicycles" in extract_targets(masi)[0].brand_aliases
+
+
+def test_sibling_models_named_after_the_brand_are_not_brands() -> None:
+    involves = "This recall involves 2010-2012 Cannondale Bad Boy and Bad Girl commuter bicycles."
+    r = Recall("3", "CPSC", "Cycling Sports Group Recalls Commuter Bicycles Due to Fall Hazard",
+               product_names=["Cannondale commuter bicycles"], description=involves)  # fmt: skip
+    assert [t.brand for t in extract_targets(r)] == ["Cannondale"]
+
+
 def test_context_fields_come_from_the_recall(recalls: dict[str, Recall]) -> None:
     r = recalls["26528"]
     t = extract_targets(r)[0]

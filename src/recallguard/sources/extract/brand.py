@@ -108,13 +108,47 @@ def _is_name_word(token: str, lower: frozenset[str]) -> bool:
     return not is_common_word(t, lower)
 
 
+#: A model year (1950-2039) or a range of them ("2017-2020", "2007/2008"), as product names start with.
+_YEAR = re.compile(r"(?:19[5-9]\d|20[0-3]\d)(?:[-–/](?:19[5-9]\d|20[0-3]\d|\d\d))?")
+#: Words that, before or after a model year, say it is one ("Model Year 2017-2020 Masi ...", "2009 Model
+#: Electra Bicycles"): never a brand.
+_YEAR_WORDS = frozenset({"model", "models", "year", "years", "my", "and", "&", "to"})
+
+
+def _skip_model_years(words: list[str]) -> list[str]:
+    """The words after a leading model year and the words that name it as one (all of them when
+    nothing else follows).
+
+    >>> _skip_model_years("Model Year 2017-2020 Masi Evoluzione".split())
+    ['Masi', 'Evoluzione']
+    >>> _skip_model_years("2018 Schwinn Abbott".split()), _skip_model_years("32 Degrees Jackets".split())
+    (['Schwinn', 'Abbott'], ['32', 'Degrees', 'Jackets'])
+    """
+    i = 0
+    while i < len(words) - 1 and (_YEAR.fullmatch(words[i]) or words[i].lower() in _YEAR_WORDS):
+        i += 1
+    skipped = words[:i]
+    if not any(_YEAR.fullmatch(w) for w in skipped):
+        return words  # "Model X Strollers", "Years of Fun": not a model year
+    return words[i:]
+
+
 def leading_brand(name: str, prose: str, companies: list[str]) -> str:
-    """The brand words a product name starts with ('Gudook Adult Bike Helmets' -> 'Gudook')."""
+    """The brand words a product name starts with ('Gudook Adult Bike Helmets' -> 'Gudook'), after a
+    model year ('2018 Schwinn Abbott Bicycles' -> 'Schwinn', not '2018 Schwinn': a listing never writes
+    the brand with the year, and the year alone would read as the brand in any title with that year).
+
+    >>> leading_brand("2018 Schwinn Abbott Bicycles", "", []), leading_brand("17 Stories Sofas", "", [])
+    ('Schwinn', '17 Stories')
+    """
     lower = lowercase_words(prose)
-    words = re.findall(r"[A-Za-z0-9][\w'’&+.!-]*", name or "")
+    written = re.findall(r"[A-Za-z0-9][\w'’&+.!-]*", name or "")
+    words = _skip_model_years(written)
     if not words:
         return ""
     first = words[0]
+    if first.isdigit() and words is not written:
+        return ""  # '2010 26" Epic Bicycles': a size after the year, not a brand like '32 Degrees'
     if first.isdigit():
         if len(words) > 1 and _is_name_word(words[1], lower) and not words[1][0].isdigit():
             return f"{first} {words[1]}"  # 17 Stories, 32 Degrees
@@ -201,7 +235,14 @@ def involved_names(description: str, companies: list[str]) -> list[str]:
     if not m:
         return []
     runs = [_clean_run(g) for g in m.groups() if g]
-    return _dedupe([b for b in (leading_brand(r, description, companies) for r in runs if r) if b])
+    names: list[str] = []
+    earlier: set[str] = set()  # the words of the runs before, after their brands
+    for r in runs:
+        b = leading_brand(r, description, companies)
+        if b and b.lower() not in earlier:  # "Cannondale Bad Boy and Bad Girl": a sibling model, not a brand
+            names.append(b)
+        earlier |= {w.lower() for w in r.split()} - {w.lower() for w in b.split()}
+    return _dedupe(names)
 
 
 def _dedupe(names: list[str]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from recallguard.matching.normalize import normalize_text
 from recallguard.matching.profiles import ListingProfile, TargetProfile
 
 #: +1: more of it never lowers the probability; -1: never raises it; 0: free (LightGBM monotone constraints).
@@ -251,7 +252,7 @@ def explain(
     if f["model_conflict"]:
         ev.append(f"model conflict: listing {', '.join(sorted(lp.field_models))[:40]} not recalled")
     if brand_hit:
-        ev.append(f"brand {tp.target.brand or brand_hit[0]} ({brand_hit[1]})")
+        ev.append(f"brand {brand_shown(tp, brand_hit[0])} ({brand_hit[1]})")
     if f["brand_conflict"]:
         ev.append(f"brand conflict: listing brand {lp.listing.brand!r}")
     if f["name_cover"] >= 0.5:
@@ -263,3 +264,24 @@ def explain(
     if fixed := lp.fixed_tokens & (tp.key_tokens | tp.text_tokens):  # only the words of this recall
         ev.append(f"misspelt words read as {', '.join(sorted(fixed))}")
     return "; ".join(ev) or "text similarity"
+
+
+def brand_shown(tp: TargetProfile, form: str) -> str:
+    """The recall's brand as a reviewer reads it, with the name the listing matched when that was
+    another name than the brand's (a company, another brand of the recall: "Tailwind as 'Burley
+    Design'": the listing says Burley, the recalled product line is Tailwind).
+
+    >>> from recallguard.domain.models import Target
+    >>> from recallguard.matching.profiles import target_profile
+    >>> tp = target_profile(Target("1", "CPSC", brand="Tailwind", brand_aliases=["Burley Design"]))
+    >>> brand_shown(tp, "tailwind"), brand_shown(tp, "burley design"), brand_shown(tp, "burley")
+    ('Tailwind', "Tailwind as 'Burley Design'", "Tailwind as 'burley'")
+    >>> brand_shown(target_profile(Target("2", "CPSC", brand="West Marine")), "west")
+    'West Marine'
+
+    """
+    t = tp.target
+    if not t.brand or not set(form.split()).isdisjoint(tp.brand_norm.split()):
+        return t.brand or form  # the brand or a part of it ("West Marine" matched as "west")
+    written = next((a for a in t.brand_aliases if normalize_text(a) == form), form)
+    return f"{t.brand} as {written!r}"

@@ -97,7 +97,7 @@ def test_companies_are_aliases_not_the_brand(recalls: dict[str, Recall]) -> None
 
 def test_a_model_year_is_not_part_of_the_brand() -> None:
     """Bicycle and vehicle recalls name products by model year: the brand is what follows it (a listing
-    never writes "2018 Schwinn", and the year alone would read as a brand in any title that has it)."""
+    never writes "2018 Schwinn")."""
     schwinn = Recall("1", "CPSC", "Pacific Cycle Recalls Adult Men's Mountain Bicycles Due to Fall Hazard",
                      product_names=["2018 Schwinn Abbott Adult Men's Full Suspension Mountain Bicycles"],
                      manufacturers=["Pacific Cycle"])  # fmt: skip

@@ -278,7 +278,6 @@ def brand_shown(tp: TargetProfile, form: str) -> str:
     ('Tailwind', "Tailwind as 'Burley Design'", "Tailwind as 'burley'")
     >>> brand_shown(target_profile(Target("2", "CPSC", brand="West Marine")), "west")
     'West Marine'
-
     """
     t = tp.target
     if not t.brand or not set(form.split()).isdisjoint(tp.brand_norm.split()):

@@ -136,7 +136,7 @@ def _skip_model_years(words: list[str]) -> list[str]:
 def leading_brand(name: str, prose: str, companies: list[str]) -> str:
     """The brand words a product name starts with ('Gudook Adult Bike Helmets' -> 'Gudook'), after a
     model year ('2018 Schwinn Abbott Bicycles' -> 'Schwinn', not '2018 Schwinn': a listing never writes
-    the brand with the year, and the year alone would read as the brand in any title with that year).
+    the brand with the year, so "2018 Schwinn" met a listing's "Schwinn" only as a weak part of itself).
 
     >>> leading_brand("2018 Schwinn Abbott Bicycles", "", []), leading_brand("17 Stories Sofas", "", [])
     ('Schwinn', '17 Stories')

@@ -1,6 +1,6 @@
-"""Words a seller disguised: leetspeak ("R4z0r 3l3ctr1c 5c00t3r") and Chinese sales and product words
-around English ones. The screener reads the words, and leaves model numbers, sizes and everyday codes
-as they were written."""
+"""Words a seller disguised: leetspeak ("R4z0r 3l3ctr1c 5c00t3r"), words run together in camel case
+("RazorElectricScooterE300") and Chinese sales and product words around English ones. The screener
+reads the words, and leaves model numbers, sizes and everyday codes as they were written."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from recallguard.domain.models import DecisionKind, Listing, Target
 from recallguard.matching.bank_entries import ActionEvidence
+from recallguard.matching.evasion import split_run_together
 from recallguard.matching.fingerprints import FingerprintBank
 from recallguard.matching.index import TargetIndex
 from recallguard.matching.leet import LeetDecoder
@@ -109,3 +110,28 @@ def test_chinese_sales_words_are_dropped_and_product_words_read_in_place(screene
     chinese = screener.screen(Listing("L2", "正品 Razor 电动滑板车 包邮", brand="Razor"))
     assert [(m.recall_number, m.decision) for m in chinese[:1]] == [("05193", DecisionKind.BLOCK)]
     assert chinese[0].features["title_cover"] == english[0].features["title_cover"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("title", "recall"),
+    [
+        ("RazorElectricScooterE300FreeShipping", "05193"),
+        ("StaminaEllipticalCrossTrainersHotSale", "21001"),
+        ("BROMPTONT-LineFoldableBicycles", "20111"),
+    ],
+)
+def test_a_title_run_together_in_camel_case_is_read_word_by_word(
+    screener: Screener, title: str, recall: str
+) -> None:
+    # no space, so no word a filter knows: the title is blocked as its words written apart would be
+    apart = screener.screen(Listing("L0", split_run_together(title)))
+    matches = screener.screen(Listing("L1", title))
+    assert [(m.recall_number, m.decision) for m in matches[:1]] == [(recall, DecisionKind.BLOCK)]
+    assert matches[0].score == apart[0].score
+
+
+def test_brands_and_codes_written_in_one_camel_case_word_stay_whole() -> None:
+    # one boundary is how brands are written; codes in lower case have none between letters
+    for text in ("KitchenAid mixer", "iPhone case", "PowerWing scooter", "Joolz Aer2", "harness c032aa00"):
+        assert split_run_together(text) == text
+    assert split_run_together("BRPSki-DooSnowmobiles800R") == "BRP Ski-Doo Snowmobiles 800R"

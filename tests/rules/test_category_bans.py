@@ -53,6 +53,12 @@ def test_chinese_and_german_listings_are_caught(rules: RuleSet) -> None:
     assert de.recall_number == "rule:cpsc-magnet-sets"
 
 
+def test_a_magnet_set_run_together_in_camel_case_is_caught(rules: RuleSet) -> None:
+    (m,) = _one(rules, "216pcs 5mm MagneticBallsDeskToy StressRelief")
+    assert m.recall_number == "rule:cpsc-magnet-sets" and m.decision is DecisionKind.BLOCK
+    assert "'magnetic balls'" in m.evidence
+
+
 def test_generic_magnets_need_the_shape_and_use_of_a_magnet_set(rules: RuleSet) -> None:
     (m,) = _one(rules, "Neodymium magnets 5mm spheres 216pcs")
     assert m.decision is DecisionKind.REVIEW  # no banned-product name: a person decides

@@ -43,6 +43,7 @@ __all__ = [
     "model_key",
     "model_keys",
     "skeleton",
+    "split_run_together",
     "translate_product_terms",
 ]
 
@@ -137,6 +138,39 @@ def skeleton(s: str) -> str:
         return s.lower()
     strict, full = _confusables()
     return " ".join(w if w.isascii() else _fold_word(w, strict, full) for w in s.split(" ")).lower()
+
+
+# Words run together in camel case ("RazorElectricScooterE300", "BRPSki-DooSnowmobiles800R"), so that a
+# filter on words finds none. Boundaries: a lower-case letter before a capital or a digit, a capital
+# that starts a word after capitals ("BRP|Ski"), a digit before a word ("800|Snowmobiles"), and a capital
+# after a letter or digit and a mark ("Stylin'|Scooter™|Free"). A word is split only with two boundaries or
+# more, one of them between letters: one is how many brands and codes are written ("KitchenAid", "iPhone",
+# "Aer2"), and a brand that a recall writes so must still meet itself; codes in lower case ("u021aa00")
+# have no boundary between letters.
+_CAMEL_HINT = re.compile(r"[a-z][A-Z]|[A-Z][A-Z][a-z]")
+_CASE_BOUNDARY = re.compile(r"[a-z][A-Z]|[A-Z][A-Z][a-z]")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[0-9])(?=[A-Z][a-z])")
+_MARK_BOUNDARY = re.compile(r"(?<=[A-Za-z0-9])[^\sA-Za-z0-9'-]+(?=[A-Z])|(?<=[a-z])'(?=[A-Z])")
+
+
+def split_run_together(text: str) -> str:
+    """``text`` with words run together in camel case written apart; other text as it is.
+
+    >>> split_run_together("RazorElectricScooterE300 for kids")
+    'Razor Electric Scooter E300 for kids'
+    >>> split_run_together("BRPSki-DooSnowmobiles800R")
+    'BRP Ski-Doo Snowmobiles 800R'
+    >>> split_run_together("KitchenAid stand mixer, iPhone case, Joolz Aer2, c032aa00")
+    'KitchenAid stand mixer, iPhone case, Joolz Aer2, c032aa00'
+    """
+    if _CAMEL_HINT.search(text) is None:
+        return text
+    out = []
+    for w in text.split(" "):
+        n = len(_CAMEL_BOUNDARY.findall(w)) + len(_MARK_BOUNDARY.findall(w))
+        split = n >= 2 and _CASE_BOUNDARY.search(w) is not None
+        out.append(_CAMEL_BOUNDARY.sub(" ", _MARK_BOUNDARY.sub(" ", w)) if split else w)
+    return " ".join(out)
 
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",

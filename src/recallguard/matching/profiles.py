@@ -270,8 +270,9 @@ def undisguised(text: str) -> str:
 
 def listing_profile(listing: Listing) -> ListingProfile:
     """The matching view of one listing."""
-    title = undisguised(listing.title)
-    head = f"{listing.title} {listing.model}"
+    written = evasion.split_run_together(listing.title)
+    title = undisguised(written)
+    head = f"{written} {listing.model}"
     field_models = model_tokens(head)
     if listing.brand and field_models:  # a brand written in digits ("509") is not a model number
         field_models = field_models - {canonical_model(listing.brand)}

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from recallguard.domain.models import DecisionKind, Listing, Match
 from recallguard.errors import RuleFileError
+from recallguard.matching.evasion import split_run_together
 from recallguard.matching.rules.attributes import UNITS, ListingAttributes, fold, parse_attributes
 from recallguard.matching.rules.model import FIELDS, CategoryRule, Condition, Term, load_rule_file
 
@@ -55,6 +56,12 @@ def _undisguise_word(word: str, vocab: Container[str] | None) -> str | None:
         if _known(joined, vocab):
             return joined
     return None
+
+
+def _listing_text(listing: Listing, fields: Sequence[str], vocab: Container[str] | None) -> str:
+    """The listing's ``fields`` as the rules read them: words run together in camel case written apart
+    ("SmallMagnetBallsSet"), folded, then undisguised."""
+    return undisguise(fold(" \n ".join(split_run_together(getattr(listing, f) or "") for f in fields)), vocab)
 
 
 def undisguise(text: str, vocab: Container[str] | None = None) -> str:
@@ -272,7 +279,7 @@ class RuleSet:
 
     def screen(self, listing: Listing) -> list[Match]:
         """Matches (block or review) of ``listing`` against every rule, best first."""
-        text = undisguise(fold(" \n ".join([getattr(listing, f) or "" for f in FIELDS])), self._vocab)
+        text = _listing_text(listing, FIELDS, self._vocab)
         tokens = _TOKEN.findall(text)
         found = self.candidates(text, tokens)
         if not found:
@@ -284,11 +291,7 @@ class RuleSet:
             view = views.get(c.rule.fields)
             if view is None:
                 vtext = (
-                    text
-                    if c.rule.fields == FIELDS
-                    else undisguise(
-                        fold(" \n ".join(getattr(listing, f) or "" for f in c.rule.fields)), self._vocab
-                    )
+                    text if c.rule.fields == FIELDS else _listing_text(listing, c.rule.fields, self._vocab)
                 )
                 view = views[c.rule.fields] = (
                     vtext,

@@ -1,6 +1,7 @@
 """How sellers really write a recalled product, and what the screener must still see in it: a company's
 first word or a misspelt company name in the brand field, a model year after the brand, an apostrophe in
-the wrong place, one product recalled in many notices, a recall that names several products."""
+the wrong place, one product recalled in many notices, a recall that names several products, a trade mark
+sign, misspelt marketing words and a misspelt word that reads two ways."""
 
 from __future__ import annotations
 
@@ -218,3 +219,46 @@ def test_a_two_word_brand_with_one_word_misspelt_is_the_recalled_brand() -> None
     (match,) = screener.screen(Listing("L1", "Sweetie Bbay Baby Loungers", brand="Sweetie"))
     assert match.recall_number == "26437" and match.decision is DecisionKind.BLOCK, match.evidence
     assert "brand Sweetie Baby (title misspelt)" in match.evidence
+
+
+SCOOTER = Target(
+    "05193",
+    "CPSC",
+    brand="Razor",
+    product_name="Razor™ Electric Scooters",
+    product_type="electric scooter",
+    model_numbers=["E300"],
+    text="The recall involves models E300 and E200 Razor™ Electric Scooters.",
+)
+ELECTRA = Target(
+    "12345", "CPSC", brand="Electra", product_name="Electra Townie bicycles", product_type="bicycle"
+)
+
+
+def test_a_trade_mark_sign_is_not_part_of_the_word_it_marks() -> None:
+    # NFKC writes "™" as "TM": "Razor™" read "razortm" met neither the brand nor a listing's "Razor"
+    index = TargetIndex([SCOOTER, ELECTRA])
+    assert "razor" in index.profiles[0].text_tokens and "razortm" not in index.profiles[0].text_tokens
+    marked = _features(index, Listing("L1", "Razor™ Electric Scooters E300"))
+    plain = _features(index, Listing("L2", "Razor Electric Scooters E300"))
+    assert marked["brand_in_title"] == plain["brand_in_title"] == 1.0
+    assert marked["title_cover"] == plain["title_cover"] == 1.0
+
+
+def test_a_misspelt_marketing_word_says_nothing_about_the_product() -> None:
+    index = TargetIndex([SCOOTER, ELECTRA])
+    upgraded = _features(index, Listing("L1", "Razor Electric Scooters E300 Upgraded Factory Price"))
+    misspelt = _features(index, Listing("L2", "Razor Electric Scooters E300 Ugraded Facory Price"))
+    assert misspelt["title_cover"] == upgraded["title_cover"] == 1.0
+
+
+def test_a_misspelt_word_read_two_ways_is_one_word_of_the_title() -> None:
+    # "Electrc" is one edit from Electric and from Electra: the scooter recall explains it as Electric
+    index = TargetIndex([SCOOTER, ELECTRA])
+    lp = listing_profile(Listing("L1", "Razor Electrc Scooters E300"))
+    index.correct_tokens(lp)
+    assert {"electric", "electra"} <= lp.fixed_tokens
+    assert _features(index, Listing("L2", "Razor Electrc Scooters E300"))["title_cover"] == 1.0
+    assert Screener([SCOOTER, ELECTRA]).screen(Listing("L3", "Razor Electrc Scooters E300"))[0].decision is (
+        DecisionKind.BLOCK
+    )

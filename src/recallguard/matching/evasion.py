@@ -55,6 +55,9 @@ _INVISIBLE = re.compile(
 # Combining marks left over after NFKC (overlays, stacked accents): removed.
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Trade and service marks, taken off before NFKC, which writes them as letters glued to the word they
+# mark ("Razor™" → "RazorTM").
+_MARKS = str.maketrans({"™": " ", "℠": " "})
 
 # Letters that look Latin in common fonts but are missing from confusables.txt's ASCII prototypes.
 _EXTRA_CONFUSABLES = {
@@ -96,7 +99,7 @@ def clean_text(s: str) -> str:
     """Zero-width and bidi controls removed, NFKC (fullwidth → ASCII, ligatures split), stray
     combining marks dropped, whitespace collapsed. Case and script are kept.
 
-    >>> clean_text("Ra\\u200bzor\\u202e  ＫＹ－０５５\\u00a0scooter")
+    >>> clean_text("Ra\\u200bzor\\u202e  ＫＹ－０５５\\u00a0scooter™")
     'Razor KY-055 scooter'
     >>> clean_text("plain ascii   text")
     'plain ascii text'
@@ -105,7 +108,7 @@ def clean_text(s: str) -> str:
         if _CONTROL.search(s):
             s = _CONTROL.sub(" ", s)
         return " ".join(s.split())
-    s = unicodedata.normalize("NFKC", _INVISIBLE.sub("", s))
+    s = unicodedata.normalize("NFKC", _INVISIBLE.sub("", s).translate(_MARKS))
     s = _COMBINING.sub("", s)
     return " ".join(s.split())
 

@@ -31,7 +31,7 @@ from recallguard.matching import evasion
 from recallguard.matching.brands import BrandIndex
 from recallguard.matching.fallback_blockers import EmbeddingNeighbours, ShingleLSH
 from recallguard.matching.leet import LeetDecoder
-from recallguard.matching.normalize import NOISE
+from recallguard.matching.normalize import NOISE, misspelt_noise
 from recallguard.matching.profiles import GENERIC_HEADS, ListingProfile, TargetProfile, target_profile
 
 _SPACED_OUT = re.compile(r"(?:\b[A-Za-z0-9]\b[ .\-]){2,}\b[A-Za-z0-9]\b")
@@ -255,13 +255,34 @@ class TargetIndex:
             fixes = [self._fix(t) if f is None else f for t, f in zip(lp.title_tokens, fixes, strict=True)]
         lp.fixed_tokens = frozenset(w for f in fixes if f for w in f)
         lp.title_set = content = frozenset(lp.title_tokens) | lp.fixed_tokens
+        lp.content_alts = ()
         if lp.fixed_tokens:
             content = content - {t for t, f in zip(lp.title_tokens, fixes, strict=True) if f}
+            if any(f and len(f) > 1 for f in fixes):
+                content = self._alternatives(lp, fixes, content)
         pairs = list(map(self._content.get, content))
         if None in pairs:
             pairs = [self._content_weight(t) if p is None else p for t, p in zip(content, pairs, strict=True)]
         # one order, so one floating-point sum, in every process (set order follows Python's hash seed)
         lp.content_idf = tuple(sorted(p for p in pairs if p))
+
+    def _alternatives(
+        self, lp: ListingProfile, fixes: Sequence[tuple[str, ...] | None], content: frozenset[str]
+    ) -> frozenset[str]:
+        """A misspelt word read two ways ("electrc": electric or Electra) is one word of the title, compared
+        as whichever reading a recall uses (``content_alts``), not as two words of which one is always
+        unexplained. Returns the content words left to compare one by one."""
+        literal = frozenset(lp.title_tokens)
+        single = {w for f in fixes if f and len(f) == 1 for w in f}
+        groups = []
+        for f in dict.fromkeys(f for f in fixes if f and len(f) > 1):
+            if literal.isdisjoint(f):  # a reading the title also writes is compared as that word
+                weights = tuple(sorted(p for p in map(self._content_weight, f) if p))
+                if weights:
+                    groups.append(weights)
+                    content = content - {w for w in f if w not in single}
+        lp.content_alts = tuple(groups)
+        return content
 
     def _fix(self, tok: str) -> tuple[str, ...]:
         """The rare target words a misspelt title word may be (none for a known or short word)."""
@@ -278,10 +299,14 @@ class TargetIndex:
         return got
 
     def _content_weight(self, tok: str) -> tuple[str, float] | tuple[()]:
-        """(word, IDF) for a title word worth comparing with a recall's text, else () (memoised)."""
+        """(word, IDF) for a title word worth comparing with a recall's text, else () (memoised). A word no
+        recall uses that is a misspelt marketing word ("Ugraded", "Facory Price") is not worth it: it says
+        nothing about the product, as the word spelt right says nothing, and it would count against every
+        recall as a word of the title that none of them explains."""
         if len(self._content) > 500_000:
             self._content.clear()
-        pair = (tok, self.idf.get(tok, self.unknown_idf)) if len(tok) > 2 and tok.isalpha() else ()
+        worth = len(tok) > 2 and tok.isalpha() and (tok in self.idf or not misspelt_noise(tok))
+        pair = (tok, self.idf.get(tok, self.unknown_idf)) if worth else ()
         self._content[tok] = pair
         return pair
 

@@ -7,6 +7,8 @@ needs them).
 
 >>> normalize_text("Kids’ HELMETS—Size M (2-Pack)")
 "kids' helmets size m 2 pack"
+>>> normalize_text("Razor™ Electric Scooters")
+'razor electric scooters'
 >>> tokens("Best Gift Junior Batting Helmets")
 ['junior', 'batting', 'helmet']
 >>> sorted(model_tokens("Hampton Halwin Ceiling Fan AK626H-MBK 52 inch 2025"))
@@ -18,6 +20,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from recallguard.domain.identifiers import canonical_model, is_plausible_model
 
@@ -49,7 +54,8 @@ _INVISIBLE = dict.fromkeys(
         0x200F,
     ]
 )
-_APOS = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "™": " ", "®": " ", "©": " "})
+# Typographic marks, before NFKC: it would write "™" as "TM" and "℠" as "SM", glued to the word they mark.
+_APOS = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "™": " ", "℠": " ", "®": " ", "©": " "})
 
 # Words sellers add to titles that say nothing about the product.
 NOISE = frozenset(
@@ -83,7 +89,7 @@ def normalize_text(text: str) -> str:
         return ""
     if text.isascii():  # NFKC leaves ASCII as it is, and no invisible or typographic character is ASCII
         return " ".join(_PUNCT.sub(" ", text.replace("`", "'").lower()).split())
-    t = unicodedata.normalize("NFKC", strip_invisible(text)).translate(_APOS).lower()
+    t = unicodedata.normalize("NFKC", strip_invisible(text).translate(_APOS)).lower()
     t = _PUNCT.sub(" ", t)
     return _SPACES.sub(" ", t).strip()
 
@@ -115,6 +121,25 @@ def _kept_token(word: str) -> str:
     """The token of one normalised word, or '' when it is marketing noise or a stop word."""
     t = _token(word)
     return "" if not t or t in NOISE or word in NOISE else t
+
+
+#: Marketing words long enough that one slip of the keyboard still names them ("Ugraded", "Facory").
+_LONG_NOISE = tuple(sorted(w for w in NOISE if len(w) >= 6))
+
+
+@lru_cache(maxsize=100_000)
+def misspelt_noise(word: str) -> bool:
+    """Whether ``word`` is a marketing word with one letter dropped, added, changed or swapped: a title
+    word that says nothing about the product, as the word spelt right says nothing.
+
+    >>> [misspelt_noise(w) for w in ("ugraded", "facory", "upgraded", "trainer")]
+    [True, True, False, False]
+    """
+    if len(word) < 5 or word in NOISE or not word.isalpha():
+        return False
+    return (
+        process.extractOne(word, _LONG_NOISE, scorer=DamerauLevenshtein.distance, score_cutoff=1) is not None
+    )
 
 
 def tokens(text: str, drop_noise: bool = True) -> list[str]:

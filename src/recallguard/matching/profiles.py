@@ -193,6 +193,7 @@ class ListingProfile:
     # set by ``TargetIndex.correct_tokens`` before candidates are looked up and scored:
     title_set: frozenset[str] = frozenset()  # title tokens plus their corrections
     content_idf: tuple[tuple[str, float], ...] = ()  # title words worth comparing, with their IDF
+    content_alts: tuple[tuple[tuple[str, float], ...], ...] = ()  # misspelt words read several ways
     brand_hits: dict[int, tuple[str, str, float]] = field(default_factory=dict)
     model_key_hits: dict[int, str] = field(default_factory=dict)  # targets whose model matched once folded
 

@@ -29,7 +29,19 @@ UNITS = {
 
 _INVISIBLE = dict.fromkeys([0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD, 0x200E, 0x200F, 0x202A, 0x202C])
 _MARKS = str.maketrans(
-    {"″": '"', "“": '"', "”": '"', "′": "'", "’": "'", "‘": "'", "×": "x", "＊": "*", "–": "-"}
+    {
+        "″": '"',
+        "“": '"',
+        "”": '"',
+        "′": "'",
+        "’": "'",
+        "‘": "'",
+        "×": "x",
+        "＊": "*",
+        "–": "-",
+        "™": " ",
+        "℠": " ",
+    }
 )
 _NUM = r"(\d+(?:\.\d+)?(?:\s*/\s*\d+)?|\.\d+)"
 
@@ -43,7 +55,11 @@ def fold(text: str) -> str:
     text = text or ""
     if text.isascii():  # nothing to normalise, no accents, no invisible characters: the cheap path
         return " ".join(text.lower().split())
-    t = unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).casefold().translate(_MARKS)
+    t = (
+        unicodedata.normalize("NFKC", text.translate(_INVISIBLE).translate(_MARKS))
+        .casefold()
+        .translate(_MARKS)
+    )
     t = "".join(ch for ch in unicodedata.normalize("NFKD", t) if not unicodedata.combining(ch))
     return " ".join(unicodedata.normalize("NFC", t).split())
 

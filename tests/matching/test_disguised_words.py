@@ -135,3 +135,33 @@ def test_brands_and_codes_written_in_one_camel_case_word_stay_whole() -> None:
     for text in ("KitchenAid mixer", "iPhone case", "PowerWing scooter", "Joolz Aer2", "harness c032aa00"):
         assert split_run_together(text) == text
     assert split_run_together("BRPSki-DooSnowmobiles800R") == "BRP Ski-Doo Snowmobiles 800R"
+
+
+@pytest.mark.parametrize(
+    ("title", "recall"),
+    [
+        ("#RazorElectric #Scooter E300", "05193"),
+        ("brompton foldable bicycles t-line #bromptonbicycles", "20111"),
+    ],
+)
+def test_a_recalled_brand_glued_to_the_words_after_it_is_read_apart(
+    screener: Screener, title: str, recall: str
+) -> None:
+    matches = screener.screen(Listing("L1", title))
+    assert [(m.recall_number, m.decision) for m in matches[:1]] == [(recall, DecisionKind.BLOCK)]
+    assert matches[0].features["brand_in_title"] == 1.0
+
+
+def test_a_brand_that_is_a_plain_word_of_another_recall_is_not_split_off() -> None:
+    # "Head" skis are recalled, and "head" is a plain word of a bicycle recall: headphones stay headphones
+    skis = Target("1", "CPSC", brand="Head", product_name="Head ski bindings", product_type="ski binding")
+    bike = Target(
+        "2",
+        "CPSC",
+        brand="Trek",
+        product_name="Trek bicycles",
+        text="Cracks at the head tube. Call by phone.",
+    )
+    index = TargetIndex([skis, bike, SCOOTER])
+    assert index.read(Listing("L1", "sony headphones")).title == "sony headphones"
+    assert index.read(Listing("L2", "RazorScooters E300")).title == "Razor Scooters E300"

@@ -150,7 +150,7 @@ def skeleton(s: str) -> str:
 # more, one of them between letters: one is how many brands and codes are written ("KitchenAid", "iPhone",
 # "Aer2"), and a brand that a recall writes so must still meet itself; codes in lower case ("u021aa00")
 # have no boundary between letters.
-_CAMEL_HINT = re.compile(r"[a-z][A-Z]|[A-Z][A-Z][a-z]")
+_CAMEL_HINT = re.compile(r"[a-z][A-Z]")  # a word of three parts has one (a quick scan: most titles lack it)
 _CASE_BOUNDARY = re.compile(r"[a-z][A-Z]|[A-Z][A-Z][a-z]")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[0-9])(?=[A-Z][a-z])")
 _MARK_BOUNDARY = re.compile(r"(?<=[A-Za-z0-9])[^\sA-Za-z0-9'-]+(?=[A-Z])|(?<=[a-z])'(?=[A-Z])")

@@ -26,10 +26,11 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-from recallguard.domain.models import Target
+from recallguard.domain.models import Listing, Target
 from recallguard.matching import evasion
 from recallguard.matching.brands import BrandIndex
 from recallguard.matching.fallback_blockers import EmbeddingNeighbours, ShingleLSH
+from recallguard.matching.glued import GlueSplitter
 from recallguard.matching.leet import LeetDecoder
 from recallguard.matching.normalize import NOISE, misspelt_noise
 from recallguard.matching.profiles import GENERIC_HEADS, ListingProfile, TargetProfile, target_profile
@@ -94,6 +95,12 @@ def cut_codes(title: str) -> dict[str, str]:
         if c:
             out.setdefault(f"{a}{b}{c}".upper(), f"{a} {b} {c}")
     return out
+
+
+def _plain_words(profiles: Sequence[TargetProfile]) -> set[str]:
+    """Words of the recalls' texts that are not their own recall's brand: plain words ("head" of "head
+    tube") even where another recall's brand is spelt so."""
+    return {w for p in profiles for w in p.text_tokens if w not in p.brand_tokens}
 
 
 class TargetIndex:
@@ -172,6 +179,24 @@ class TargetIndex:
             | {w for p in self.profiles for w in p.text_tokens}
             | {m.lower() for m in self.by_model}
         )
+        #: a recalled brand glued to the words after it ("RazorScooter"), written apart; a brand that is
+        #: also a plain word of other recalls ("Head", "Swing") is left out: "headphones"
+        self.glue = GlueSplitter(
+            {f for p in self.profiles for f, s in p.brand_forms.items() if s >= 0.9}
+            - _plain_words(self.profiles),
+            self.postings.keys() | {w for p in self.profiles for w in p.text_tokens},
+        )
+
+    def read(self, listing: Listing) -> Listing:
+        """The listing as the screener reads it: leetspeak words decoded, then a recalled brand glued to
+        other words written apart; the same object when there was nothing to undo.
+
+        >>> from recallguard.domain.models import Target
+        >>> index = TargetIndex([Target("1", "CPSC", brand="Razor", product_name="Razor Electric Scooters")])
+        >>> index.read(Listing("L1", "RazorElectric 5c00t3r")).title
+        'Razor Electric scooter'
+        """
+        return self.glue.listing(self.leet.listing(listing))
 
     def __len__(self) -> int:
         return len(self.profiles)

@@ -118,10 +118,11 @@ class Screener:
 
     def screen_batch(self, listings: Sequence[Listing]) -> list[list[Match]]:
         """Matches for each listing of a batch (features for the whole batch scored at once). Leetspeak
-        words are decoded first (:class:`~recallguard.matching.leet.LeetDecoder`); the extra checks see
-        each listing as it was written."""
+        words are decoded first (:class:`~recallguard.matching.leet.LeetDecoder`) and recalled brands glued
+        to other words written apart (:class:`~recallguard.matching.glued.GlueSplitter`); the extra checks
+        see each listing as it was written."""
         written = listings
-        listings = [self.index.leet.listing(x) for x in listings]
+        listings = [self.index.read(x) for x in listings]
         rows, meta = self.candidate_pairs(listings)
         out: list[list[Match]] = [[] for _ in listings]
         if rows:

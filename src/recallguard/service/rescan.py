@@ -215,8 +215,7 @@ def _paired(index: Any, listing: Any, wanted: set[int]) -> bool:
         return False
     if wanted & index.candidates(listing_profile(listing)).keys():
         return True
-    leet = getattr(index, "leet", None)  # the screener reads leetspeak words before anything else
-    seen = leet.listing(listing) if leet is not None else listing
+    seen = index.read(listing)  # the screener undoes leetspeak and glued brands before anything else
     return seen is not listing and bool(wanted & index.candidates(listing_profile(seen)).keys())
 
 

@@ -20,6 +20,9 @@ Disguises:
 - keyword-stuffing: five other recalled brands and product types appended to the title
 - new-brand-copied-description: a made-up brand over the seed's copied description
 - combo: homoglyph + zero-width + split-model together
+- camel-case: the title run together in camel case, as a hashtag ("RazorElectricScooterE300")
+- glued-brand: the brand glued to the word after it ("RazorElectric", "razorelectric"), brand field empty
+- word-typo: one letter dropped, doubled or swapped in a product or marketing word ("Scooers", "Ugraded")
 
 Images (synthetic photos made with Pillow, see tests/images/synth.py): crop (≤ 10 % a side),
 heavy-crop (≤ 15 % a side), resize, JPEG quality 15, mirror, watermark, hue rotation, greyscale,
@@ -179,6 +182,37 @@ def new_brand_copied_description(s: Listing, r: random.Random) -> Listing | None
     return _rebrand(replace(s, model=""), r.choice(_NEW_BRANDS))
 
 
+def camel_case(s: Listing, r: random.Random) -> Listing:
+    """The title run together in camel case, as in a hashtag: "RazorElectricScooterE300"."""
+    return replace(s, title="".join(w[:1].upper() + w[1:] for w in s.title.split()))
+
+
+def glued_brand(s: Listing, r: random.Random) -> Listing | None:
+    """The brand glued to the word after it ("RazorElectric scooter" or all lower case), brand field empty."""
+    at = s.title.lower().find(s.brand.lower()) if s.brand else -1
+    if at < 0:
+        return None
+    end = at + len(s.brand)
+    brand = s.brand.replace(" ", "")
+    brand = brand if r.random() < 0.5 else brand.lower()
+    rest = s.title[end:].lstrip()
+    rest = rest if brand[:1].isupper() else rest[:1].lower() + rest[1:]
+    return replace(s, title=s.title[:at] + brand + rest, brand="")
+
+
+def word_typo(s: Listing, r: random.Random) -> Listing | None:
+    """One letter dropped, doubled or swapped in one title word of five letters or more that is not the
+    brand or the model (a product word or a marketing word: "Scooers", "Ugraded")."""
+    words = s.title.split(" ")
+    brand = {w.lower() for w in s.brand.split()}
+    spots = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha() and w.lower() not in brand]
+    if not spots:
+        return None
+    i = r.choice(spots)
+    words[i] = _misspell(words[i], r)
+    return replace(s, title=" ".join(words))
+
+
 def combo(s: Listing, r: random.Random) -> Listing | None:
     out = split_model(s, r)
     return zero_width(homoglyph(out, r), r) if out else None
@@ -197,6 +231,9 @@ DISGUISES: dict[str, Callable[..., Listing | None]] = {
     "keyword-stuffing": keyword_stuffing,
     "new-brand-copied-description": new_brand_copied_description,
     "combo": combo,
+    "camel-case": camel_case,
+    "glued-brand": glued_brand,
+    "word-typo": word_typo,
 }
 
 

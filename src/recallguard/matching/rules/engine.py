@@ -59,9 +59,12 @@ def _undisguise_word(word: str, vocab: Container[str] | None) -> str | None:
 
 
 def _listing_text(listing: Listing, fields: Sequence[str], vocab: Container[str] | None) -> str:
-    """The listing's ``fields`` as the rules read them: words run together in camel case written apart
-    ("SmallMagnetBallsSet"), folded, then undisguised."""
-    return undisguise(fold(" \n ".join(split_run_together(getattr(listing, f) or "") for f in fields)), vocab)
+    """The listing's ``fields`` as the rules read them: the title's words run together in camel case
+    written apart ("SmallMagnetBallsSet", as a hashtag; descriptions are prose and long), folded, then
+    undisguised."""
+    texts = [getattr(listing, f) or "" for f in fields]
+    texts = [split_run_together(t) if f == "title" else t for f, t in zip(fields, texts, strict=True)]
+    return undisguise(fold(" \n ".join(texts)), vocab)
 
 
 def undisguise(text: str, vocab: Container[str] | None = None) -> str:

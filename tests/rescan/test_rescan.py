@@ -262,3 +262,21 @@ def test_listings_keyed_one_at_a_time_get_the_keys_of_a_bulk_import(seeded: Stor
         with seeded.transaction() as uow:
             assert uow.listing_keys.add([x]) <= SMALL_BATCH
     assert _stored_keys(seeded) == bulk
+
+
+def test_titles_run_together_are_found_like_the_matcher_finds_them(store: Store) -> None:
+    from recallguard.matching.index import TargetIndex
+
+    scooter = Target("1", "CPSC", brand="Razor", product_name="Razor Electric Scooters")
+    index = TargetIndex([scooter, Target("2", "CPSC", brand="Joolz", product_name="Aer2 Car Seat Adapters")])
+    listings = [
+        Listing("C1", "RazorElectricScooterFreeShipping"),  # camel case, as a hashtag
+        Listing("C2", "#razorelectric #scooter"),  # the brand glued to the next word
+        Listing("N1", "Razorback hunting knife"),  # another word that starts with the brand
+    ]
+    with store.transaction() as uow:
+        uow.listings.upsert_many(listings)
+        found = candidate_ids(uow, index, [0])
+    by_matcher = {x.listing_id for x in listings if 0 in index.candidates(listing_profile(index.read(x)))}
+    assert by_matcher == {"C1", "C2"}
+    assert found == by_matcher

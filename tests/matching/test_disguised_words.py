@@ -165,3 +165,20 @@ def test_a_brand_that_is_a_plain_word_of_another_recall_is_not_split_off() -> No
     index = TargetIndex([skis, bike, SCOOTER])
     assert index.read(Listing("L1", "sony headphones")).title == "sony headphones"
     assert index.read(Listing("L2", "RazorScooters E300")).title == "Razor Scooters E300"
+
+
+def test_a_model_number_in_capitals_is_not_read_as_a_leetspeak_word() -> None:
+    # "GH018L" decoded letter by letter is "ghoibl": a made-up title word no recall explains
+    helmet = Target(
+        "26335",
+        "CPSC",
+        brand="Aisstxoer",
+        product_name="Aisstxoer Adult Bike Helmets",
+        product_type="bike helmet",
+        model_numbers=["GH018L"],
+        text='The model "GH018L" is printed on a label inside the helmet.',
+    )
+    screener = Screener([helmet, SCOOTER, BIKE])
+    (match,) = screener.screen(Listing("L1", "Aisstxoer Adult Bike Helmets GH018L 2025 New"))
+    assert match.features["model_match"] == 1.0 and match.features["title_cover"] == 1.0
+    assert match.decision is DecisionKind.BLOCK

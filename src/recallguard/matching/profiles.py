@@ -241,6 +241,18 @@ def _interleaved(word: str) -> bool:
     return sum(a != b for a, b in itertools.pairwise(kinds)) >= 2 and sum(not k for k in kinds) >= 2
 
 
+def _upper_code(word: str) -> bool:
+    """A word in capitals that reads as a model number ("GH018L", "B1161X") is taken for a code here, not
+    for leetspeak: decoded it would be a made-up word ("ghoibl") that no recall explains, counted against
+    every recall. Leetspeak in capitals ("5C0073R") reads as a code too; the screener still reads it where
+    it decodes to a word the recalls use (``leet.LeetDecoder``, before the profile).
+
+    >>> _upper_code("GH018L"), _upper_code("5C0073R"), _upper_code("H3lm3t")
+    (True, True, False)
+    """
+    return not any(c.islower() for c in word) and is_plausible_model(canonical_model(word))
+
+
 def undisguised(text: str) -> str:
     """``text`` with disguises taken off for matching: confusable letters folded to ASCII, product words in
     other languages followed by their English type, leetspeak words followed by their decoded form.
@@ -261,7 +273,10 @@ def undisguised(text: str) -> str:
         elif text[:1].isupper() and out[:1].islower():
             out = out[:1].upper() + out[1:]
     if not _LEET_CHARS.isdisjoint(out) and (not out.isascii() or _INTERLEAVED_ASCII.search(out)):
-        words = [w for w in out.split() if len(w) >= 3 and not _LEET_CHARS.isdisjoint(w) and _interleaved(w)]
+        words = [
+            w for w in out.split()
+            if len(w) >= 3 and not _LEET_CHARS.isdisjoint(w) and _interleaved(w) and not _upper_code(w)
+        ]  # fmt: skip
         decoded = [evasion.leet_variants(w)[-1] for w in words]
         extra = [d for w, d in zip(words, decoded, strict=True) if d != w and d.isalpha()]
         if extra:

@@ -262,3 +262,11 @@ def test_a_misspelt_word_read_two_ways_is_one_word_of_the_title() -> None:
     assert Screener([SCOOTER, ELECTRA]).screen(Listing("L3", "Razor Electrc Scooters E300"))[0].decision is (
         DecisionKind.BLOCK
     )
+
+
+def test_a_misspelt_product_word_is_compared_with_the_name_as_its_correction() -> None:
+    # "Scooers" read as scooters: the title is as near the recalled name as the one spelt right
+    index = TargetIndex([SCOOTER, ELECTRA])
+    right = _features(index, Listing("L1", "Razor Electric Scooters E300 Limited Stock"))
+    misspelt = _features(index, Listing("L2", "Razor Electric Scooers E300 Limited Stock"))
+    assert misspelt["name_ratio"] == right["name_ratio"] == 1.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from recallguard.matching.normalize import normalize_text
+from recallguard.matching.normalize import normalize_text, word_token
 from recallguard.matching.profiles import ListingProfile, TargetProfile
 
 #: +1: more of it never lowers the probability; -1: never raises it; 0: free (LightGBM monotone constraints).
@@ -166,6 +166,26 @@ def _misspelt_in(word: str, text_tokens: frozenset[str]) -> bool:
     return any(t[:1] == word[:1] for t, _, _ in close)
 
 
+def _name_ratio(lp: ListingProfile, tp: TargetProfile) -> float:
+    """Token-set similarity of the title and the product name; a misspelt title word is also read as its
+    correction (the reading this recall uses, else the first): "Scooers" costs the title nothing that
+    "Scooters" did not."""
+    if not tp.name_norm:
+        return 0.0
+    ratio = fuzz.token_set_ratio(lp.title_norm, tp.name_norm)
+    if lp.corrections and ratio < 100:
+        text, fixes = tp.text_tokens, lp.corrections
+        words = []
+        for w in lp.title_norm.split():
+            f = fixes.get(word_token(w))
+            if f:
+                x = next((x for x in f if x in text), f[0])
+                w = x + "s" if w.endswith("s") and not x.endswith("s") else x  # plural as written
+            words.append(w)
+        ratio = max(ratio, fuzz.token_set_ratio(" ".join(words), tp.name_norm))
+    return ratio / 100.0
+
+
 def pair_features(
     lp: ListingProfile,
     tp: TargetProfile,
@@ -214,7 +234,7 @@ def pair_features(
         name_cover,
         type_cover,
         title_cover,
-        fuzz.token_set_ratio(lp.title_norm, tp.name_norm) / 100.0 if tp.name_norm else 0.0,
+        _name_ratio(lp, tp),
         len(lp.desc_tokens & tp.text_tokens) / n_desc if desc_present else 0.0,
         float(desc_present),
         float(bool(lp.accessory) and _accessory_conflict(lp, tp)),

@@ -282,7 +282,8 @@ class TargetIndex:
         lp.title_set = content = frozenset(lp.title_tokens) | lp.fixed_tokens
         lp.content_alts = ()
         if lp.fixed_tokens:
-            content = content - {t for t, f in zip(lp.title_tokens, fixes, strict=True) if f}
+            lp.corrections = {t: f for t, f in zip(lp.title_tokens, fixes, strict=True) if f}
+            content = content - lp.corrections.keys()
             if any(f and len(f) > 1 for f in fixes):
                 content = self._alternatives(lp, fixes, content)
         pairs = list(map(self._content.get, content))

@@ -116,6 +116,15 @@ def _token(word: str) -> str:
     return singular(word.strip("'").removesuffix("'s"))
 
 
+def word_token(word: str) -> str:
+    """The token of one normalised word, marketing words included (memoised).
+
+    >>> word_token("scooters"), word_token("kids'")
+    ('scooter', 'kids')
+    """
+    return _token(word)
+
+
 @lru_cache(maxsize=500_000)
 def _kept_token(word: str) -> str:
     """The token of one normalised word, or '' when it is marketing noise or a stop word."""

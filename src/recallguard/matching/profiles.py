@@ -194,6 +194,7 @@ class ListingProfile:
     title_set: frozenset[str] = frozenset()  # title tokens plus their corrections
     content_idf: tuple[tuple[str, float], ...] = ()  # title words worth comparing, with their IDF
     content_alts: tuple[tuple[tuple[str, float], ...], ...] = ()  # misspelt words read several ways
+    corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # misspelt title token → readings
     brand_hits: dict[int, tuple[str, str, float]] = field(default_factory=dict)
     model_key_hits: dict[int, str] = field(default_factory=dict)  # targets whose model matched once folded
 

@@ -23,6 +23,7 @@ Disguises:
 - camel-case: the title run together in camel case, as a hashtag ("RazorElectricScooterE300")
 - glued-brand: the brand glued to the word after it ("RazorElectric", "razorelectric"), brand field empty
 - word-typo: one letter dropped, doubled or swapped in a product or marketing word ("Scooers", "Ugraded")
+- spelt-brand: the brand spelt out letter by letter ("R a z o r", "R.a.z.o.r"), brand field empty
 
 Images (synthetic photos made with Pillow, see tests/images/synth.py): crop (≤ 10 % a side),
 heavy-crop (≤ 15 % a side), resize, JPEG quality 15, mirror, watermark, hue rotation, greyscale,
@@ -200,6 +201,18 @@ def glued_brand(s: Listing, r: random.Random) -> Listing | None:
     return replace(s, title=s.title[:at] + brand + rest, brand="")
 
 
+def spelt_brand(s: Listing, r: random.Random) -> Listing | None:
+    """The brand spelt out letter by letter, apart by spaces, dots or dashes ("R a z o r", "R.a.z.o.r"),
+    brand field empty."""
+    at = s.title.lower().find(s.brand.lower()) if len(s.brand) >= 3 else -1
+    if at < 0:
+        return None
+    end = at + len(s.brand)
+    letters = [c for c in s.title[at:end] if c.isalnum()]
+    spelt = r.choice([" ", ".", "-"]).join(letters)
+    return replace(s, title=f"{s.title[:at]}{spelt}{s.title[end:]}", brand="")
+
+
 def word_typo(s: Listing, r: random.Random) -> Listing | None:
     """One letter dropped, doubled or swapped in one title word of five letters or more that is not the
     brand or the model (a product word or a marketing word: "Scooers", "Ugraded")."""
@@ -234,6 +247,7 @@ DISGUISES: dict[str, Callable[..., Listing | None]] = {
     "camel-case": camel_case,
     "glued-brand": glued_brand,
     "word-typo": word_typo,
+    "spelt-brand": spelt_brand,
 }
 
 

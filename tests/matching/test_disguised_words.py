@@ -182,3 +182,16 @@ def test_a_model_number_in_capitals_is_not_read_as_a_leetspeak_word() -> None:
     (match,) = screener.screen(Listing("L1", "Aisstxoer Adult Bike Helmets GH018L 2025 New"))
     assert match.features["model_match"] == 1.0 and match.features["title_cover"] == 1.0
     assert match.decision is DecisionKind.BLOCK
+
+
+@pytest.mark.parametrize("title", ["R a z o r Electric Scooters E300", "R.a.z.o.r. electric scooters E300"])
+def test_a_brand_spelt_out_letter_by_letter_is_read_whole(screener: Screener, title: str) -> None:
+    matches = screener.screen(Listing("L1", title))
+    assert [(m.recall_number, m.decision) for m in matches[:1]] == [("05193", DecisionKind.BLOCK)]
+    assert matches[0].features["brand_in_title"] == 1.0
+
+
+def test_letters_that_spell_no_recalled_brand_or_word_stay_apart() -> None:
+    index = TargetIndex([SCOOTER, TRAINER, BIKE])
+    for title in ("T-shirt size S M L", "A B C blocks", "K Y 0 5 5 helmet"):
+        assert index.read(Listing("L1", title)).title == title

@@ -1,4 +1,5 @@
-"""A recalled brand glued to the words after it ("razorelectric scooter", "#RazorScooter"), written apart.
+"""A recalled brand glued to the words after it ("razorelectric scooter", "#RazorScooter"), written apart;
+a brand or word spelt out letter by letter ("R a z o r", "R.a.z.o.r"), written whole.
 
 Hashtags and titles typed without spaces hide a brand from a filter on words: "RazorScooter" is no word
 the recalls use. A word is taken apart only when it is unknown as written and reads as a recalled
@@ -12,6 +13,8 @@ everyday compounds stay whole.
 '#Razor Electric scooter, razor scooters, Rocky Mountain Bike'
 >>> glue.text("Razorback electrician")
 'Razorback electrician'
+>>> glue.spelt_out("R a z o r  E.L.E.C.T.R.I.C scooter, a b c")
+'Razor ELECTRIC scooter, a b c'
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from recallguard.matching.normalize import NOISE, singular
 MIN_PART = 3  # shorter parts ("tv", "go", "or") meet too many words by chance
 MAX_PARTS = 3
 _WORD = re.compile(r"[A-Za-z]{7,}")
+#: three letters or more, each alone, apart by a space, a dot, a dash or a star ("R a z o r", "R.a.z.o.r")
+_SPELT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z](?:[ .*_-]{1,2}[A-Za-z](?![A-Za-z0-9])){2,}")
 _MEMO_LIMIT = 200_000
 
 
@@ -91,6 +96,28 @@ class GlueSplitter:
                 return f"{head} {tail}"
         return ""
 
+    def spelt_out(self, text: str) -> str:
+        """``text`` with brands and words spelt out letter by letter written whole, where the letters are
+        a recalled brand or a word the recalls use; the same string when there were none.
+
+        >>> GlueSplitter({"black diamond"}, {"helmet"}).spelt_out("B-l-a-c-k D-i-a-m-o-n-d climbing")
+        'Black Diamond climbing'
+        """
+
+        def whole(m: re.Match[str]) -> str:
+            letters = "".join(c for c in m.group(0) if c.isalpha())
+            lower = letters.lower()
+            form = self.brands.get(lower) or (lower if lower in self.known else "") or self._split(lower)
+            if not form:
+                return m.group(0)
+            out, k = [], 0
+            for part in form.split():
+                out.append(letters[k : k + len(part)])
+                k += len(part)
+            return " ".join(out)
+
+        return _SPELT.sub(whole, text) if _SPELT.search(text) else text
+
     def text(self, text: str) -> str:
         """``text`` with its glued words written apart; the same string when there were none."""
         words = _WORD.findall(text) if text else ()
@@ -105,12 +132,13 @@ class GlueSplitter:
         return _WORD.sub(lambda m: found.get(m.group(0)) or m.group(0), text)
 
     def listing(self, listing: Listing) -> Listing:
-        """``listing`` with its title's glued words written apart (camel-case words of three parts or more
+        """``listing`` with its title's spelt-out words written whole and its glued words written apart
+        (camel-case words of three parts or more
         by their case, :func:`~recallguard.matching.evasion.split_run_together`, then the rest by the
         recalls' words); the same object when there were none.
 
         >>> GlueSplitter({"razor"}, {"scooter"}).listing(Listing("L1", "RazorScooter E300")).title
         'Razor Scooter E300'
         """
-        title = self.text(split_run_together(listing.title))  # words with two camel-case boundaries first
+        title = self.text(split_run_together(self.spelt_out(listing.title)))  # camel-case words first
         return listing if title == listing.title else replace(listing, title=title)

@@ -188,8 +188,9 @@ class TargetIndex:
         )
 
     def read(self, listing: Listing) -> Listing:
-        """The listing as the screener reads it: leetspeak words decoded, then a recalled brand glued to
-        other words written apart; the same object when there was nothing to undo.
+        """The listing as the screener reads it: leetspeak words decoded, then a brand spelt out letter by
+        letter written whole, camel-case words and a recalled brand glued to other words written apart
+        (:class:`~recallguard.matching.glued.GlueSplitter`); the same object when there was nothing to undo.
 
         >>> from recallguard.domain.models import Target
         >>> index = TargetIndex([Target("1", "CPSC", brand="Razor", product_name="Razor Electric Scooters")])
@@ -280,7 +281,7 @@ class TargetIndex:
             fixes = [self._fix(t) if f is None else f for t, f in zip(lp.title_tokens, fixes, strict=True)]
         lp.fixed_tokens = frozenset(w for f in fixes if f for w in f)
         lp.title_set = content = frozenset(lp.title_tokens) | lp.fixed_tokens
-        lp.content_alts = ()
+        lp.content_alts, lp.corrections = (), {}
         if lp.fixed_tokens:
             lp.corrections = {t: f for t, f in zip(lp.title_tokens, fixes, strict=True) if f}
             content = content - lp.corrections.keys()

@@ -28,6 +28,7 @@ UNITS = {
 }
 
 _INVISIBLE = dict.fromkeys([0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD, 0x200E, 0x200F, 0x202A, 0x202C])
+# Typographic marks; the trade marks ("™", "℠") are taken off before NFKC, which writes them as letters.
 _MARKS = str.maketrans(
     {
         "″": '"',

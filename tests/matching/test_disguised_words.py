@@ -195,3 +195,33 @@ def test_letters_that_spell_no_recalled_brand_or_word_stay_apart() -> None:
     index = TargetIndex([SCOOTER, TRAINER, BIKE])
     for title in ("T-shirt size S M L", "A B C blocks", "K Y 0 5 5 helmet"):
         assert index.read(Listing("L1", title)).title == title
+
+
+HELMET = Target(
+    "22107",
+    "CPSC",
+    brand="Ninebot",
+    product_name="Ninebot Children's Bicycle Helmets",
+    product_type="bicycle helmet",
+    text="The recalled Ninebot children's bicycle helmets were sold in orange and white.",
+)
+
+
+def test_a_listing_in_another_language_is_read_with_its_product_words_in_english() -> None:
+    # "casco de bicicleta para niños" is a children's bicycle helmet; ASCII Spanish is translated too
+    screener = Screener([HELMET, SCOOTER, BIKE])
+    spanish = Listing("L1", "Ninebot casco de bicicleta para ninos", language="es")
+    (match,) = screener.screen(spanish)
+    assert match.recall_number == "22107" and match.decision is DecisionKind.BLOCK
+    assert match.features["type_cover"] == 1.0
+
+
+def test_an_english_title_said_to_be_in_another_language_is_read_as_english() -> None:
+    # no product word of another language in it: its words count as they would in English
+    screener = Screener([HELMET, SCOOTER, BIKE])
+    title = "Ninebot bicycle hydraulic brake lever"
+    english = screener.screen(Listing("L1", title, language="en"))
+    labelled = screener.screen(Listing("L2", title, language="de"))
+    assert [(m.recall_number, m.decision, m.score) for m in labelled] == [
+        (m.recall_number, m.decision, m.score) for m in english
+    ]

@@ -290,6 +290,9 @@ class TargetIndex:
         pairs = list(map(self._content.get, content))
         if None in pairs:
             pairs = [self._content_weight(t) if p is None else p for t, p in zip(content, pairs, strict=True)]
+        if lp.foreign:  # a word no recall uses is a word of the listing's language, not evidence against
+            idf = self.idf
+            pairs = [p for p in pairs if p and p[0] in idf]
         # one order, so one floating-point sum, in every process (set order follows Python's hash seed)
         lp.content_idf = tuple(sorted(p for p in pairs if p))
 

@@ -43,7 +43,7 @@ from recallguard.matching.profiles import ListingProfile, listing_profile
 
 KINDS = ("gtin", "model", "brand", "sound", "token")
 #: Bump when the keys a listing gets change: stored keys of an older version must be rebuilt.
-KEYS_VERSION = 4  # 4: "™" not glued to its word, camel case written apart, capital codes not decoded
+KEYS_VERSION = 4  # 4: "™", camel case, capital codes, ASCII text of listings in other languages
 MAX_KEY_LEN = 200
 _ALPHABET = frozenset(string.ascii_lowercase + string.digits + "'")
 

@@ -195,6 +195,7 @@ class ListingProfile:
     content_idf: tuple[tuple[str, float], ...] = ()  # title words worth comparing, with their IDF
     content_alts: tuple[tuple[tuple[str, float], ...], ...] = ()  # misspelt words read several ways
     corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # misspelt title token → readings
+    foreign: bool = False  # written in another language, as the listing says and a product word in it shows
     brand_hits: dict[int, tuple[str, str, float]] = field(default_factory=dict)
     model_key_hits: dict[int, str] = field(default_factory=dict)  # targets whose model matched once folded
 
@@ -254,16 +255,19 @@ def _upper_code(word: str) -> bool:
     return not any(c.islower() for c in word) and is_plausible_model(canonical_model(word))
 
 
-def undisguised(text: str) -> str:
+def undisguised(text: str, foreign: bool = False) -> str:
     """``text`` with disguises taken off for matching: confusable letters folded to ASCII, product words in
     other languages followed by their English type, leetspeak words followed by their decoded form.
-    Clean ASCII text without leetspeak comes back as it is (the cheap path).
+    Clean ASCII text without leetspeak comes back as it is (the cheap path), unless it is ``foreign``
+    (the listing says it is written in another language: "casco de bicicleta" is ASCII too).
 
     >>> undisguised("Rаzоr K1ds sc00ter")
     'Razor k1ds sc00ter kids scooter'
+    >>> undisguised("Ninebot casco de bicicleta"), undisguised("Ninebot casco de bicicleta", foreign=True)
+    ('Ninebot casco de bicicleta', 'Ninebot casco de bicicleta helmet bicycle')
     """
     out = text
-    if not text.isascii():
+    if foreign or not text.isascii():
         english = cjk_in_english(text)  # CJK product words in English, in place; CJK sales words dropped
         out = evasion.skeleton(english)
         types = evasion.translate_product_terms(english)
@@ -288,7 +292,8 @@ def undisguised(text: str) -> str:
 def listing_profile(listing: Listing) -> ListingProfile:
     """The matching view of one listing."""
     written = evasion.split_run_together(listing.title)
-    title = undisguised(written)
+    foreign = bool(listing.language) and listing.language[:2].lower() != "en"
+    title = undisguised(written, foreign)
     head = f"{written} {listing.model}"
     field_models = model_tokens(head)
     if listing.brand and field_models:  # a brand written in digits ("509") is not a model number
@@ -310,6 +315,8 @@ def listing_profile(listing: Listing) -> ListingProfile:
         accessory=(cue := accessory_cue(listing.title)),
         declared_model=_declared_model(listing),
         accessory_words=accessory_words(listing.title) if cue else frozenset(),
+        # words no recall uses are read as the listing's language only where it names a product in it
+        foreign=foreign and bool(evasion.translate_product_terms(written)),
     )
 
 

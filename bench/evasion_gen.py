@@ -24,6 +24,7 @@ Disguises:
 - glued-brand: the brand glued to the word after it ("RazorElectric", "razorelectric"), brand field empty
 - word-typo: one letter dropped, doubled or swapped in a product or marketing word ("Scooers", "Ugraded")
 - spelt-brand: the brand spelt out letter by letter ("R a z o r", "R.a.z.o.r"), brand field empty
+- spanish-words: product words in Spanish, plain ASCII ("casco de bicicleta"), language "es"
 
 Images (synthetic photos made with Pillow, see tests/images/synth.py): crop (≤ 10 % a side),
 heavy-crop (≤ 15 % a side), resize, JPEG quality 15, mirror, watermark, hue rotation, greyscale,
@@ -60,6 +61,15 @@ _ZH = {"helmet": "头盔", "bicycle": "自行车", "bike": "自行车", "scooter
        "treadmill": "跑步机", "vacuum": "吸尘器", "humidifier": "加湿器", "hoodie": "卫衣",
        "cord": "延长线"}  # fmt: skip
 _ZH_SALES = ["热销", "新款", "厂家直销", "包邮", "正品"]
+_ES = {"helmet": "casco", "helmets": "cascos", "bicycle": "bicicleta", "bicycles": "bicicletas",
+       "bike": "bici", "bikes": "bicis", "scooter": "patinete", "scooters": "patinetes",
+       "stroller": "cochecito", "strollers": "cochecitos", "crib": "cuna", "cribs": "cunas",
+       "toy": "juguete", "toys": "juguetes", "chair": "silla", "chairs": "sillas", "dresser": "comoda",
+       "dressers": "comodas", "heater": "calefactor", "heaters": "calefactores", "charger": "cargador",
+       "chargers": "cargadores", "ladder": "escalera", "ladders": "escaleras", "trampoline": "cama elastica",
+       "trampolines": "camas elasticas", "lamp": "lampara", "lamps": "lamparas", "mattress": "colchon",
+       "mattresses": "colchones", "children's": "para ninos", "kids": "ninos", "electric": "electrico",
+       "adult": "adulto"}  # fmt: skip
 _NEW_BRANDS = ["Vanlord", "Qunimo", "Hoxtea", "Brivaz", "Selvora", "Munkee", "Drovix", "Ylumen"]
 _NOISE = re.compile(
     r"\b(premium|durable|portable|high quality|upgraded|original|best gift|hot sale|new)\b", re.I
@@ -171,6 +181,16 @@ def chinese_words(s: Listing, r: random.Random) -> Listing:
     return replace(s, title=f"{r.choice(_ZH_SALES)} {' '.join(words)} {r.choice(_ZH_SALES)}")
 
 
+def spanish_words(s: Listing, r: random.Random) -> Listing | None:
+    """English product words put in Spanish, written in plain ASCII as sellers type them ("casco de
+    bicicleta"), the listing's language "es"; sales words dropped. Titles with no such word are left out."""
+    words = _NOISE.sub("", s.title).split()
+    out = [_ES.get(w.lower(), w) for w in words]
+    if out == words:
+        return None
+    return replace(s, title=" ".join(out), language="es")
+
+
 def keyword_stuffing(s: Listing, r: random.Random, others: list[Listing]) -> Listing:
     picks = r.sample(others, min(5, len(others)))
     extra = " ".join(f"{o.brand} {o.title.split()[-2] if len(o.title.split()) > 1 else ''}" for o in picks)
@@ -248,6 +268,7 @@ DISGUISES: dict[str, Callable[..., Listing | None]] = {
     "glued-brand": glued_brand,
     "word-typo": word_typo,
     "spelt-brand": spelt_brand,
+    "spanish-words": spanish_words,
 }
 
 

@@ -266,11 +266,17 @@ def undisguised(text: str, foreign: bool = False) -> str:
     >>> undisguised("Ninebot casco de bicicleta"), undisguised("Ninebot casco de bicicleta", foreign=True)
     ('Ninebot casco de bicicleta', 'Ninebot casco de bicicleta helmet bicycle')
     """
-    out = text
+    return _undisguised(text, foreign)[0]
+
+
+def _undisguised(text: str, foreign: bool = False) -> tuple[str, bool]:
+    """``undisguised``, and whether ``text`` names a product in another language than English."""
+    out, named = text, False
     if foreign or not text.isascii():
         english = cjk_in_english(text)  # CJK product words in English, in place; CJK sales words dropped
         out = evasion.skeleton(english)
         types = evasion.translate_product_terms(english)
+        named = bool(types) or (english != text and bool(evasion.translate_product_terms(text)))
         if types:
             out = f"{out} {' '.join(types)}"
         if out.lower() == text.lower():
@@ -286,14 +292,14 @@ def undisguised(text: str, foreign: bool = False) -> str:
         extra = [d for w, d in zip(words, decoded, strict=True) if d != w and d.isalpha()]
         if extra:
             out = f"{out} {' '.join(extra)}"
-    return out
+    return out, named
 
 
 def listing_profile(listing: Listing) -> ListingProfile:
     """The matching view of one listing."""
     written = evasion.split_run_together(listing.title)
     foreign = bool(listing.language) and listing.language[:2].lower() != "en"
-    title = undisguised(written, foreign)
+    title, named = _undisguised(written, foreign)
     head = f"{written} {listing.model}"
     field_models = model_tokens(head)
     if listing.brand and field_models:  # a brand written in digits ("509") is not a model number
@@ -316,7 +322,7 @@ def listing_profile(listing: Listing) -> ListingProfile:
         declared_model=_declared_model(listing),
         accessory_words=accessory_words(listing.title) if cue else frozenset(),
         # words no recall uses are read as the listing's language only where it names a product in it
-        foreign=foreign and bool(evasion.translate_product_terms(written)),
+        foreign=foreign and named,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -49,6 +50,19 @@ def test_disguised_relisting_is_blocked_with_the_original_evidence(bank: Fingerp
     m = matches[0]
     assert m.decision is DecisionKind.BLOCK
     assert "L-100" in m.evidence and "A-9" in m.evidence and "reviewer ana" in m.evidence
+
+
+def test_a_placeholder_brand_is_no_brand_change(bank: FingerprintBank) -> None:
+    # the brand taken off and the field set to "Generic": not a brand change (which counts against a
+    # listing that only shares the model number), and a removed "Generic" listing agrees with no brand
+    bare = bank.screen(Listing("L-202", "car seat adapter NL311", seller_id="S-9"))[0]
+    generic = bank.screen(Listing("L-203", "car seat adapter NL311", brand="Generic", seller_id="S-9"))[0]
+    assert "brand changed" not in generic.evidence
+    assert (generic.score, generic.decision) == (bare.score, bare.decision)
+    other = FingerprintBank(image_loader=None)
+    other.add(replace(REMOVED, brand="Generic", title="Aer2 Car Seat Adapter NL311"), EVIDENCE)
+    again = other.screen(Listing("L-204", "seat adapter NL311 black", brand="Unbranded", seller_id="S-9"))
+    assert all("brand Generic" not in m.evidence for m in again)
 
 
 def test_new_brand_over_copied_description_is_caught_and_said(bank: FingerprintBank) -> None:

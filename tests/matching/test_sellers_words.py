@@ -270,3 +270,72 @@ def test_a_misspelt_product_word_is_compared_with_the_name_as_its_correction() -
     right = _features(index, Listing("L1", "Razor Electric Scooters E300 Limited Stock"))
     misspelt = _features(index, Listing("L2", "Razor Electric Scooers E300 Limited Stock"))
     assert misspelt["name_ratio"] == right["name_ratio"] == 1.0
+
+
+HOVERBOARD = Target(
+    "19046",
+    "CPSC",
+    brand="Swagtron",
+    product_name="Swagger 5 Boost Commuter Electric Scooters",
+    product_type="electric scooter",
+    model_numbers=["SG-5"],
+    text="This recall involves Swagtron SG-5 Swagger 5 Boost Commuter electric scooters.",
+)
+
+
+def test_a_placeholder_brand_field_is_read_as_no_brand_not_as_another_brand() -> None:
+    # "Generic" (Amazon's value for unbranded goods), "Unbranded" and "Does Not Apply" (eBay's), "N/A":
+    # a seller who takes the recalled brand off says no brand, not another one; read as another brand,
+    # the listing looked like the same product made by someone else and was let through
+    screener = Screener([HOVERBOARD])
+    title = "Swagger 5 Boost Commuter Electric Scooter SG-5"
+    (bare,) = screener.screen(Listing("L0", title))
+    assert bare.decision is not DecisionKind.NONE
+    for i, brand in enumerate(["Generic", "Unbranded", "N/A", "Does Not Apply", "no brand"]):
+        (match,) = screener.screen(Listing(f"L{i + 1}", title, brand=brand))
+        assert (match.decision, match.score) == (bare.decision, bare.score), brand
+        assert match.features["brand_conflict"] == 0.0
+    # a real brand still is another brand, and "Generic" leading the title is a sales word, not a product word
+    (other,) = screener.screen(Listing("L9", title, brand="Segway")) or [None]
+    assert other is None or other.score < bare.score
+    (lead,) = screener.screen(Listing("L10", f"Generic {title}", brand="Generic"))
+    assert lead.score == bare.score
+
+
+def test_a_market_suffix_on_the_model_number_is_the_same_model() -> None:
+    # "SG-5US", "SG5-EU": the recalled scooter made for a market; read as another model (a model conflict),
+    # the listing was let through. A revision mark ("SG-5V2") is not stripped: it may be the remedied one.
+    screener = Screener([HOVERBOARD])
+    index = TargetIndex([HOVERBOARD])
+    plain = "Swagtron Swagger 5 Boost Commuter Electric Scooter {}"
+    (bare,) = screener.screen(Listing("L0", plain.format("SG-5")))
+    assert bare.decision is DecisionKind.BLOCK
+    for code in ("SG-5US", "SG5-EU", "SG-5USA", "sg-5uk"):
+        (match,) = screener.screen(Listing("L1", plain.format(code)))
+        assert (match.decision, match.score) == (bare.decision, bare.score), code
+        assert _features(index, Listing("L1", plain.format(code)))["model_match"] == 1.0
+    revised = _features(index, Listing("L2", plain.format("SG-5V2")))
+    assert revised["model_match"] == 0.0 and revised["model_conflict"] == 1.0
+
+
+def test_a_synonym_of_the_recalled_product_word_is_read_as_it() -> None:
+    # a British seller's "pram" or "pushchair" is the recalled "stroller": read as a word no recall
+    # explains, the title lost the product type the recall names and the listing went to review or nowhere
+    pram = Target(
+        "21001",
+        "CPSC",
+        brand="Zoe",
+        product_name="Zoe Tour Strollers",
+        product_type="stroller",
+        text="This recall involves Zoe Tour strollers sold in black and grey.",
+    )
+    screener = Screener([pram, SLED])
+    (plain,) = screener.screen(Listing("L0", "Zoe Tour stroller Free Shipping"))
+    assert plain.decision is DecisionKind.BLOCK
+    for word in ("pram", "pushchair", "Prams"):
+        (match,) = screener.screen(Listing("L1", f"Zoe Tour {word} Free Shipping"))
+        assert match.decision is DecisionKind.BLOCK and match.score >= plain.score - 0.05, word
+        assert "synonyms stroller" in match.evidence
+    # the reading is one word: the title's "pram" is not also a word the recall fails to explain
+    features = _features(TargetIndex([pram]), Listing("L2", "Zoe Tour pram"))
+    assert features["title_cover"] == 1.0 and features["type_cover"] == 1.0

@@ -29,6 +29,7 @@ from recallguard.domain.policy import BANK_MODEL, DecisionPolicy
 from recallguard.matching.bank_entries import BankEntry, seller_links
 from recallguard.matching.evasion import BrandIndex, brand_match, candidate_keys, clean_text
 from recallguard.matching.evasion_terms import product_types
+from recallguard.matching.normalize import named_brand
 
 #: A signal's note: its text, or a template and the value it shows (written only when explained)
 Note = str | tuple[str, float]
@@ -78,7 +79,8 @@ class BrandReach:
     @classmethod
     def of(cls, listing: Listing, width: int) -> BrandReach:
         """``listing``'s candidates for brands of ``width`` words (their keys are read by :meth:`picks`)."""
-        candidates = [listing.brand] if listing.brand else []
+        brand = named_brand(listing.brand)  # "Generic": no brand to read
+        candidates = [brand] if brand else []
         words = clean_text(listing.title).split()
         for n in {max(1, width - 1), width, width + 1}:
             candidates += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
@@ -182,7 +184,7 @@ class Weighing:
             miss *= 1.0 - s
         if notes is not None:
             notes.extend(note_text(why) for _, why in found)
-        if e.brand:
+        if named_brand(e.brand):  # a removed listing marked "Generic" named no brand to agree with
             if e.brand not in self.brands:
                 self.brands[e.brand] = brand_agrees(listing, e.brand, self.reach)
             agrees = self.brands[e.brand]
@@ -191,7 +193,7 @@ class Weighing:
                 if notes is not None:
                     sim, how = agrees
                     notes.append(f"brand {e.brand}" + ("" if how == "exact" else f" ({how}, {sim:.2f})"))
-            elif listing.brand:
+            elif named_brand(listing.brand):
                 if notes is not None:
                     notes.append(f"brand changed from {e.brand!r} to {listing.brand!r}")
                 if set(by_kind) == {"model"}:

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import yaml
 from unidecode import unidecode
@@ -133,12 +134,32 @@ class TermTable:
 
 
 @lru_cache(maxsize=1)
-def term_table() -> TermTable:
-    """The packaged term table, loaded once."""
+def _packaged() -> dict[str, Any]:
     raw = resources.files("recallguard.matching").joinpath("data/product_terms.yaml").read_text("utf-8")
     # libyaml's parser when PyYAML has it (its wheels do): 7x faster than the pure-Python one, which cost
     # every command and server ~0.15 s at start; packaged data only (rule files stay on ``safe_load``)
-    return TermTable(yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["types"])
+    doc: dict[str, Any] = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return doc
+
+
+@lru_cache(maxsize=1)
+def term_table() -> TermTable:
+    """The packaged term table, loaded once."""
+    return TermTable(_packaged()["types"])
+
+
+@lru_cache(maxsize=1)
+def word_synonyms() -> dict[str, tuple[str, ...]]:
+    """English words that name the same product (the table's ``synonyms``): word → the others.
+
+    >>> word_synonyms()["pram"], word_synonyms()["rucksack"]
+    (('stroller', 'pushchair'), ('backpack', 'knapsack'))
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for group in _packaged().get("synonyms", []):
+        for word in group:
+            out[word] = tuple(w for w in group if w != word)
+    return out
 
 
 def _unique(items: list[str]) -> list[str]:

@@ -168,19 +168,22 @@ def _misspelt_in(word: str, text_tokens: frozenset[str]) -> bool:
 
 def _name_ratio(lp: ListingProfile, tp: TargetProfile) -> float:
     """Token-set similarity of the title and the product name; a misspelt title word is also read as its
-    correction (the reading this recall uses, else the first): "Scooers" costs the title nothing that
-    "Scooters" did not."""
+    correction, and a word as its synonym (the reading this recall uses, else the first): "Scooers" costs
+    the title nothing that "Scooters" did not, nor "pram" what "stroller" did not."""
     if not tp.name_norm:
         return 0.0
     ratio = fuzz.token_set_ratio(lp.title_norm, tp.name_norm)
     if lp.corrections and ratio < 100:
-        text, fixes = tp.text_tokens, lp.corrections
+        text, fixes, name = tp.text_tokens, lp.corrections, tp.name_tokens
         words = []
         for w in lp.title_norm.split():
             f = fixes.get(word_token(w))
-            if f:
-                x = next((x for x in f if x in text), f[0])
-                w = x + "s" if w.endswith("s") and not x.endswith("s") else x  # plural as written
+            if f:  # the reading the product name uses, else one the recall's text uses, else the first
+                x = next((x for x in f if x in name), None) or next((x for x in f if x in text), f[0])
+                if x in lp.synonyms:  # another word: singular or plural as the product name writes it
+                    w = x + "s" if f" {x}s " in f" {tp.name_norm} " else x
+                else:
+                    w = x + "s" if w.endswith("s") and not x.endswith("s") else x  # plural as written
             words.append(w)
         ratio = max(ratio, fuzz.token_set_ratio(" ".join(words), tp.name_norm))
     return ratio / 100.0
@@ -200,7 +203,7 @@ def pair_features(
     model_match = (
         field_hit or key_hit or (bool(lp.field_models) and _prefix_model_match(lp.field_models, tp.models))
     )
-    title_set = lp.title_set
+    title_set = lp.title_set if not lp.synonyms else lp.title_set | lp.synonyms
     name_cover = _cover(tp.name_weights, tp.name_mass, title_set)
     type_cover = _cover(tp.type_weights, tp.type_mass, title_set) if tp.type_weights else name_cover
     title_cover = 0.0
@@ -288,6 +291,8 @@ def explain(
         ev.append(f"accessory cue {lp.accessory!r}")
     if fixed := lp.fixed_tokens & (tp.key_tokens | tp.text_tokens):  # only the words of this recall
         ev.append(f"misspelt words read as {', '.join(sorted(fixed))}")
+    if same := lp.synonyms & tp.text_tokens:
+        ev.append(f"title words read as their synonyms {', '.join(sorted(same))}")
     return "; ".join(ev) or "text similarity"
 
 

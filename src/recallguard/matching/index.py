@@ -29,6 +29,7 @@ import numpy.typing as npt
 from recallguard.domain.models import Listing, Target
 from recallguard.matching import evasion
 from recallguard.matching.brands import BrandIndex
+from recallguard.matching.evasion_terms import word_synonyms
 from recallguard.matching.fallback_blockers import EmbeddingNeighbours, ShingleLSH
 from recallguard.matching.glued import GlueSplitter
 from recallguard.matching.leet import LeetDecoder
@@ -166,6 +167,12 @@ class TargetIndex:
         self._posting_arrays: dict[str, npt.NDArray[np.int64]] | None = None  # for _text_top_k (lazy)
         self._mass: npt.NDArray[np.float64] = np.zeros(0)
         self._fixes: dict[str, tuple[str, ...]] = {}  # title word → its corrections (memo)
+        #: a title word → its synonyms that recalls use ("pram" → stroller)
+        self._synonyms = {
+            w: used
+            for w, same in word_synonyms().items()
+            if (used := tuple(x for x in same if x in self.postings))
+        }
         self._content: dict[str, tuple[str, float] | tuple[()]] = {}  # title word → (word, IDF) (memo)
         self._brand_heads = frozenset(f.split()[0] for f in self.brands.exact if " " in f)
         pairs = [f.split() for f in self.brands.exact if len(f.split()) == 2]
@@ -287,6 +294,9 @@ class TargetIndex:
             content = content - lp.corrections.keys()
             if any(f and len(f) > 1 for f in fixes):
                 content = self._alternatives(lp, fixes, content)
+        lp.synonyms = frozenset()
+        if not self._synonyms.keys().isdisjoint(lp.title_tokens):
+            content = self._read_synonyms(lp, content)
         pairs = list(map(self._content.get, content))
         if None in pairs:
             pairs = [self._content_weight(t) if p is None else p for t, p in zip(content, pairs, strict=True)]
@@ -312,6 +322,40 @@ class TargetIndex:
                     groups.append(weights)
                     content = content - {w for w in f if w not in single}
         lp.content_alts = tuple(groups)
+        return content
+
+    def _read_synonyms(self, lp: ListingProfile, content: frozenset[str]) -> frozenset[str]:
+        """A title word whose synonym a recall uses ("pram": stroller) is read as either: the synonym joins
+        ``synonyms`` (the features' title words), ``name_ratio`` may read it (``corrections``), and the word
+        is one word of the title compared as whichever a recall uses (``content_alts``). A title that writes
+        both words, or a misspelt word, is left as it is. Returns the content words left to compare one by
+        one.
+
+        >>> from recallguard.domain.models import Listing, Target
+        >>> from recallguard.matching.profiles import listing_profile
+        >>> index = TargetIndex([Target("1", "CPSC", brand="Acme", product_name="Acme Strollers")])
+        >>> lp = listing_profile(Listing("L1", "Acme pram"))
+        >>> index.correct_tokens(lp)
+        >>> sorted(lp.title_set), lp.synonyms, [w for w, _ in lp.content_alts[0]], lp.corrections
+        (['acme', 'pram'], frozenset({'stroller'}), ['pram', 'stroller'], {'pram': ('pram', 'stroller')})
+        """
+        literal = frozenset(lp.title_tokens)
+        corrections, groups = dict(lp.corrections), list(lp.content_alts)
+        found: set[str] = set()
+        for t in dict.fromkeys(lp.title_tokens):  # title order: one sum order in every process
+            same = self._synonyms.get(t)
+            if not same or t in corrections or not literal.isdisjoint(same):
+                continue
+            found.update(same)
+            corrections[t] = (t, *same)
+            if t in content:
+                weights = tuple(sorted(p for p in map(self._content_weight, (t, *same)) if p))
+                if weights:
+                    groups.append(weights)
+                    content = content - {t}
+        lp.synonyms = frozenset(found)  # compared with each candidate, not looked up: the brand and the
+        # model find the candidates, and a type word looking up every recall of its synonym would crowd them
+        lp.corrections, lp.content_alts = corrections, tuple(groups)
         return content
 
     def _fix(self, tok: str) -> tuple[str, ...]:

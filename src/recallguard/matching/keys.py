@@ -43,7 +43,8 @@ from recallguard.matching.profiles import ListingProfile, listing_profile
 
 KINDS = ("gtin", "model", "brand", "sound", "token")
 #: Bump when the keys a listing gets change: stored keys of an older version must be rebuilt.
-KEYS_VERSION = 4  # 4: "™", camel case, capital codes, ASCII text of listings in other languages
+KEYS_VERSION = 5  # 4: "™", camel case, capital codes, ASCII text of listings in other languages; 5: market
+# suffixes of model numbers ("SG-5US" also keys SG5), placeholder brands ("Generic") key no brand
 MAX_KEY_LEN = 200
 _ALPHABET = frozenset(string.ascii_lowercase + string.digits + "'")
 

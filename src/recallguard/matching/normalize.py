@@ -65,7 +65,18 @@ NOISE = frozenset(
     lot set of the a an and or with for of in on to by from at as is are was were it its this that
     product products item items brand branded style type version edition sold recalled recall
     cheap discount deal deals offer promo promotion latest popular selling seller bestseller quality
-    us usa ship shipping delivery stock express fashion""".split()
+    us usa ship shipping delivery stock express fashion
+    generic unbranded nonbranded brandless noname""".split()
+)
+#: Brand-field values that name no brand: the marketplaces' own placeholders (Amazon's "Generic", eBay's
+#: "Unbranded" and "Does not apply") and the sellers' ("No Brand", "N/A", "OEM", "Unknown"), normalised.
+#: A listing so marked declares no brand; it does not declare another one.
+NO_BRAND = frozenset(
+    w.strip()
+    for w in """generic|generics|generic brand|unbranded|un branded|non branded|nonbranded|no brand|nobrand|
+    no brands|brandless|without brand|oem|odm|oem odm|n a|na|none|null|nil|unknown|no name|noname|
+    not applicable|does not apply|not specified|unspecified|other|others|white label|private label|
+    generic unbranded|unbranded generic|no label|no""".split("|")
 )
 STOPWORDS = frozenset(
     "the a an and or with for of in on to by from at as is are was were it its this that these those".split()
@@ -75,6 +86,18 @@ _KEEP_S = frozenset(
     canvas atlas series species news physics gymnastics tennis lens bias chassis its this his yes ous
     kids mini bass pass compass fuss""".split()
 )
+
+
+def named_brand(brand: str) -> str:
+    """``brand`` as a listing's brand field declares it: "" where the field holds a placeholder that names
+    no brand (``NO_BRAND``), so "Generic" is read as a listing without a brand, not as another brand.
+
+    >>> named_brand("Generic"), named_brand("N/A"), named_brand("Does Not Apply"), named_brand("Razor")
+    ('', '', '', 'Razor')
+    """
+    if not brand or len(brand) > 24:
+        return brand
+    return "" if normalize_text(brand) in NO_BRAND else brand
 
 
 def strip_invisible(text: str) -> str:
@@ -166,6 +189,10 @@ _PURE_SIZE = re.compile(
 )
 
 _YEAR = re.compile(r"^(19[5-9]|20[0-4])[0-9]$")
+#: A market's code at the end of a model number ("SG-5US", "E300-EU", "XL4 USA" is two tokens): the same
+#: product made for that market, so the code without it is read too. Revision marks ("V2", a letter) are
+#: not: they may name the remedied product.
+MARKET_SUFFIX = re.compile(r"^(.*[0-9][A-Za-z0-9]*?)[-_./]?(?:US|USA|EU|UK|CA|AU|NA|JP|INTL)$", re.I)
 
 _DIGIT = re.compile(r"[0-9]")
 
@@ -183,8 +210,13 @@ def has_digit(text: str) -> bool:
 
 @lru_cache(maxsize=200_000)
 def _written_models(raw: str) -> tuple[str, ...]:
-    """The canonical model numbers one written token stands for: itself, and the parts of a compound
-    code ('AK626H-MBK' → AK626HMBK, AK626H). Tokens repeat across listings, so this is memoised."""
+    """The canonical model numbers one written token stands for: itself, the parts of a compound code
+    ('AK626H-MBK' → AK626HMBK, AK626H), and the code without a market's suffix ('SG-5US' → SG5US, SG5).
+    Tokens repeat across listings, so this is memoised.
+
+    >>> [_written_models(w) for w in ("SG-5US", "E300-EU", "E300S", "2025US")]
+    [('SG5US', '5US', 'SG5'), ('E300EU', 'E300'), ('E300S',), ('2025US',)]
+    """
     if _DIGIT.search(raw) is None or _PURE_SIZE.match(raw):
         return ()
     out: list[str] = []
@@ -194,6 +226,11 @@ def _written_models(raw: str) -> tuple[str, ...]:
         for part in _SEPARATORS.split(raw):
             if len(part) >= 3 and is_plausible_model(part):
                 out.append(canonical_model(part))
+    if (market := MARKET_SUFFIX.match(raw)) is not None:
+        base = market.group(1)
+        code = canonical_model(base)
+        if code not in out and not code.isdigit() and (_SHORT_CODE.match(base) or is_plausible_model(base)):
+            out.append(code)
     return tuple(out)
 
 

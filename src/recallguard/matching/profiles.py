@@ -26,7 +26,7 @@ from recallguard.domain.identifiers import (
 from recallguard.domain.models import Listing, Target
 from recallguard.matching import evasion
 from recallguard.matching.evasion_terms import cjk_in_english
-from recallguard.matching.normalize import has_digit, model_tokens, normalize_text, tokens
+from recallguard.matching.normalize import has_digit, model_tokens, named_brand, normalize_text, tokens
 
 ACCESSORY_CUES = (
     "compatible with",
@@ -195,6 +195,7 @@ class ListingProfile:
     content_idf: tuple[tuple[str, float], ...] = ()  # title words worth comparing, with their IDF
     content_alts: tuple[tuple[tuple[str, float], ...], ...] = ()  # misspelt words read several ways
     corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # misspelt title token → readings
+    synonyms: frozenset[str] = frozenset()  # words recalls use that the title's words are synonyms of
     foreign: bool = False  # written in another language, as the listing says and a product word in it shows
     brand_hits: dict[int, tuple[str, str, float]] = field(default_factory=dict)
     model_key_hits: dict[int, str] = field(default_factory=dict)  # targets whose model matched once folded
@@ -302,8 +303,9 @@ def listing_profile(listing: Listing) -> ListingProfile:
     title, named = _undisguised(written, foreign)
     head = f"{written} {listing.model}"
     field_models = model_tokens(head)
-    if listing.brand and field_models:  # a brand written in digits ("509") is not a model number
-        field_models = field_models - {canonical_model(listing.brand)}
+    brand = named_brand(listing.brand)  # "Generic", "N/A": no brand declared, not another brand
+    if brand and field_models:  # a brand written in digits ("509") is not a model number
+        field_models = field_models - {canonical_model(brand)}
     all_models = field_models | model_tokens(listing.description) if listing.description else field_models
     g = normalize_gtin(listing.gtin) if listing.gtin else None
     gtins = {g} if g else set()
@@ -314,7 +316,7 @@ def listing_profile(listing: Listing) -> ListingProfile:
         title_norm=normalize_text(title),
         title_tokens=tuple(tokens(title)),
         desc_tokens=frozenset(tokens(listing.description)) if listing.description else frozenset(),
-        brand_norm=normalize_text(undisguised(listing.brand) if listing.brand else ""),
+        brand_norm=normalize_text(undisguised(brand) if brand else ""),
         field_models=field_models,
         all_models=all_models,
         gtins=frozenset(gtins),

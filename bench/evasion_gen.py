@@ -25,6 +25,9 @@ Disguises:
 - word-typo: one letter dropped, doubled or swapped in a product or marketing word ("Scooers", "Ugraded")
 - spelt-brand: the brand spelt out letter by letter ("R a z o r", "R.a.z.o.r"), brand field empty
 - spanish-words: product words in Spanish, plain ASCII ("casco de bicicleta"), language "es"
+- market-suffix: a market's code glued or dashed to the model number ("SG-5US", "E300-EU", "XL4UK")
+- generic-brand: the brand taken out of the title and the brand field set to a placeholder ("Generic",
+  "Unbranded", "No Brand", "N/A", "OEM"), half the time with "Generic"/"Unbranded" leading the title
 
 Images (synthetic photos made with Pillow, see tests/images/synth.py): crop (≤ 10 % a side),
 heavy-crop (≤ 15 % a side), resize, JPEG quality 15, mirror, watermark, hue rotation, greyscale,
@@ -134,6 +137,13 @@ def _with_model(s: Listing, new_model: str) -> Listing:
 
 def split_model(s: Listing, r: random.Random) -> Listing | None:
     return _with_model(s, _split(s.model, r)) if s.model else None
+
+
+def market_suffix(s: Listing, r: random.Random) -> Listing | None:
+    """A market's code glued or dashed to the model number ("SG-5US", "E300-EU"): the same product."""
+    if not s.model:
+        return None
+    return _with_model(s, s.model + r.choice(["", "-"]) + r.choice(["US", "EU", "UK", "USA"]))
 
 
 def model_swap(s: Listing, r: random.Random) -> Listing | None:
@@ -246,6 +256,20 @@ def word_typo(s: Listing, r: random.Random) -> Listing | None:
     return replace(s, title=" ".join(words))
 
 
+_PLACEHOLDERS = ["Generic", "Unbranded", "No Brand", "N/A", "OEM", "generic", "Does Not Apply"]
+
+
+def generic_brand(s: Listing, r: random.Random) -> Listing | None:
+    """The brand taken out of the title, the brand field a placeholder that names no brand ("Generic",
+    "Unbranded", "N/A"), half the time with "Generic" or "Unbranded" leading the title."""
+    if len(s.brand) < 2 or s.brand.lower() not in s.title.lower():
+        return None
+    title = " ".join(re.sub(re.escape(s.brand), " ", s.title, flags=re.I).split())
+    if r.random() < 0.5:
+        title = f"{r.choice(['Generic', 'Unbranded'])} {title}"
+    return replace(s, title=title, brand=r.choice(_PLACEHOLDERS))
+
+
 def combo(s: Listing, r: random.Random) -> Listing | None:
     out = split_model(s, r)
     return zero_width(homoglyph(out, r), r) if out else None
@@ -269,6 +293,8 @@ DISGUISES: dict[str, Callable[..., Listing | None]] = {
     "word-typo": word_typo,
     "spelt-brand": spelt_brand,
     "spanish-words": spanish_words,
+    "generic-brand": generic_brand,
+    "market-suffix": market_suffix,
 }
 
 

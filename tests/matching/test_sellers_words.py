@@ -339,3 +339,22 @@ def test_a_synonym_of_the_recalled_product_word_is_read_as_it() -> None:
     # the reading is one word: the title's "pram" is not also a word the recall fails to explain
     features = _features(TargetIndex([pram]), Listing("L2", "Zoe Tour pram"))
     assert features["title_cover"] == 1.0 and features["type_cover"] == 1.0
+
+
+def test_words_sellers_add_to_be_found_do_not_count_against_the_recall() -> None:
+    # "for Kids Adults, Lightweight Foldable, Gift for Christmas Birthday, Black": whom for, what for,
+    # what colour. Counted as words the recall does not explain, they sank the title's cover and the block.
+    screener = Screener([HOVERBOARD, SHOCK])
+    index = TargetIndex([HOVERBOARD, SHOCK])
+    plain = "Swagtron Swagger 5 Boost Commuter Electric Scooter"
+    padded = f"{plain} for Kids Adults Teens, Lightweight Foldable, Gift for Christmas Birthday, Black"
+    (bare,) = screener.screen(Listing("L0", plain))
+    (seo,) = screener.screen(Listing("L1", padded))
+    assert bare.decision is seo.decision is DecisionKind.BLOCK
+    assert _features(index, Listing("L1", padded))["title_cover"] == 1.0
+    # a word that tells products apart still counts against: a helmet is not the scooter
+    helmet = _features(index, Listing("L2", "Swagtron Swagger 5 kids helmet gift"))
+    assert helmet["title_cover"] < 0.9
+    # a descriptor the recall uses counts for it ("mountain bike" words of the shock recall are not
+    # descriptors; "bicycle rear shock for adults" keeps its cover from the recall's own words)
+    assert _features(index, Listing("L3", "Fox Float X2 rear shock absorber black"), 1)["title_cover"] == 1.0

@@ -207,7 +207,7 @@ def pair_features(
     name_cover = _cover(tp.name_weights, tp.name_mass, title_set)
     type_cover = _cover(tp.type_weights, tp.type_mass, title_set) if tp.type_weights else name_cover
     title_cover = 0.0
-    if lp.content_idf or lp.content_alts:
+    if lp.content_idf or lp.content_alts or lp.descriptors:
         brand, text = tp.brand_tokens, tp.text_tokens
         tot = got = 0.0
         for t, w in lp.content_idf:
@@ -215,6 +215,10 @@ def pair_features(
                 tot += w
                 if t in text:
                     got += w
+        for t, w in lp.descriptors:  # "kids", "gift": a word this recall uses counts, no other does
+            if t in text and t not in brand:
+                tot += w
+                got += w
         for readings in lp.content_alts:  # one word: the reading this recall uses, else the lightest
             if all(t not in brand for t, _ in readings):
                 w = next((w for t, w in readings if t in text), 0.0)

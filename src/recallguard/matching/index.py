@@ -33,7 +33,7 @@ from recallguard.matching.evasion_terms import word_synonyms
 from recallguard.matching.fallback_blockers import EmbeddingNeighbours, ShingleLSH
 from recallguard.matching.glued import GlueSplitter
 from recallguard.matching.leet import LeetDecoder
-from recallguard.matching.normalize import NOISE, misspelt_noise
+from recallguard.matching.normalize import DESCRIPTORS, NOISE, misspelt_noise
 from recallguard.matching.profiles import GENERIC_HEADS, ListingProfile, TargetProfile, target_profile
 
 _SPACED_OUT = re.compile(r"(?:\b[A-Za-z0-9]\b[ .\-]){2,}\b[A-Za-z0-9]\b")
@@ -304,7 +304,13 @@ class TargetIndex:
             idf = self.idf
             pairs = [p for p in pairs if p and p[0] in idf]
         # one order, so one floating-point sum, in every process (set order follows Python's hash seed)
-        lp.content_idf = tuple(sorted(p for p in pairs if p))
+        kept = sorted(p for p in pairs if p)
+        lp.descriptors = ()  # "kids", "gift": they count only for a recall that uses them
+        if not DESCRIPTORS.isdisjoint(lp.title_tokens):
+            own = lp.brand_norm.split()  # a brand field "Big" makes "Big" a brand, not a size
+            lp.descriptors = tuple(p for p in kept if p[0] in DESCRIPTORS and p[0] not in own)
+            kept = [p for p in kept if p not in lp.descriptors]
+        lp.content_idf = tuple(kept)
 
     def _alternatives(
         self, lp: ListingProfile, fixes: Sequence[tuple[str, ...] | None], content: frozenset[str]

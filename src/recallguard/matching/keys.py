@@ -44,7 +44,8 @@ from recallguard.matching.profiles import ListingProfile, listing_profile
 KINDS = ("gtin", "model", "brand", "sound", "token")
 #: Bump when the keys a listing gets change: stored keys of an older version must be rebuilt.
 KEYS_VERSION = 5  # 4: "™", camel case, capital codes, ASCII text of listings in other languages; 5: market
-# suffixes of model numbers ("SG-5US" also keys SG5), placeholder brands ("Generic") key no brand
+# suffixes of model numbers ("SG-5US" also keys SG5), placeholder brands ("Generic") key no brand,
+# "Christmas" keyed whole (it was "christma")
 MAX_KEY_LEN = 200
 _ALPHABET = frozenset(string.ascii_lowercase + string.digits + "'")
 

@@ -68,6 +68,20 @@ NOISE = frozenset(
     us usa ship shipping delivery stock express fashion
     generic unbranded nonbranded brandless noname""".split()
 )
+#: Words sellers add to a title to be found, that describe whom or what for, not which product (audience,
+#: occasion, place of use, colour, size, generic qualities: "… for Kids Adults, Lightweight Foldable, Gift
+#: for Christmas Birthday, Black"). A title's descriptor counts for a recall whose text uses it and never
+#: against one that does not: eight of them halved how often a recalled product's title was blocked.
+#: Words that tell products apart ("case", "replacement", "for", "compatible", parts) are not here.
+DESCRIPTORS = frozenset(
+    """kid kids child children boy girl men man women woman adult teen teenager youth toddler infant baby
+    unisex family senior student beginner gift christmas xmas birthday holiday valentine halloween easter
+    thanksgiving party present home indoor outdoor outdoors office travel garden school daily everyday
+    lightweight light heavy duty foldable adjustable compact waterproof comfortable comfort soft sturdy
+    strong cute fun funny cool large small medium big mini size multi multifunctional universal easy
+    quick luxury classic modern vintage retro stylish black white red blue green pink grey gray yellow
+    orange purple silver gold brown beige multicolor colorful color colour piece pair""".split()
+)
 #: Brand-field values that name no brand: the marketplaces' own placeholders (Amazon's "Generic", eBay's
 #: "Unbranded" and "Does not apply") and the sellers' ("No Brand", "N/A", "OEM", "Unknown"), normalised.
 #: A listing so marked declares no brand; it does not declare another one.
@@ -84,7 +98,7 @@ STOPWORDS = frozenset(
 _KEEP_S = frozenset(
     """glass gas bus plus less loss boss class chess dress mattress harness press cross moss grass brass
     canvas atlas series species news physics gymnastics tennis lens bias chassis its this his yes ous
-    kids mini bass pass compass fuss""".split()
+    kids mini bass pass compass fuss christmas xmas""".split()
 )
 
 

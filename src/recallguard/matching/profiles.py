@@ -193,6 +193,7 @@ class ListingProfile:
     # set by ``TargetIndex.correct_tokens`` before candidates are looked up and scored:
     title_set: frozenset[str] = frozenset()  # title tokens plus their corrections
     content_idf: tuple[tuple[str, float], ...] = ()  # title words worth comparing, with their IDF
+    descriptors: tuple[tuple[str, float], ...] = ()  # of those, words of ``DESCRIPTORS``: only count for
     content_alts: tuple[tuple[tuple[str, float], ...], ...] = ()  # misspelt words read several ways
     corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # misspelt title token → readings
     synonyms: frozenset[str] = frozenset()  # words recalls use that the title's words are synonyms of

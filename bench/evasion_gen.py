@@ -26,6 +26,8 @@ Disguises:
 - spelt-brand: the brand spelt out letter by letter ("R a z o r", "R.a.z.o.r"), brand field empty
 - spanish-words: product words in Spanish, plain ASCII ("casco de bicicleta"), language "es"
 - market-suffix: a market's code glued or dashed to the model number ("SG-5US", "E300-EU", "XL4UK")
+- seo-padding: search phrases sellers pile onto a title ("for Kids Adults", "Gift for Christmas", "Heavy
+  Duty", "Father's Day", a colour), three to five of them, at the end or at the start
 - generic-brand: the brand taken out of the title and the brand field set to a placeholder ("Generic",
   "Unbranded", "No Brand", "N/A", "OEM"), half the time with "Generic"/"Unbranded" leading the title
 
@@ -270,6 +272,43 @@ def generic_brand(s: Listing, r: random.Random) -> Listing | None:
     return replace(s, title=title, brand=r.choice(_PLACEHOLDERS))
 
 
+_SEO = [
+    "for Kids",
+    "for Adults",
+    "for Kids Adults",
+    "Men Women",
+    "for Boys Girls",
+    "Teens",
+    "Gift for Christmas",
+    "Birthday Gift",
+    "Father's Day Gift",
+    "Stocking Stuffer",
+    "Lightweight",
+    "Foldable",
+    "Heavy Duty",
+    "Ergonomic",
+    "Anti-Slip",
+    "Perfect for Camping Hiking",
+    "Indoor Outdoor",
+    "Home Office",
+    "Black",
+    "Blue",
+    "Pink",
+    "Grey",
+    "Large",
+    "Ultra Comfortable",
+    "Easy to Install",
+    "Professional",
+    "Travel",
+]
+
+
+def seo_padding(s: Listing, r: random.Random) -> Listing:
+    """Three to five search phrases piled onto the title, comma-separated, at its end or its start."""
+    pile = ", ".join(r.sample(_SEO, r.randint(3, 5)))
+    return replace(s, title=f"{s.title}, {pile}" if r.random() < 0.7 else f"{pile} {s.title}")
+
+
 def combo(s: Listing, r: random.Random) -> Listing | None:
     out = split_model(s, r)
     return zero_width(homoglyph(out, r), r) if out else None
@@ -295,6 +334,7 @@ DISGUISES: dict[str, Callable[..., Listing | None]] = {
     "spanish-words": spanish_words,
     "generic-brand": generic_brand,
     "market-suffix": market_suffix,
+    "seo-padding": seo_padding,
 }
 
 

@@ -71,13 +71,14 @@ NOISE = frozenset(
 #: Words sellers add to a title to be found, that describe whom or what for, not which product (audience,
 #: occasion, place of use, colour, size, generic qualities: "… for Kids Adults, Lightweight Foldable, Gift
 #: for Christmas Birthday, Black"). A title's descriptor counts for a recall whose text uses it and never
-#: against one that does not: eight of them halved how often a recalled product's title was blocked.
-#: Words that tell products apart ("case", "replacement", "for", "compatible", parts) are not here.
+#: against one that does not: eight of them took the blocks of recalled products' titles from 0.87 to
+#: 0.73. Words that tell products apart ("case", "replacement", "compatible", parts) are not here, nor are
+#: qualities that name products too ("light": lights are recalled).
 DESCRIPTORS = frozenset(
     """kid kids child children boy girl men man women woman adult teen teenager youth toddler infant baby
     unisex family senior student beginner gift christmas xmas birthday holiday valentine halloween easter
     thanksgiving party present home indoor outdoor outdoors office travel garden school daily everyday
-    lightweight light heavy duty foldable adjustable compact waterproof comfortable comfort soft sturdy
+    lightweight heavy duty foldable adjustable compact waterproof comfortable comfort soft sturdy
     strong cute fun funny cool large small medium big mini size multi multifunctional universal easy
     quick luxury classic modern vintage retro stylish black white red blue green pink grey gray yellow
     orange purple silver gold brown beige multicolor colorful color colour piece pair""".split()

@@ -339,6 +339,10 @@ def test_a_synonym_of_the_recalled_product_word_is_read_as_it() -> None:
     # the reading is one word: the title's "pram" is not also a word the recall fails to explain
     features = _features(TargetIndex([pram]), Listing("L2", "Zoe Tour pram"))
     assert features["title_cover"] == 1.0 and features["type_cover"] == 1.0
+    # a British spelling is the same word
+    tires = Target("21002", "CPSC", brand="Kenda", product_name="Kenda Bicycle Tires", product_type="tire")
+    british = _features(TargetIndex([tires]), Listing("L3", "Kenda bicycle tyres"))
+    assert british["name_cover"] == 1.0 and british["title_cover"] == 1.0
 
 
 def test_words_sellers_add_to_be_found_do_not_count_against_the_recall() -> None:
@@ -358,3 +362,6 @@ def test_words_sellers_add_to_be_found_do_not_count_against_the_recall() -> None
     # a descriptor the recall uses counts for it ("mountain bike" words of the shock recall are not
     # descriptors; "bicycle rear shock for adults" keeps its cover from the recall's own words)
     assert _features(index, Listing("L3", "Fox Float X2 rear shock absorber black"), 1)["title_cover"] == 1.0
+    # a word the listing's brand field names is its brand, not a size: it still counts against
+    big = _features(index, Listing("L4", "Big Swagger 5 Boost Commuter Electric Scooter", brand="Big"))
+    assert big["title_cover"] < 1.0

@@ -225,3 +225,52 @@ def test_an_english_title_said_to_be_in_another_language_is_read_as_english() ->
     assert [(m.recall_number, m.decision, m.score) for m in labelled] == [
         (m.recall_number, m.decision, m.score) for m in english
     ]
+
+
+ROSSIGNOL = Target(
+    "18123",
+    "CPSC",
+    brand="Rossignol",
+    product_name="Rossignol All Track DH Bicycles",
+    product_type="bicycle",
+    text="This recall involves 2018 and 2019 Rossignol All Track DH bicycles.",
+)
+ROCKY = Target(
+    "20150",
+    "CPSC",
+    brand="Rocky Mountain",
+    product_name="Rocky Mountain Instinct Bicycles",
+    product_type="bicycle",
+    text="The recalled Rocky Mountain Instinct bicycles have an alloy frame.",
+)
+HEAD = Target("1", "CPSC", brand="Head", product_name="Head ski bindings", product_type="ski binding")
+TREK = Target("2", "CPSC", brand="Trek", product_name="Trek bicycles", text="Cracks at the head tube.")
+AVARI = Target("3", "CPSC", brand="Avari", product_name="Avari treadmills", model_numbers=["AVARI1000"])
+
+
+@pytest.mark.parametrize(
+    ("title", "recall"),
+    [
+        ("rossignol2018 All Track DH bicycles", "18123"),  # a year run into the brand
+        ("rockymountain bicycles", "20150"),  # a brand of two words run together, alone
+    ],
+)
+def test_a_brand_run_into_a_year_or_its_own_second_word_is_read_apart(title: str, recall: str) -> None:
+    matches = Screener([ROSSIGNOL, ROCKY, SCOOTER]).screen(Listing("L1", title))
+    assert [(m.recall_number, m.decision) for m in matches[:1]] == [(recall, DecisionKind.BLOCK)]
+    assert matches[0].features["brand_in_title"] == 1.0
+
+
+def test_a_brand_run_into_a_code_is_read_apart_and_a_recalled_code_stays_whole() -> None:
+    index = TargetIndex([ROSSIGNOL, AVARI, SCOOTER])
+    assert index.read(Listing("L1", "RossignolDH4 bicycle")).title == "Rossignol DH4 bicycle"
+    assert (
+        index.read(Listing("L2", "Avari1000 treadmill")).title == "Avari1000 treadmill"
+    )  # the recall's model
+
+
+def test_a_brand_that_is_a_plain_word_is_split_off_only_where_the_case_marks_it() -> None:
+    index = TargetIndex([HEAD, TREK, SCOOTER])  # "head" is a plain word of the bicycle recall
+    assert index.read(Listing("L1", "HeadSki bindings")).title == "Head Ski bindings"
+    assert index.read(Listing("L2", "headski bindings")).title == "headski bindings"
+    assert index.read(Listing("L3", "Head2020 ski bindings")).title == "Head 2020 ski bindings"

@@ -280,3 +280,26 @@ def test_titles_run_together_are_found_like_the_matcher_finds_them(store: Store)
     by_matcher = {x.listing_id for x in listings if 0 in index.candidates(listing_profile(index.read(x)))}
     assert by_matcher == {"C1", "C2"}
     assert found == by_matcher
+
+
+def test_a_brand_run_into_a_code_or_a_camel_case_word_is_found_like_the_matcher_finds_it(
+    store: Store,
+) -> None:
+    from recallguard.matching.index import TargetIndex
+
+    bikes = Target("1", "CPSC", brand="Rossignol", product_name="All Track DH Bicycles")
+    skis = Target("2", "CPSC", brand="Head", product_name="Head ski bindings")
+    index = TargetIndex([bikes, skis, Target("3", "CPSC", brand="Trek", text="Cracks at the head tube.")])
+    listings = [
+        Listing("C1", "rossignol2018 mountain"),  # a year run into the brand
+        Listing("C2", "HeadSki Vintage"),  # a brand that is a plain word, marked by its case
+        Listing("N1", "headski vintage"),  # the same in lower case: nothing marks the brand
+    ]
+    with store.transaction() as uow:
+        uow.listings.upsert_many(listings)
+        found = candidate_ids(uow, index, [0, 1])
+    by_matcher = {
+        x.listing_id for x in listings if {0, 1} & index.candidates(listing_profile(index.read(x))).keys()
+    }
+    assert by_matcher == {"C1", "C2"}
+    assert found == by_matcher

@@ -188,10 +188,13 @@ class TargetIndex:
         )
         #: a recalled brand glued to the words after it ("RazorScooter"), written apart; a brand that is
         #: also a plain word of other recalls ("Head", "Swing") is left out: "headphones"
+        own_brands = {f for p in self.profiles for f, s in p.brand_forms.items() if s >= 0.9}
+        plain = _plain_words(self.profiles)
         self.glue = GlueSplitter(
-            {f for p in self.profiles for f, s in p.brand_forms.items() if s >= 0.9}
-            - _plain_words(self.profiles),
+            own_brands - plain,
             self.postings.keys() | {w for p in self.profiles for w in p.text_tokens},
+            plain_brands=own_brands & plain,
+            codes=self.by_model.keys(),
         )
 
     def read(self, listing: Listing) -> Listing:

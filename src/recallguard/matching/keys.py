@@ -38,14 +38,16 @@ from collections.abc import Iterable
 from recallguard.domain.models import Listing
 from recallguard.matching import evasion
 from recallguard.matching.brands import MIN_FUZZY_LEN, anagram_key, sound_key
+from recallguard.matching.glued import marked_parts
 from recallguard.matching.index import cut_codes, may_cut_code, spaced_out
 from recallguard.matching.profiles import ListingProfile, listing_profile
 
 KINDS = ("gtin", "model", "brand", "sound", "token")
 #: Bump when the keys a listing gets change: stored keys of an older version must be rebuilt.
-KEYS_VERSION = 5  # 4: "™", camel case, capital codes, ASCII text of listings in other languages; 5: market
+KEYS_VERSION = 6  # 4: "™", camel case, capital codes, ASCII text of listings in other languages; 5: market
 # suffixes of model numbers ("SG-5US" also keys SG5), placeholder brands ("Generic") key no brand,
-# "Christmas" keyed whole (it was "christma")
+# "Christmas" keyed whole (it was "christma"); 6: a word run into a code or a camel-case word of two parts
+# also keys its parts ("rossignol2018": rossignol, "HeadSki": head, ski)
 MAX_KEY_LEN = 200
 _ALPHABET = frozenset(string.ascii_lowercase + string.digits + "'")
 
@@ -74,6 +76,7 @@ def profile_keys(lp: ListingProfile) -> set[tuple[str, str]]:
     out.update(("token", w) for w in words)
     out.update(("token", t) for t in lp.title_tokens)
     out.update(("token", t) for t in lp.desc_tokens)
+    out.update(("token", w) for w in marked_parts(title))  # a brand run into a code or a word (glued.py)
 
     return {(k, v) for k, v in out if v and len(v) <= MAX_KEY_LEN}
 

@@ -365,3 +365,30 @@ def test_words_sellers_add_to_be_found_do_not_count_against_the_recall() -> None
     # a word the listing's brand field names is its brand, not a size: it still counts against
     big = _features(index, Listing("L4", "Big Swagger 5 Boost Commuter Electric Scooter", brand="Big"))
     assert big["title_cover"] < 1.0
+
+
+def test_a_quantity_on_the_title_does_not_count_against_the_recall() -> None:
+    # "(2-Pack)", "Pack of 3", "12 Count": how many, not which product. Counted as a word no recall explains
+    # ("pack"), or read as a misspelling of a rare recall word ("count" as the "Scout" of a scooter recall),
+    # they sank the title's cover and the block went to review
+    scout = Target(
+        "19047", "CPSC", brand="Aqua", product_name="Aqua Scout Water Scooters", product_type="scooter"
+    )
+    index = TargetIndex([HOVERBOARD, scout])
+    plain = "Swagtron Swagger 5 Boost Commuter Electric Scooter"
+    for title in (f"{plain} (2-Pack)", f"{plain}, Pack of 3", f"{plain} 12 Count"):
+        lp = listing_profile(Listing("L1", title))
+        index.candidates(lp)
+        assert "count" not in lp.corrections, title
+        assert _features(index, Listing("L1", title))["title_cover"] == 1.0, title
+
+
+def test_a_label_written_onto_the_model_number_is_read_off() -> None:
+    # "No.SG-5", "SKU-SG-5", "Art.-Nr.SG-5": the seller's label glued to the code; read whole, the code was
+    # another model (a model conflict) and the recalled scooter went through
+    index = TargetIndex([HOVERBOARD])
+    for code in ("No.SG-5", "SKU-SG-5", "Ref.SG-5", "Art.-Nr.SG-5"):
+        features = _features(
+            index, Listing("L1", f"Swagtron Swagger 5 Boost Commuter Electric Scooter {code}")
+        )
+        assert features["model_match"] == 1.0 and features["model_conflict"] == 0.0, code

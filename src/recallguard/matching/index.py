@@ -368,11 +368,12 @@ class TargetIndex:
         return content
 
     def _fix(self, tok: str) -> tuple[str, ...]:
-        """The rare target words a misspelt title word may be (none for a known or short word)."""
+        """The rare target words a misspelt title word may be (none for a known or short word, nor for a
+        descriptor: "count" of "12 Count" is no misspelt "scout")."""
         if len(self._fixes) > 500_000:
             self._fixes.clear()
         bare = tok.replace("'", "")  # an apostrophe moved or added ("golfe'rs") is a misspelling too
-        if tok in self.postings or len(bare) < 5 or not bare.isalpha() or tok in NOISE:
+        if tok in self.postings or len(bare) < 5 or not bare.isalpha() or tok in NOISE or tok in DESCRIPTORS:
             got: tuple[str, ...] = ()
         elif bare in self.postings:
             got = (bare,)

@@ -47,7 +47,8 @@ KINDS = ("gtin", "model", "brand", "sound", "token")
 KEYS_VERSION = 6  # 4: "™", camel case, capital codes, ASCII text of listings in other languages; 5: market
 # suffixes of model numbers ("SG-5US" also keys SG5), placeholder brands ("Generic") key no brand,
 # "Christmas" keyed whole (it was "christma"); 6: a word run into a code or a camel-case word of two parts
-# also keys its parts ("rossignol2018": rossignol, "HeadSki": head, ski)
+# also keys its parts ("rossignol2018": rossignol, "HeadSki": head, ski), a label on a code is read off
+# ("No.BR-11" also keys BR11) and label words ("SKU", "Nr", "UPC") key nothing
 MAX_KEY_LEN = 200
 _ALPHABET = frozenset(string.ascii_lowercase + string.digits + "'")
 

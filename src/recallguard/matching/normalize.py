@@ -65,15 +65,16 @@ NOISE = frozenset(
     lot set of the a an and or with for of in on to by from at as is are was were it its this that
     product products item items brand branded style type version edition sold recalled recall
     cheap discount deal deals offer promo promotion latest popular selling seller bestseller quality
-    us usa ship shipping delivery stock express fashion
+    us usa ship shipping delivery stock express fashion sku nr mpn asin upc ean
     generic unbranded nonbranded brandless noname""".split()
 )
 #: Words sellers add to a title to be found, that describe whom or what for, not which product (audience,
-#: occasion, place of use, colour, size, generic qualities: "… for Kids Adults, Lightweight Foldable, Gift
-#: for Christmas Birthday, Black"). A title's descriptor counts for a recall whose text uses it and never
-#: against one that does not: eight of them took the blocks of recalled products' titles from 0.87 to
-#: 0.73. Words that tell products apart ("case", "replacement", "compatible", parts) are not here, nor are
-#: qualities that name products too ("light": lights are recalled).
+#: occasion, place of use, colour, size, generic qualities, quantity: "… for Kids Adults, Lightweight
+#: Foldable, Gift for Christmas Birthday, Black", "2-Pack", "12 Count"). A title's descriptor counts for a
+#: recall whose text uses it and never against one that does not, and is never read as a misspelling:
+#: eight of them took the blocks of recalled products' titles from 0.87 to 0.73. Words that tell products
+#: apart ("case", "replacement", "compatible", parts) are not here, nor are qualities that name products
+#: too ("light": lights are recalled).
 DESCRIPTORS = frozenset(
     """kid kids child children boy girl men man women woman adult teen teenager youth toddler infant baby
     unisex family senior student beginner gift christmas xmas birthday holiday valentine halloween easter
@@ -81,7 +82,8 @@ DESCRIPTORS = frozenset(
     lightweight heavy duty foldable adjustable compact waterproof comfortable comfort soft sturdy
     strong cute fun funny cool large small medium big mini size multi multifunctional universal easy
     quick luxury classic modern vintage retro stylish black white red blue green pink grey gray yellow
-    orange purple silver gold brown beige multicolor colorful color colour piece pair""".split()
+    orange purple silver gold brown beige multicolor colorful color colour piece pair
+    pack count ct pk pkg qty quantity bundle""".split()
 )
 #: Brand-field values that name no brand: the marketplaces' own placeholders (Amazon's "Generic", eBay's
 #: "Unbranded" and "Does not apply") and the sellers' ("No Brand", "N/A", "OEM", "Unknown"), normalised.
@@ -223,14 +225,19 @@ def has_digit(text: str) -> bool:
     return any(c.isdigit() for c in text)
 
 
+#: A label written onto a code ("No.BR-11", "Art.-Nr.4711", "SKU-E300", "Ref.X9"): the code is also read
+#: without it ("#" and ":" already end a token).
+_CODE_LABEL = re.compile(r"(?i)(?:art\.?-?nr|no|nr|ref|mod|model|sku|item|part|pn|mpn)[.-]+(?=[A-Za-z0-9])")
+
+
 @lru_cache(maxsize=200_000)
 def _written_models(raw: str) -> tuple[str, ...]:
     """The canonical model numbers one written token stands for: itself, the parts of a compound code
     ('AK626H-MBK' → AK626HMBK, AK626H), and the code without a market's suffix ('SG-5US' → SG5US, SG5).
     Tokens repeat across listings, so this is memoised.
 
-    >>> [_written_models(w) for w in ("SG-5US", "E300-EU", "E300S", "2025US")]
-    [('SG5US', '5US', 'SG5'), ('E300EU', 'E300'), ('E300S',), ('2025US',)]
+    >>> [_written_models(w) for w in ("SG-5US", "E300-EU", "E300S", "2025US", "No.BR-11")]
+    [('SG5US', '5US', 'SG5'), ('E300EU', 'E300'), ('E300S',), ('2025US',), ('NOBR11', 'BR11')]
     """
     if _DIGIT.search(raw) is None or _PURE_SIZE.match(raw):
         return ()
@@ -241,6 +248,8 @@ def _written_models(raw: str) -> tuple[str, ...]:
         for part in _SEPARATORS.split(raw):
             if len(part) >= 3 and is_plausible_model(part):
                 out.append(canonical_model(part))
+    if (label := _CODE_LABEL.match(raw)) is not None and len(raw) > label.end():  # "No.BR-11", "SKU:E300"
+        out.extend(c for c in _written_models(raw[label.end() :]) if c not in out)
     if (market := MARKET_SUFFIX.match(raw)) is not None:
         base = market.group(1)
         code = canonical_model(base)

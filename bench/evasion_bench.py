@@ -3,7 +3,7 @@
     python -m bench.evasion_bench [--data-dir ../shared/data] [--bg 15000] [--photos 200 --unrelated 2000]
 
 Seeds are the dev split's P1 listings (one per recalled product). The generator (bench/evasion_gen.py)
-disguises each seed in twenty ways. Three screens are measured per disguise: the recall screener alone
+disguises each seed in twenty-two ways. Three screens are measured per disguise: the recall screener alone
 (``recallguard.matching.screen.Screener`` over the dev recalls' targets), the fingerprint bank alone
 (the undisguised seeds were actioned and added to it: the re-listing case), and both together (the
 bank plugged into the screener as a check — the production wiring). "Caught" means a block or review

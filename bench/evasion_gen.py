@@ -30,6 +30,8 @@ Disguises:
   Duty", "Father's Day", a colour), three to five of them, at the end or at the start
 - generic-brand: the brand taken out of the title and the brand field set to a placeholder ("Generic",
   "Unbranded", "No Brand", "N/A", "OEM"), half the time with "Generic"/"Unbranded" leading the title
+- quantity: how many in the listing added to the title ("(2-Pack)", "Pack of 3", "12 Count", "3pk")
+- code-label: a seller's label glued to the model number ("No.SG-5", "SKU-SG-5", "Art.-Nr.SG-5")
 
 Images (synthetic photos made with Pillow, see tests/images/synth.py): crop (≤ 10 % a side),
 heavy-crop (≤ 15 % a side), resize, JPEG quality 15, mirror, watermark, hue rotation, greyscale,
@@ -309,6 +311,24 @@ def seo_padding(s: Listing, r: random.Random) -> Listing:
     return replace(s, title=f"{s.title}, {pile}" if r.random() < 0.7 else f"{pile} {s.title}")
 
 
+_QUANTITY = ["(2-Pack)", "2 Pack", "Pack of 3", "12 Count", "(Set of 2)", "3pk", "2pcs", "x2", "4 Packs"]
+
+
+def quantity(s: Listing, r: random.Random) -> Listing:
+    """How many the listing holds, added to the title's end ("(2-Pack)", "Pack of 3", "12 Count")."""
+    return replace(s, title=f"{s.title} {r.choice(_QUANTITY)}")
+
+
+_LABELS = ["No.", "SKU-", "Art.-Nr.", "Ref.", "Item-", "Nr.", "Model#", "Mod."]
+
+
+def code_label(s: Listing, r: random.Random) -> Listing | None:
+    """A seller's label glued to the model number in the title ("No.SG-5", "SKU-SG-5"), model field empty."""
+    if not s.model or s.model not in s.title:
+        return None
+    return replace(s, title=s.title.replace(s.model, r.choice(_LABELS) + s.model), model="")
+
+
 def combo(s: Listing, r: random.Random) -> Listing | None:
     out = split_model(s, r)
     return zero_width(homoglyph(out, r), r) if out else None
@@ -335,6 +355,8 @@ DISGUISES: dict[str, Callable[..., Listing | None]] = {
     "generic-brand": generic_brand,
     "market-suffix": market_suffix,
     "seo-padding": seo_padding,
+    "quantity": quantity,
+    "code-label": code_label,
 }
 
 

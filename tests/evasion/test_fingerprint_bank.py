@@ -65,6 +65,15 @@ def test_a_placeholder_brand_is_no_brand_change(bank: FingerprintBank) -> None:
     assert all("brand Generic" not in m.evidence for m in again)
 
 
+def test_a_label_glued_to_the_model_number_is_read_off(bank: FingerprintBank) -> None:
+    # "No.NL-311", "SKU-NL-311": the seller's label on the removed listing's code; read whole, the code
+    # was another one and only the title's words were left to tie the listing to the removed one
+    bare = bank.screen(Listing("L-202", "car seat adapter NL311", seller_id="S-9"))[0]
+    for code in ("No.NL-311", "SKU-NL-311", "Art.-Nr.NL-311"):
+        (labelled,) = bank.screen(Listing("L-205", f"car seat adapter {code}", seller_id="S-9"))
+        assert (labelled.score, labelled.decision) == (bare.score, bare.decision), code
+
+
 def test_new_brand_over_copied_description_is_caught_and_said(bank: FingerprintBank) -> None:
     copied = Listing("L-201", "SafeRide car seat adapter", description=REMOVED.description, brand="SafeRide")
     m = bank.screen(copied)[0]

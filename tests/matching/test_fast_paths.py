@@ -200,6 +200,8 @@ def _model_candidates_the_long_way(text: str) -> dict[str, str]:
         emit(canon[i], tok)
         if (market := normalize.MARKET_SUFFIX.match(tok)) is not None:
             emit(canonical_model(market.group(1)), market.group(1))
+        if (label := normalize.CODE_LABEL.match(tok)) is not None:
+            emit(canonical_model(tok[label.end() :]), tok[label.end() :])
         parts = evasion._FRAGMENT.findall(tok)
         if len(parts) > 1 and " " not in tok:
             for part in parts:

@@ -31,7 +31,7 @@ from importlib import resources
 
 from recallguard.domain.identifiers import canonical_model, is_plausible_model
 from recallguard.matching.evasion_terms import translate_product_terms, transliterate
-from recallguard.matching.normalize import MARKET_SUFFIX, NOISE, TEXT_CACHE
+from recallguard.matching.normalize import CODE_LABEL, MARKET_SUFFIX, NOISE, TEXT_CACHE
 
 __all__ = [
     "BrandIndex",
@@ -263,8 +263,8 @@ def _model_tokens(text: str) -> list[str]:
 @lru_cache(maxsize=TEXT_CACHE)
 def model_candidates(text: str) -> dict[str, str]:
     """Model-number keys written in ``text``, each with the text as written: whole tokens, their
-    parts, the code without a market's suffix, and two or three short tokens written apart ("KY 055",
-    "K Y 0 5 5", "KY.O55").
+    parts, the code without a market's suffix or a seller's label ("No.SG-5"), and two or three short
+    tokens written apart ("KY 055", "K Y 0 5 5", "KY.O55").
 
     >>> model_candidates("KY.O55 scooter")
     {'KY055': 'KY.O55', '055': 'O55'}
@@ -289,6 +289,8 @@ def model_candidates(text: str) -> dict[str, str]:
             emit(canon[i], tok)
             if (market := MARKET_SUFFIX.match(tok)) is not None:  # "SG-5US": the SG-5 made for a market
                 emit(canonical_model(market.group(1)), market.group(1))
+            if (label := CODE_LABEL.match(tok)) is not None:  # "NO.SG-5": a seller's label on the code
+                emit(canonical_model(tok[label.end() :]), tok[label.end() :])
             parts = _FRAGMENT.findall(tok)
             if len(parts) > 1 and " " not in tok:
                 for part in parts:

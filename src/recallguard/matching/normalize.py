@@ -227,7 +227,7 @@ def has_digit(text: str) -> bool:
 
 #: A label written onto a code ("No.BR-11", "Art.-Nr.4711", "SKU-E300", "Ref.X9"): the code is also read
 #: without it ("#" and ":" already end a token).
-_CODE_LABEL = re.compile(r"(?i)(?:art\.?-?nr|no|nr|ref|mod|model|sku|item|part|pn|mpn)[.-]+(?=[A-Za-z0-9])")
+CODE_LABEL = re.compile(r"(?i)(?:art\.?-?nr|no|nr|ref|mod|model|sku|item|part|pn|mpn)[.-]+(?=[A-Za-z0-9])")
 
 
 @lru_cache(maxsize=200_000)
@@ -248,7 +248,7 @@ def _written_models(raw: str) -> tuple[str, ...]:
         for part in _SEPARATORS.split(raw):
             if len(part) >= 3 and is_plausible_model(part):
                 out.append(canonical_model(part))
-    if (label := _CODE_LABEL.match(raw)) is not None and len(raw) > label.end():  # "No.BR-11", "SKU:E300"
+    if (label := CODE_LABEL.match(raw)) is not None and len(raw) > label.end():  # "No.BR-11", "SKU:E300"
         out.extend(c for c in _written_models(raw[label.end() :]) if c not in out)
     if (market := MARKET_SUFFIX.match(raw)) is not None:
         base = market.group(1)

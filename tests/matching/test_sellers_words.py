@@ -5,7 +5,10 @@ sign, misspelt marketing words and a misspelt word that reads two ways."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from recallguard.domain.models import DecisionKind, Listing, Target
+from recallguard.domain.policy import DecisionPolicy, Thresholds
 from recallguard.matching.features import FEATURES, pair_features
 from recallguard.matching.index import TargetIndex
 from recallguard.matching.profiles import listing_profile
@@ -392,3 +395,31 @@ def test_a_label_written_onto_the_model_number_is_read_off() -> None:
             index, Listing("L1", f"Swagtron Swagger 5 Boost Commuter Electric Scooter {code}")
         )
         assert features["model_match"] == 1.0 and features["model_conflict"] == 0.0, code
+
+
+def test_the_recalled_model_and_product_without_the_brand_go_to_review() -> None:
+    # an unbranded copy sold under the maker's code: "adult bike helmet KY-055". The model may score a short
+    # brandless title below review (0.04 among the dev recalls' helmets); the recalled code and product type
+    # together are worth a review whatever the score (here an authority's strict thresholds put it below)
+    helmet = Target(
+        "26528",
+        "CPSC",
+        brand="Gudook",
+        product_name="Gudook Adult Bike Helmets",
+        product_type="bike helmet",
+        model_numbers=["KY-055"],
+    )
+    strict = DecisionPolicy(default=Thresholds(block=0.99, review=0.95))
+    screener = Screener([helmet, HOVERBOARD], policy=strict)
+    (match,) = screener.screen(Listing("L1", "adult bike helmet KY-055"))
+    assert (match.recall_number, match.decision) == ("26528", DecisionKind.REVIEW)
+    assert "recalled model KY055 and product without its brand" in match.evidence
+    # another brand declared, an accessory of it, the code with another product, a short code: no such review
+    short = replace(helmet, recall_number="26529", model_numbers=["K55"])
+    for listing, targets in (
+        (Listing("L2", "adult bike helmet KY-055", brand="Segway"), [helmet]),
+        (Listing("L3", "replacement visor for adult bike helmet KY-055"), [helmet]),
+        (Listing("L4", "garden hose KY-055"), [helmet]),
+        (Listing("L5", "adult bike helmet K55"), [short]),
+    ):
+        assert Screener(targets, policy=strict).screen(listing) == [], listing.title

@@ -26,7 +26,7 @@ from recallguard.domain.models import DecisionKind, Listing, Match, Target
 from recallguard.domain.policy import DecisionPolicy, preference
 from recallguard.matching.features import FEATURES, add_listwise, explain, pair_features
 from recallguard.matching.index import TargetIndex
-from recallguard.matching.profiles import ListingProfile, listing_profile
+from recallguard.matching.profiles import ListingProfile, TargetProfile, listing_profile
 from recallguard.matching.scorer import PairScorer, RuleScorer
 from recallguard.matching.stuffing import MIN_BRANDS, title_parts
 
@@ -152,13 +152,19 @@ class Screener:
                 if score < best[(li, t.authority)] - SECOND_MATCH_MARGIN:
                     continue
                 decision = self.policy.decide(score, t.authority, t.priority)
+                code = ""
                 if decision is DecisionKind.NONE:
-                    continue
+                    code = named_model(rows[k], lp, self.index.profiles[ti])
+                    if not code:
+                        continue
+                    decision = DecisionKind.REVIEW  # the recalled code and product, the brand left off
                 feats = dict(zip(FEATURES, rows[k], strict=True))
                 identified = bool(feats["gtin_match"] or feats["model_match"])
                 runner_up = score < best[(li, t.authority)] - TIE and not identified
                 evidence = explain(lp, self.index.profiles[ti], rows[k], lp.brand_hits.get(ti),
                                    lp.model_key_hits.get(ti, ""))  # fmt: skip
+                if code:
+                    evidence += f"; the recalled model {code} and product without its brand: review"
                 if lp.listing is not listings[li]:
                     evidence += f"; keyword stuffing: read on the title's part {lp.listing.title[:80]!r}"
                 if not has_product_evidence(rows[k]):
@@ -182,6 +188,43 @@ class Screener:
                 out[li].extend(check(listing))
             out[li].sort(key=lambda m: (-m.score, m.recall_number))  # ties in one order in every process
         return out
+
+
+_MODEL_FLOOR_COLS = tuple(
+    FEATURES.index(f)
+    for f in ("model_match", "type_cover", "name_cover", "brand_conflict", "gtin_conflict", "model_conflict",
+              "accessory")
+)  # fmt: skip
+MIN_NAMED_CODE = 5  # a code this long, of letters and digits, names one product; "1200", "800R" do not
+
+
+def named_model(row: Sequence[float], lp: ListingProfile, tp: TargetProfile) -> str:
+    """The recalled model number a listing writes in its title or model field, where the listing also
+    names the recalled product's type or name, declares no other brand and is no accessory: the model
+    number and the product are the recalled ones whatever the brand the seller left off (sellers of
+    unbranded copies write the maker's code). '' otherwise. The model may score such a listing low
+    (a brand is most of what ties a short title to a recall); the screener then sends it to review.
+
+    >>> from recallguard.domain.models import Listing, Target
+    >>> from recallguard.matching.profiles import listing_profile, target_profile
+    >>> tp = target_profile(Target("1", "CPSC", brand="Gudook", product_name="Gudook Adult Bike Helmets",
+    ...                            product_type="bike helmet", model_numbers=["KY-055"]))
+    >>> row = [0.0] * len(FEATURES)
+    >>> for f, v in (("model_match", 1.0), ("type_cover", 1.0)):
+    ...     row[FEATURES.index(f)] = v
+    >>> named_model(row, listing_profile(Listing("L", "adult bike helmet KY-055")), tp)
+    'KY055'
+    """
+    match, type_cover, name_cover, brand_conflict, gtin_conflict, model_conflict, accessory = (
+        row[i] for i in _MODEL_FLOOR_COLS
+    )
+    if not match or max(type_cover, name_cover) < 0.5 or brand_conflict or gtin_conflict or model_conflict:
+        return ""
+    if accessory:
+        return ""
+    codes = sorted(c for c in lp.field_models & tp.models
+                   if len(c) >= MIN_NAMED_CODE and not c.isdigit() and not c.isalpha())  # fmt: skip
+    return codes[0] if codes else ""
 
 
 _EVIDENCE_COLS = tuple(FEATURES.index(f) for f in ("gtin_match", "model_match", "type_cover", "name_cover",

@@ -216,6 +216,19 @@ def test_a_listing_in_another_language_is_read_with_its_product_words_in_english
     assert match.features["type_cover"] == 1.0
 
 
+@pytest.mark.parametrize(
+    ("title", "language"),
+    [("Ninebot Fahrrad Helme Kinder", "de"), ("Ninebot casques vélo enfants", "fr")],
+)
+def test_whom_a_product_is_for_in_another_language_is_read_as_the_recall_writes_it(
+    title: str, language: str
+) -> None:
+    # "Kinder", "enfants": the recall's "children's"; left as a word of the listing's language, the
+    # product name was half covered and the block went to review
+    features = _pair(TargetIndex([HELMET, SCOOTER, BIKE]), Listing("L1", title, language=language), "22107")
+    assert features["name_cover"] == 1.0
+
+
 def test_an_english_title_said_to_be_in_another_language_is_read_as_english() -> None:
     # no product word of another language in it: its words count as they would in English
     screener = Screener([HELMET, SCOOTER, BIKE])
@@ -274,3 +287,14 @@ def test_a_brand_that_is_a_plain_word_is_split_off_only_where_the_case_marks_it(
     assert index.read(Listing("L1", "HeadSki bindings")).title == "Head Ski bindings"
     assert index.read(Listing("L2", "headski bindings")).title == "headski bindings"
     assert index.read(Listing("L3", "Head2020 ski bindings")).title == "Head 2020 ski bindings"
+
+
+def _pair(index: TargetIndex, listing: Listing, recall: str) -> dict[str, float]:
+    from recallguard.matching.features import FEATURES, pair_features
+    from recallguard.matching.profiles import listing_profile
+
+    lp = listing_profile(index.read(listing))
+    cands = index.candidates(lp)
+    (ti,) = [i for i in cands if index.profiles[i].target.recall_number == recall]
+    row = pair_features(lp, index.profiles[ti], lp.brand_hits.get(ti), cands[ti], ti in lp.model_key_hits)
+    return dict(zip(FEATURES, row, strict=True))

@@ -162,6 +162,25 @@ def word_synonyms() -> dict[str, tuple[str, ...]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def word_table() -> TermTable:
+    """The table's ``words`` (whom or what a product is for, in other languages), loaded once."""
+    return TermTable(_packaged().get("words", {}))
+
+
+def translate_words(text: str) -> list[str]:
+    """The English words for what ``text`` says in other languages of whom or what a product is for, in
+    order ("enfants" → children, "elektrisch" → electric); product types are
+    :func:`translate_product_terms`'.
+
+    >>> translate_words("Casques vélo enfants, trottinette électrique pliante")
+    ['children', 'electric', 'folding']
+    """
+    if not text:
+        return []
+    return _unique([e.product_type for _, e in word_table().find(text)])
+
+
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 

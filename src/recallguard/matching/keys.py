@@ -48,7 +48,8 @@ KEYS_VERSION = 6  # 4: "™", camel case, capital codes, ASCII text of listings 
 # suffixes of model numbers ("SG-5US" also keys SG5), placeholder brands ("Generic") key no brand,
 # "Christmas" keyed whole (it was "christma"); 6: a word run into a code or a camel-case word of two parts
 # also keys its parts ("rossignol2018": rossignol, "HeadSki": head, ski), a label on a code is read off
-# ("No.BR-11" also keys BR11) and label words ("SKU", "Nr", "UPC") key nothing
+# ("No.BR-11" also keys BR11) and label words ("SKU", "Nr", "UPC") key nothing, listings in other languages
+# also key the English of whom or what a product is for ("enfants": children)
 MAX_KEY_LEN = 200
 _ALPHABET = frozenset(string.ascii_lowercase + string.digits + "'")
 

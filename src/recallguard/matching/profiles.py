@@ -25,7 +25,7 @@ from recallguard.domain.identifiers import (
 )
 from recallguard.domain.models import Listing, Target
 from recallguard.matching import evasion
-from recallguard.matching.evasion_terms import cjk_in_english
+from recallguard.matching.evasion_terms import cjk_in_english, translate_words
 from recallguard.matching.normalize import has_digit, model_tokens, named_brand, normalize_text, tokens
 
 ACCESSORY_CUES = (
@@ -279,6 +279,7 @@ def _undisguised(text: str, foreign: bool = False) -> tuple[str, bool]:
         out = evasion.skeleton(english)
         types = evasion.translate_product_terms(english)
         named = bool(types) or (english != text and bool(evasion.translate_product_terms(text)))
+        types += translate_words(english)  # "enfants": the recall's "children", as it writes it
         if types:
             out = f"{out} {' '.join(types)}"
         if out.lower() == text.lower():

@@ -187,7 +187,8 @@ class TargetIndex:
             | {m.lower() for m in self.by_model}
         )
         #: a recalled brand glued to the words after it ("RazorScooter"), written apart; a brand that is
-        #: also a plain word of other recalls ("Head", "Swing") is left out: "headphones"
+        #: also a plain word of other recalls ("Head", "Swing") only where a digit or the case marks its
+        #: end ("HeadSki", "Head2020"), never in a lower-case word: "headphones"
         own_brands = {f for p in self.profiles for f, s in p.brand_forms.items() if s >= 0.9}
         plain = _plain_words(self.profiles)
         self.glue = GlueSplitter(

@@ -248,7 +248,7 @@ def _written_models(raw: str) -> tuple[str, ...]:
         for part in _SEPARATORS.split(raw):
             if len(part) >= 3 and is_plausible_model(part):
                 out.append(canonical_model(part))
-    if (label := CODE_LABEL.match(raw)) is not None and len(raw) > label.end():  # "No.BR-11", "SKU:E300"
+    if (label := CODE_LABEL.match(raw)) is not None and len(raw) > label.end():  # "No.BR-11", "SKU-E300"
         out.extend(c for c in _written_models(raw[label.end() :]) if c not in out)
     if (market := MARKET_SUFFIX.match(raw)) is not None:
         base = market.group(1)

@@ -279,7 +279,7 @@ def _undisguised(text: str, foreign: bool = False) -> tuple[str, bool]:
         out = evasion.skeleton(english)
         types = evasion.translate_product_terms(english)
         named = bool(types) or (english != text and bool(evasion.translate_product_terms(text)))
-        types += translate_words(english)  # "enfants": the recall's "children", as it writes it
+        types = [*types, *translate_words(english)]  # "enfants": the recall's "children", as it writes it
         if types:
             out = f"{out} {' '.join(types)}"
         if out.lower() == text.lower():
